@@ -1,0 +1,145 @@
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+
+const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
+const missing = missingData(IMAGE);
+if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
+test.skip(missing !== null, missing ?? '');
+
+/** GDAL as the oracle: the source pixel values around (x, y) of band 1..3. */
+function sourceRgbAround(file: string, x: number, y: number): number[][] {
+  const out: number[][] = [];
+  for (let dy = -1; dy <= 1; dy++) {
+    for (let dx = -1; dx <= 1; dx++) {
+      const v = execFileSync('gdallocationinfo', ['-valonly', file, String(x + dx), String(y + dy)], { encoding: 'utf8' });
+      out.push(v.trim().split(/\s+/).map(Number));
+    }
+  }
+  return out;
+}
+
+function gdalPixelToLonLat(file: string, x: number, y: number): [number, number] {
+  const out = execFileSync('gdaltransform', ['-t_srs', 'EPSG:4326', file], { input: `${x} ${y}\n`, encoding: 'utf8' });
+  const [lon, lat] = out.trim().split(/\s+/).map(Number);
+  return [lon!, lat!];
+}
+
+async function statusCursor(page: Page): Promise<{ px: [number, number]; lonlat: [number, number] }> {
+  const text = await page.getByTestId('status-cursor').innerText();
+  const px = text.match(/px\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)/);
+  const ll = text.match(/(-?\d+\.\d+)°?\s*,\s*(-?\d+\.\d+)°?/);
+  if (!px || !ll) throw new Error(`status bar cursor text not understood: "${text}"`);
+  return { px: [Number(px[1]), Number(px[2])], lonlat: [Number(ll[2]), Number(ll[1])] };
+}
+
+test('box → streamed answer → mask → stored → reopened after a backend restart', async () => {
+  const file = path.join(dataRoot(), IMAGE);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-'));
+  const browser = await launchChromium();
+  let backend: Backend | null = await startBackend(dataDir);
+  try {
+    let page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    let problems = watchConsole(page);
+    await page.goto(backend.url);
+    expect(new URL(page.url()).search).toBe(''); // the token left the address bar
+    await waitForAppEvent(page, 'app-ready');
+    await waitForAppEvent(page, 'session-opened');
+
+    // open the image through the backend file browser (the page never sees the path)
+    await page.getByTestId('open-image').click();
+    const browserDialog = page.getByTestId('file-browser');
+    await expect(browserDialog).toBeVisible();
+    await page.getByTestId('file-browser-path').fill(path.dirname(file));
+    await page.getByTestId('file-browser-path').press('Enter');
+    await browserDialog.locator(`[data-testid="file-entry"][data-name="RGB.byte.tif"]`).click();
+    await waitForAppEvent(page, 'image-opened');
+    await waitForAppEvent(page, 'tiles-loaded');
+
+    // placement: under the map centre the status bar's pixel and lon/lat agree with GDAL, and the screen shows that pixel
+    const map = page.getByTestId('map');
+    const box = (await map.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.mouse.move(cx, cy);
+    await expect(page.getByTestId('status-cursor')).toContainText('px');
+    const cursor = await statusCursor(page);
+    const [lon, lat] = gdalPixelToLonLat(file, cursor.px[0], cursor.px[1]);
+    expect(Math.abs(lon - cursor.lonlat[0])).toBeLessThan(5e-4);
+    expect(Math.abs(lat - cursor.lonlat[1])).toBeLessThan(5e-4);
+    const shot = await page.screenshot({ clip: { x: Math.round(cx), y: Math.round(cy), width: 1, height: 1 } });
+    const { default: sharp } = await import('sharp');
+    const rgb = [...(await sharp(shot).removeAlpha().raw().toBuffer())];
+    const candidates = sourceRgbAround(file, Math.floor(cursor.px[0]), Math.floor(cursor.px[1]));
+    const best = Math.min(...candidates.map((c) => Math.max(...c.map((v, i) => Math.abs(v - rgb[i]!)))));
+    expect(best, `screen ${rgb} vs source ${JSON.stringify(candidates)}`).toBeLessThanOrEqual(3);
+
+    // draw a box around the centre
+    await page.getByTestId('tool-box').click();
+    await page.mouse.move(cx - 80, cy - 60);
+    await page.mouse.down();
+    await page.mouse.move(cx, cy, { steps: 5 });
+    await page.mouse.move(cx + 80, cy + 60, { steps: 5 });
+    await page.mouse.up();
+    await waitForAppEvent(page, 'region-drawn');
+    await expect(page.locator('.vantage-region')).toHaveCount(1);
+
+    // ask; count streamed token frames on the wire
+    let tokenFrames = 0;
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', (f) => {
+        if (typeof f.payload === 'string' && f.payload.includes('"type":"token"')) tokenFrames++;
+      }),
+    );
+    await page.getByTestId('chat-input').fill('what is in <region1> ?');
+    await page.getByTestId('chat-send').click();
+    await waitForAppEvent(page, 'turn-saved');
+    const answer = page.getByTestId('turn-assistant').last();
+    await waitForAppEvent(page, 'answer-done', 1, 120_000);
+    await expect(answer).toHaveAttribute('data-status', 'complete');
+    const answerText = (await answer.innerText()).trim();
+    expect(answerText.length).toBeGreaterThan(0);
+    expect(tokenFrames).toBeGreaterThan(1);
+    await waitForAppEvent(page, 'mask-shown');
+    await expect(page.locator('.vantage-mask').first()).toBeVisible();
+    await expect(page.getByTestId('status-provider')).toContainText('cpu');
+    await expect(page.getByTestId('status-pack')).toContainText('vantage-test-pack');
+    expect(problems).toEqual([]);
+
+    // stored in SQLite
+    const db = new Database(path.join(dataDir, 'vantage.db'), { readonly: true });
+    const turns = db.prepare('SELECT role, status, provider FROM turns ORDER BY seq').all() as { role: string; status: string; provider: string | null }[];
+    expect(turns.map((t) => [t.role, t.status])).toEqual([['user', 'complete'], ['assistant', 'complete']]);
+    expect(turns[1]!.provider).toBe('cpu');
+    expect((db.prepare('SELECT count(*) AS n FROM regions').get() as { n: number }).n).toBe(1);
+    const maskCount = (db.prepare('SELECT count(*) AS n FROM masks').get() as { n: number }).n;
+    expect(maskCount).toBeGreaterThan(0);
+    db.close();
+
+    // full restart of the backend: a new process, a new token
+    await page.close();
+    await backend.stop();
+    backend = await startBackend(dataDir);
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    problems = watchConsole(page);
+    await page.goto(backend.url);
+    await waitForAppEvent(page, 'app-ready');
+    await waitForAppEvent(page, 'session-opened');
+    await waitForAppEvent(page, 'tiles-loaded');
+    await expect(page.getByTestId('turn-user')).toHaveCount(1);
+    await expect(page.getByTestId('turn-user').first()).toContainText('what is in');
+    await expect(page.getByTestId('turn-assistant')).toHaveCount(1);
+    expect((await page.getByTestId('turn-assistant').first().innerText()).trim()).toBe(answerText);
+    await expect(page.locator('.vantage-region')).toHaveCount(1);
+    await expect(page.locator('.vantage-mask')).toHaveCount(maskCount);
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await backend?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from '@playwright/test';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function dataRoot(): string {
+  return path.resolve(process.env.VANTAGE_DATA ?? path.join(repoRoot, '..', 'shared', 'data'));
+}
+
+/** Null when present; otherwise the reason (the caller skips locally, fails under CI). */
+export function missingData(rel: string): string | null {
+  const p = path.join(dataRoot(), rel);
+  return existsSync(p) ? null : `test data missing: ${p} (set VANTAGE_DATA)`;
+}
+
+export interface Backend {
+  url: string;
+  origin: string;
+  token: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+  logs: string[];
+}
+
+/** Starts the real backend (`vantage serve`) on a fresh port with the given data folder. */
+export async function startBackend(dataDir: string): Promise<Backend> {
+  const cli = path.join(repoRoot, 'dist', 'main', 'cli.mjs');
+  if (!existsSync(cli)) throw new Error('dist/main/cli.mjs missing: run `npm run build` first');
+  const child = spawn(process.execPath, [cli, '--data-dir', dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vantage serve printed no URL in 30 s: ${logs.join('')}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`vantage serve exited (${code}): ${logs.join('')}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line.trim());
+    });
+  });
+  const u = new URL(url);
+  return {
+    url,
+    origin: u.origin,
+    token: u.searchParams.get('token') ?? '',
+    process: child,
+    logs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.VANTAGE_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Collects console errors and failed requests: any of them fails the test. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+/** Waits for an app event the renderer records in window.__vantageEvents (never a sleep). */
+export async function waitForAppEvent(page: Page, name: string, count = 1, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    ([n, c]) => ((globalThis as unknown as { __vantageEvents?: string[] }).__vantageEvents ?? []).filter((e) => e === n).length >= (c as number),
+    [name, count] as const,
+    { timeout },
+  );
+}

@@ -1,0 +1,94 @@
+// The only module that drives Electron's lifecycle; services come from the same boot step as the loopback server.
+import { app, BrowserWindow, dialog, net, protocol, session } from 'electron';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { appRoot, rendererDir } from '../appPaths.js';
+import { createServices, type Services } from '../boot.js';
+import { contentSecurityPolicy } from '../security/csp.js';
+import { toErrorPayload } from '../server/dispatcher.js';
+import { registerIpc } from './ipcRegistrar.js';
+import { APP_ORIGIN, APP_SCHEME, isAllowedUrl, mainWindowOptions } from './windowOptions.js';
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+let services: Services | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.whenReady().then(start).catch((err: unknown) => {
+    dialog.showErrorBox('Vantage could not start', String(err instanceof Error ? err.message : err));
+    app.exit(1);
+  });
+}
+
+async function start(): Promise<void> {
+  services = createServices({
+    dataDir: app.getPath('userData'),
+    mode: 'electron',
+    dialogs: {
+      async pick(purpose) {
+        const r = await dialog.showOpenDialog({
+          properties: purpose === 'image' ? ['openFile'] : ['openDirectory'],
+          filters: purpose === 'image' ? [{ name: 'Imagery', extensions: ['tif', 'tiff', 'jpg', 'jpeg', 'png'] }] : [],
+        });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
+    },
+  });
+  services.models.warmUp();
+  const dispatcher = services.dispatcher;
+  const root = path.resolve(rendererDir());
+
+  protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    if (url.host === 'resource') {
+      try {
+        const { body, contentType } = await dispatcher.resource(url.pathname.slice(1), Object.fromEntries(url.searchParams));
+        return new Response(body, { headers: { 'content-type': contentType } });
+      } catch (err) {
+        const e = toErrorPayload(err);
+        return new Response(JSON.stringify(e), { status: e.code === 'NOT_FOUND' ? 404 : 400 });
+      }
+    }
+    const file = path.resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');
+    if (url.host !== 'app' || !file.startsWith(root + path.sep) || !existsSync(file)) return new Response('not found', { status: 404 });
+    return fetchFile(file);
+  });
+
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedUrl(details.url) }));
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [contentSecurityPolicy().replace("img-src 'self'", `img-src 'self' ${APP_SCHEME}:`)],
+      },
+    });
+  });
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+
+  const unregister = registerIpc(dispatcher);
+  const win = new BrowserWindow(mainWindowOptions(path.join(appRoot(), 'dist', 'main', 'preload.cjs')));
+  win.once('ready-to-show', () => win.show());
+  await win.loadURL(`${APP_ORIGIN}/index.html`);
+
+  app.on('window-all-closed', async () => {
+    unregister();
+    await services?.close();
+    app.quit();
+  });
+}
+
+function fetchFile(file: string): Promise<Response> {
+  return net.fetch(pathToFileURL(file).href);
+}

@@ -1,0 +1,124 @@
+import type { ChatEvent, Mask, Turn } from '../contract/index.js';
+import { VantageError } from '../contract/errors.js';
+import type { CaseRepository } from '../../db/repository.js';
+import { encodeRle, maskArea, maskBounds, vectorizeMask } from '../analysis/maskVectorizer.js';
+import type { ImageryPort } from '../imagery/imageryPort.js';
+import type { ModelService } from '../packs/modelService.js';
+import type { SessionsService } from '../sessions/sessionsService.js';
+import type { InferencePort, MaskOut } from './inferencePort.js';
+import { regionToWgs84 } from './regionWgs84.js';
+
+export interface AskInput {
+  sessionId: string;
+  imageId: string;
+  text: string;
+  regions: import('../contract/index.js').RegionGeometry[];
+  mode: 'chat' | 'ground';
+  maxNewTokens: number;
+}
+
+/**
+ * One question, end to end: store the question (durable before the model starts), build the views from the
+ * imagery engine, stream the answer from the inference worker, turn masks into stored, vectorised outlines, and
+ * close the assistant turn with its provenance (pack + hash, execution provider, duration).
+ */
+export class ChatService {
+  constructor(
+    private readonly repo: CaseRepository,
+    private readonly sessions: SessionsService,
+    private readonly imagery: ImageryPort,
+    private readonly models: ModelService,
+    private readonly host: InferencePort,
+  ) {}
+
+  async ask(input: AskInput, emit: (e: ChatEvent) => void, signal: AbortSignal): Promise<void> {
+    const { info } = await this.sessions.imageOf(input.sessionId, input.imageId);
+    for (const r of input.regions) assertInside(r, info.width, info.height);
+    await this.models.ensureReady();
+    const model = this.models.status();
+    if (!model.pack?.stages.includes('decoder')) {
+      throw new VantageError('UNSUPPORTED', `the loaded model pack "${model.pack?.name ?? 'none'}" cannot chat (no decoder stage)`);
+    }
+    const history = this.repo
+      .listTurns(input.sessionId)
+      .filter((t) => t.imageId === input.imageId && t.status === 'complete' && t.text !== '')
+      .map((t) => ({ role: t.role, text: t.text }));
+
+    const saved = this.repo.addQuestion({
+      sessionId: input.sessionId,
+      imageId: input.imageId,
+      text: input.text,
+      regions: input.regions.map((geometry) => ({ geometry, wgs84: info.georeferenced ? regionToWgs84(geometry, info) : null })),
+    });
+    emit({ type: 'saved', userTurn: saved.userTurn, regions: saved.regions, assistantTurnId: saved.assistantTurnId });
+
+    const size = this.host.viewSize;
+    const rects = this.host.planViews(info.width, info.height, input.regions);
+    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(info.id, rect, size, size) })));
+
+    let text = '';
+    const pack = model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null;
+    const finish = (status: Turn['status'], durationMs: number | null, provider: string | null) =>
+      this.repo.finishTurn(saved.assistantTurnId, { text, status, durationMs, pack, provider });
+    try {
+      const result = await this.host.ask(
+        {
+          views,
+          regions: input.regions,
+          text: input.text,
+          history,
+          source: info.source,
+          mode: input.mode,
+          maxNewTokens: input.maxNewTokens,
+          sampling: { temperature: 0, topP: 1, seed: 0 },
+        },
+        (e) => {
+          if (e.type === 'token') {
+            text += e.text;
+            emit(e);
+          } else {
+            const mask = this.storeMask(e.mask, saved.assistantTurnId, info.id, saved.regions.map((r) => r.id));
+            if (mask) emit({ type: 'mask', mask });
+          }
+        },
+        signal,
+      );
+      text = result.text;
+      emit({ type: 'done', turn: finish('complete', result.durationMs, result.provider) });
+    } catch (err) {
+      const cancelled = signal.aborted || VantageError.from(err).code === 'CANCELLED';
+      finish(cancelled ? 'cancelled' : 'failed', null, null);
+      if (cancelled) return;
+      throw err;
+    }
+  }
+
+  private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
+    const grid = { width: m.size, height: m.size, data: m.data };
+    const bounds = maskBounds(grid);
+    if (!bounds) return null; // the model found nothing: no empty outline is stored
+    const [x0, y0, x1, y1] = m.rect;
+    const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
+    const polygons = vectorizeMask(grid, placement);
+    return this.repo.addMask({
+      turnId,
+      imageId,
+      regionId: m.regionIndex !== null ? (regionIds[m.regionIndex] ?? null) : null,
+      phrase: m.phrase,
+      score: m.score,
+      bbox: [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy],
+      rle: { width: m.size, height: m.size, origin: [x0, y0], runs: encodeRle(grid) },
+      polygons,
+      areaPx: maskArea(grid) * placement.sx * placement.sy,
+    });
+  }
+}
+
+function assertInside(r: AskInput['regions'][number], width: number, height: number): void {
+  const pts: [number, number][] =
+    r.kind === 'point' ? [[r.x, r.y]] : r.kind === 'box' ? [[r.x0, r.y0], [r.x1, r.y1]] : r.kind === 'circle' ? [[r.cx, r.cy]] : r.points;
+  const inside = pts.some(([x, y]) => x >= 0 && y >= 0 && x <= width && y <= height);
+  if (!inside) {
+    throw new VantageError('BAD_INPUT', `the ${r.kind} region lies outside the image (${width}×${height} px); draw it on the image`);
+  }
+}

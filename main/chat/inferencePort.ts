@@ -1,0 +1,45 @@
+import type { ModelStatus, PackInfo, RegionGeometry } from '../contract/index.js';
+
+export type Rect = [number, number, number, number];
+
+export interface AskRequest {
+  views: { rect: Rect; rgb: Uint8Array }[];
+  regions: RegionGeometry[];
+  text: string;
+  history: { role: 'user' | 'assistant'; text: string }[];
+  source: 'optical' | 'sar' | 'infrared';
+  mode: 'chat' | 'ground';
+  maxNewTokens: number;
+  sampling: { temperature: number; topP: number; seed: number };
+}
+
+export interface MaskOut {
+  data: Uint8Array;
+  size: number;
+  /** the image-pixel rectangle the M×M mask covers (the global view) */
+  rect: Rect;
+  score: number;
+  phrase: string | null;
+  regionIndex: number | null;
+}
+
+export type InferenceEvent = { type: 'token'; index: number; text: string } | { type: 'mask'; mask: MaskOut };
+
+export interface AskResult {
+  text: string;
+  durationMs: number;
+  provider: string;
+  tokens: number;
+}
+
+/** What the chat and model services need from the inference host (which runs the pipeline in a worker). */
+export interface InferencePort {
+  loadPack(dir: string): Promise<unknown>;
+  status(): ModelStatus;
+  planViews(width: number, height: number, regions: RegionGeometry[]): Rect[];
+  readonly viewSize: number;
+  ask(req: AskRequest, onEvent: (e: InferenceEvent) => void, signal: AbortSignal): Promise<AskResult>;
+  close(): Promise<void>;
+}
+
+export type { PackInfo };

@@ -1,0 +1,34 @@
+import type { ErrorPayload } from './errors.js';
+import type { CallName, EventOf, InputOf, OutputOf, StreamName } from './procedures.js';
+
+/** Result envelope used across Electron IPC, where thrown errors lose their type. */
+export type BridgeResult<T> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
+
+export type StreamMessage<E> = { op: 'event'; data: E } | { op: 'error'; error: ErrorPayload } | { op: 'complete' };
+
+/**
+ * What the Electron preload exposes on `window.vantageBridge`: one task function per contract call or stream,
+ * never ipcRenderer or a generic invoke.
+ */
+export interface VantageBridge {
+  calls: { [K in CallName]: (input: InputOf<K>) => Promise<BridgeResult<OutputOf<K>>> };
+  streams: {
+    [K in StreamName]: (input: InputOf<K>, onMessage: (message: StreamMessage<EventOf<K>>) => void) => () => void;
+  };
+  /** custom protocol serving resources: `${resourceScheme}://resource/${name}?query` */
+  resourceScheme: string;
+}
+
+/** Loopback wire protocol (transport B), shared by server and browser client. */
+export const LOOPBACK = {
+  tokenCookie: 'vantage_token',
+  tokenHeader: 'authorization', // "Bearer <token>" for non-browser clients (CLI, tests)
+  rpcPrefix: '/rpc/',
+  resourcePrefix: '/resource/',
+  wsPath: '/ws',
+} as const;
+
+export type WsClientMessage =
+  | { op: 'subscribe'; id: number; name: string; input: unknown }
+  | { op: 'unsubscribe'; id: number };
+export type WsServerMessage = { id: number } & StreamMessage<unknown>;
