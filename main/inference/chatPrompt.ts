@@ -1,0 +1,111 @@
+import { VantageError } from '../contract/errors.js';
+import type { PackManifest } from './packManifest.js';
+
+export type ImageSource = 'optical' | 'sar' | 'infrared';
+export type AskMode = 'chat' | 'ground';
+
+export interface HistoryTurn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+export interface PromptRequest {
+  text: string;
+  history: HistoryTurn[];
+  source: ImageSource;
+  mode: AskMode;
+  regionCount: number;
+  system?: string | undefined;
+}
+
+export interface RenderedPrompt {
+  text: string;
+  /** how many of the oldest history turns were left out to fit the context */
+  droppedTurns: number;
+}
+
+export interface PromptBudget {
+  /** tokens the rendered text may take, after the image placeholder has been expanded */
+  maxTokens: number;
+  /** extra positions the `<image>` placeholder grows by when image embeddings are spliced in (V·N − 1) */
+  imageExtraTokens: number;
+  countTokens: (text: string) => number;
+}
+
+function fill(template: string, content: string): string {
+  return template.split('{content}').join(content);
+}
+
+export function regionToken(manifest: Pick<PackManifest, 'tokens'>, k: number): string {
+  return manifest.tokens.region.split('{k}').join(String(k));
+}
+
+/** The user's text with `<region k>` hints appended for each region the text does not name itself. */
+export function withRegionHints(manifest: Pick<PackManifest, 'tokens'>, text: string, regionCount: number): string {
+  let out = text;
+  for (let k = 1; k <= regionCount; k++) {
+    const tag = regionToken(manifest, k);
+    if (!out.includes(tag)) out += ` ${tag}`;
+  }
+  return out;
+}
+
+/**
+ * Renders the conversation with the pack's chat template (PACK_CONTRACT.md "Building the input sequence").
+ * The source tag and `<image>` open the first user turn that survives trimming, so the image is never lost
+ * when old turns are dropped to fit `llm.maxContext − maxNewTokens`.
+ */
+export function renderChatPrompt(
+  manifest: Pick<PackManifest, 'chat' | 'tokens'>,
+  req: PromptRequest,
+  budget?: PromptBudget,
+): RenderedPrompt {
+  if (req.regionCount > manifest.tokens.maxRegions) {
+    throw new VantageError('BAD_INPUT', `this model pack accepts at most ${manifest.tokens.maxRegions} regions per question, got ${req.regionCount}; remove some regions`);
+  }
+  const sourceTag = manifest.tokens.sources[req.source];
+  const imagePrefix = `${sourceTag} ${manifest.tokens.image}`;
+  const user = withRegionHints(manifest, req.text, req.regionCount);
+
+  const build = (history: HistoryTurn[]): string => {
+    const chat = manifest.chat;
+    let s = fill(chat.system, req.system ?? chat.defaultSystem);
+    let first = true;
+    const userTurn = (content: string) => {
+      const c = first ? `${imagePrefix} ${content}` : content;
+      first = false;
+      return fill(chat.user, c);
+    };
+    for (const t of history) s += t.role === 'user' ? userTurn(t.text) : fill(chat.assistant, t.text);
+    s += userTurn(user);
+    s += chat.assistantPrefix;
+    if (req.mode === 'ground' && chat.groundPrefix) s += ` ${chat.groundPrefix}`;
+    return s;
+  };
+
+  const history = [...req.history];
+  let dropped = 0;
+  // A conversation shown to the model starts with a user turn.
+  while (history.length > 0 && history[0]?.role !== 'user') {
+    history.shift();
+    dropped++;
+  }
+  let text = build(history);
+  if (budget) {
+    const fits = (t: string) => budget.countTokens(t) + budget.imageExtraTokens <= budget.maxTokens;
+    while (!fits(text) && history.length > 0) {
+      history.shift();
+      dropped++;
+      while (history.length > 0 && history[0]?.role !== 'user') {
+        history.shift();
+        dropped++;
+      }
+      text = build(history);
+    }
+    if (!fits(text)) {
+      const need = budget.countTokens(text) + budget.imageExtraTokens;
+      throw new VantageError('BAD_INPUT', `the question needs ${need} tokens with the image but the model allows ${budget.maxTokens} (context minus the answer length); shorten the question or lower the answer length`);
+    }
+  }
+  return { text, droppedTurns: dropped };
+}

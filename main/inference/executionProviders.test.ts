@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { probeProviders, SessionFactory } from './executionProviders.js';
+
+describe('probeProviders', () => {
+  it('lists the ladder cuda → webgpu → cpu, each unavailable one with a reason', () => {
+    const p = probeProviders();
+    expect(p.map((s) => s.name)).toEqual(['cuda', 'webgpu', 'cpu']);
+    expect(p.find((s) => s.name === 'cpu')).toEqual({ name: 'cpu', available: true, reason: null });
+    for (const s of p) if (!s.available) expect(s.reason).toMatch(/\w{6,}/);
+  });
+
+  it('skips WebGPU unless an adapter is known or it is forced (adapter discovery can block the thread)', () => {
+    expect(probeProviders().find((s) => s.name === 'webgpu')?.reason).toMatch(/no GPU adapter reported/);
+    expect(probeProviders({ webgpuAdapterKnown: true }).find((s) => s.name === 'webgpu')?.available).toBe(true);
+    expect(probeProviders({ forced: 'webgpu' }).find((s) => s.name === 'webgpu')?.available).toBe(true);
+  });
+
+  it('VANTAGE_EP=cpu leaves only the CPU, saying why for the others', () => {
+    const p = probeProviders({ forced: 'CPU' });
+    expect(p.filter((s) => s.available).map((s) => s.name)).toEqual(['cpu']);
+    expect(p.find((s) => s.name === 'cuda')?.reason).toBe('not selected (VANTAGE_EP=cpu)');
+  });
+
+  it('an unknown VANTAGE_EP is refused with the valid options', () => {
+    expect(() => probeProviders({ forced: 'tpu' })).toThrow(/VANTAGE_EP="tpu" is not an execution provider; use one of cuda, webgpu, cpu/);
+  });
+
+  it('a forced provider that cannot work fails loudly instead of silently running elsewhere', () => {
+    const cuda = probeProviders().find((s) => s.name === 'cuda')!;
+    if (cuda.available) return; // a machine with the CUDA provider installed cannot show this
+    expect(() => new SessionFactory({ forced: 'cuda' })).toThrow(/VANTAGE_EP=cuda cannot be used: CUDA provider/);
+  });
+});

@@ -1,0 +1,436 @@
+import { createHash } from 'node:crypto';
+import type * as ort from 'onnxruntime-node';
+import { VantageError } from '../contract/errors.js';
+import type { RegionGeometry } from '../contract/geometry.js';
+import { renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
+import { SessionFactory, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
+import { loadPack, STAGE_NAMES, type LoadedPackInfo, type StageName } from './packManifest.js';
+import { rasterizeRegions } from './regionRaster.js';
+import { feed, floats } from './tensorIo.js';
+import { PackTokenizer } from './tokenizer.js';
+import { TokenSampler, type SamplingOptions } from './tokenSampler.js';
+import type { Rect } from './viewPlanner.js';
+
+export interface ViewInput {
+  /** [x0, y0, x1, y1] of the view in image pixels */
+  rect: Rect;
+  /** S×S×3 RGB bytes, row-major */
+  rgb: Uint8Array;
+  /** identifies the view's pixels for the grounding cache (e.g. image sha + rect); hashed from rgb when absent */
+  key?: string | undefined;
+}
+
+export interface AskInput {
+  views: ViewInput[];
+  regions: RegionGeometry[];
+  text: string;
+  history: HistoryTurn[];
+  source: ImageSource;
+  mode: AskMode;
+  maxNewTokens: number;
+  sampling: SamplingOptions;
+  system?: string | undefined;
+  /** return the ids and first-step logits (tests, diagnostics) */
+  trace?: boolean | undefined;
+}
+
+export interface MaskResult {
+  /** M×M, 1 inside, row-major */
+  data: Uint8Array;
+  size: number;
+  /** the global view rect (image px) the mask covers */
+  rect: Rect;
+  score: number;
+  phrase: string | null;
+  /** 0-based index into the ask's regions: the region the phrase names, else 0 when the ask had exactly one */
+  regionIndex: number | null;
+}
+
+export interface AskTrace {
+  prompt: string;
+  inputIds: number[];
+  sequenceLength: number;
+  firstLogits: Float32Array;
+  /** generated ids including the stop token when one ended the answer */
+  generatedIds: number[];
+}
+
+export interface AskResult {
+  text: string;
+  durationMs: number;
+  provider: string;
+  tokens: number;
+  droppedTurns: number;
+  trace?: AskTrace;
+}
+
+export interface AskCallbacks {
+  onToken: (index: number, text: string) => void;
+  onMask: (mask: MaskResult) => void;
+}
+
+export type InstantPrompt =
+  | { kind: 'point'; x: number; y: number; label?: 0 | 1 }
+  | { kind: 'box'; x0: number; y0: number; x1: number; y1: number }
+  | { kind: 'points'; points: { x: number; y: number; label: 0 | 1 }[] };
+
+const GROUNDING_CACHE_SIZE = 8;
+
+/** One loaded pack: preprocess (views, regions, prompt) → run (vision, prompt, embed, decoder, pixel) → postprocess. */
+export class InferencePipeline {
+  private readonly sessions: Partial<Record<StageName, ort.InferenceSession>> = {};
+  readonly stageProviders: Record<string, string> = {};
+  private readonly groundingCache = new Map<string, Float32Array>();
+  private disposed = false;
+
+  private constructor(
+    readonly pack: LoadedPackInfo,
+    readonly providers: ProviderStatus[],
+    private readonly tokenizer: PackTokenizer | null,
+  ) {}
+
+  static async create(packDir: string, opts: ProviderOptions & { builtin?: boolean } = {}): Promise<InferencePipeline> {
+    const pack = await loadPack(packDir, { builtin: opts.builtin });
+    const factory = new SessionFactory(opts);
+    const tokenizer = pack.stageFiles.embed || pack.stageFiles.decoder ? await PackTokenizer.load(pack.tokenizerFile) : null;
+    const p = new InferencePipeline(pack, factory.providers, tokenizer);
+    try {
+      for (const stage of STAGE_NAMES) {
+        const file = pack.stageFiles[stage];
+        if (!file) continue;
+        const { session, provider } = await factory.create(stage, file);
+        p.sessions[stage] = session;
+        p.stageProviders[stage] = provider;
+      }
+      if (tokenizer) {
+        const m = pack.manifest;
+        for (const t of [m.tokens.image, m.tokens.seg, m.tokens.phraseOpen, m.tokens.phraseClose, ...m.tokens.stop]) tokenizer.requireId(t);
+      }
+    } catch (err) {
+      await p.dispose();
+      throw err;
+    }
+    return p;
+  }
+
+  /** The provider that runs the answer (the decoder's), or the pixel decoder's for segmentation-only packs. */
+  get provider(): string {
+    return this.stageProviders.decoder ?? this.stageProviders.pixel ?? 'cpu';
+  }
+
+  private stage(name: StageName, forWhat: string): ort.InferenceSession {
+    if (this.disposed) throw new VantageError('CONFLICT', 'the model pack was unloaded; load it again');
+    const s = this.sessions[name];
+    if (!s) {
+      throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no ${name} stage, needed for ${forWhat}; it has ${this.pack.stages.join(', ')}`);
+    }
+    return s;
+  }
+
+  canChat(): boolean {
+    return ['vision', 'prompt', 'embed', 'decoder'].every((s) => this.sessions[s as StageName]);
+  }
+
+  canSegment(): boolean {
+    return !!(this.sessions.grounding && this.sessions.pixel);
+  }
+
+  // ------------------------------------------------------------------------------------------------- preprocess
+  private pixels(views: ViewInput[], mean: readonly number[], std: readonly number[]): Float32Array {
+    const S = this.pack.manifest.view.size;
+    const plane = S * S;
+    const out = new Float32Array(views.length * 3 * plane);
+    views.forEach((v, n) => {
+      if (v.rgb.length !== plane * 3) {
+        throw new VantageError('BAD_INPUT', `view ${n} has ${v.rgb.length} bytes; this pack needs ${S}×${S} RGB views (${plane * 3} bytes)`);
+      }
+      const base = n * 3 * plane;
+      for (let c = 0; c < 3; c++) {
+        const m = mean[c]!, s = std[c]!;
+        const o = base + c * plane;
+        for (let i = 0; i < plane; i++) out[o + i] = (v.rgb[i * 3 + c]! / 255 - m) / s;
+      }
+    });
+    return out;
+  }
+
+  private viewKey(v: ViewInput): string {
+    return v.key ?? `${createHash('sha1').update(v.rgb).digest('hex')}:${v.rect.join(',')}`;
+  }
+
+  /** Grounding features of one view, cached: the SAM-style encoder is the heaviest per-click cost. */
+  private async groundingFeatures(v: ViewInput): Promise<Float32Array> {
+    const key = this.viewKey(v);
+    const hit = this.groundingCache.get(key);
+    if (hit) {
+      this.groundingCache.delete(key);
+      this.groundingCache.set(key, hit);
+      return hit;
+    }
+    const s = this.stage('grounding', 'masks');
+    const g = this.pack.manifest.grounding!;
+    const S = this.pack.manifest.view.size;
+    const out = await s.run({ pixel_values: feed(s, 'pixel_values', this.pixels([v], g.mean, g.std), [1, 3, S, S]) });
+    const feats = floats(out.image_embeddings, 'image_embeddings').slice();
+    this.groundingCache.set(key, feats);
+    while (this.groundingCache.size > GROUNDING_CACHE_SIZE) this.groundingCache.delete(this.groundingCache.keys().next().value!);
+    return feats;
+  }
+
+  private async runPixel(
+    view: ViewInput,
+    segHidden: Float32Array | null,
+    points: number[],
+    labels: number[],
+  ): Promise<{ data: Uint8Array; size: number; score: number }> {
+    const m = this.pack.manifest;
+    const s = this.stage('pixel', 'masks');
+    const feats = await this.groundingFeatures(view);
+    const D = m.llm?.hidden ?? segHidden?.length ?? 1;
+    const C = m.grounding!.channels, g = m.grounding!.grid;
+    const P = labels.length;
+    const out = await s.run({
+      image_embeddings: feed(s, 'image_embeddings', feats, [1, C, g, g]),
+      seg_hidden: feed(s, 'seg_hidden', segHidden ?? new Float32Array(D), [1, D]),
+      has_seg: feed(s, 'has_seg', [segHidden ? 1 : 0], [1]),
+      points: feed(s, 'points', points, [1, P, 2]),
+      point_labels: feed(s, 'point_labels', labels, [1, P]),
+    });
+    const logits = floats(out.mask_logits, 'mask_logits');
+    const M = m.pixel?.maskSize ?? Math.round(Math.sqrt(logits.length));
+    const data = new Uint8Array(M * M);
+    for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
+    return { data, size: M, score: floats(out.score, 'score')[0] ?? 0 };
+  }
+
+  // ------------------------------------------------------------------------------------------------------- ask
+  async ask(input: AskInput, cb: AskCallbacks, signal?: AbortSignal): Promise<AskResult> {
+    const t0 = performance.now();
+    const m = this.pack.manifest;
+    const llm = m.llm;
+    const tok = this.tokenizer;
+    const vision = this.stage('vision', 'chat');
+    const prompt = this.stage('prompt', 'chat');
+    const embed = this.stage('embed', 'chat');
+    const decoder = this.stage('decoder', 'chat');
+    if (!llm || !tok) throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no llm section; it cannot chat`);
+    if (input.mode === 'ground' && !this.canSegment()) {
+      throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" cannot ground (no grounding/pixel stages); ask in chat mode`);
+    }
+    if (!m.sources.includes(input.source)) {
+      throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" does not take ${input.source} imagery; it takes ${m.sources.join(', ')}`);
+    }
+    const V = input.views.length;
+    if (V < 1 || V > m.view.maxViews) {
+      throw new VantageError('BAD_INPUT', `an ask needs 1 to ${m.view.maxViews} views (global first), got ${V}`);
+    }
+    if (!(input.maxNewTokens >= 1)) throw new VantageError('BAD_INPUT', `maxNewTokens must be at least 1, got ${input.maxNewTokens}`);
+    const S = m.view.size, N = m.view.tokens, D = llm.hidden;
+    const checkAbort = () => {
+      if (signal?.aborted) throw new VantageError('CANCELLED', 'the answer was cancelled');
+    };
+
+    // Text the user typed must not smuggle in the image placeholder or source tags: they would break the splice.
+    const reserved = [m.tokens.image, m.tokens.sources.optical, m.tokens.sources.sar, m.tokens.sources.infrared];
+    const clean = (t: string) => reserved.reduce((acc, r) => acc.split(r).join(''), t);
+    const rendered = renderChatPrompt(
+      m,
+      {
+        text: clean(input.text),
+        history: input.history.map((h) => ({ role: h.role, text: clean(h.text) })),
+        source: input.source,
+        mode: input.mode,
+        regionCount: input.regions.length,
+        system: input.system,
+      },
+      { maxTokens: llm.maxContext - input.maxNewTokens, imageExtraTokens: V * N - 1, countTokens: (t) => tok.encode(t).length },
+    );
+    const ids = tok.encode(rendered.text);
+    const imageId = tok.requireId(m.tokens.image);
+    const imagePos = ids.indexOf(imageId);
+    if (imagePos < 0 || ids.indexOf(imageId, imagePos + 1) >= 0) {
+      throw new VantageError('INTERNAL', `the rendered prompt must hold exactly one ${m.tokens.image}`);
+    }
+
+    // ---- vision + prompt
+    const pix = this.pixels(input.views, m.view.mean, m.view.std);
+    const vOut = await vision.run({ pixel_values: feed(vision, 'pixel_values', pix, [V, 3, S, S]) });
+    const visual = floats(vOut.visual_tokens, 'visual_tokens');
+    checkAbort();
+    const regionMasks = rasterizeRegions(input.regions, input.views[0]!.rect, S);
+    const pOut = await prompt.run({
+      visual_tokens: feed(prompt, 'visual_tokens', visual, [V, N, D]),
+      region_masks: feed(prompt, 'region_masks', regionMasks.data, [regionMasks.count, S, S]),
+    });
+    const imageEmbeds = floats(pOut.image_embeds, 'image_embeds');
+    const regionEmbeds = floats(pOut.region_embeds, 'region_embeds');
+    checkAbort();
+
+    // ---- embed + splice
+    const eOut = await embed.run({ input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
+    const tokenEmbeds = floats(eOut.inputs_embeds, 'inputs_embeds');
+    const regionIds = new Map<number, number>();
+    for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
+    const T = ids.length + V * N - 1;
+    const seq = new Float32Array(T * D);
+    let row = 0;
+    const segId = tok.requireId(m.tokens.seg);
+    const segPositions: number[] = []; // sequence positions of <SEG> forced into the prompt (ground mode)
+    const assistantStart = ids.length - tok.encode(m.chat.assistantPrefix + (input.mode === 'ground' && m.chat.groundPrefix ? ` ${m.chat.groundPrefix}` : '')).length;
+    ids.forEach((id, i) => {
+      if (i === imagePos) {
+        seq.set(imageEmbeds.subarray(0, V * N * D), row * D);
+        row += V * N;
+        return;
+      }
+      const region = regionIds.get(id);
+      if (region !== undefined) seq.set(regionEmbeds.subarray(region * D, (region + 1) * D), row * D);
+      else seq.set(tokenEmbeds.subarray(i * D, (i + 1) * D), row * D);
+      if (id === segId && i >= assistantStart) segPositions.push(row);
+      row++;
+    });
+
+    // ---- decoder: prefill, then one token at a time feeding present.* back as past_key_values.*
+    const L = llm.layers;
+    let past: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < L; i++) {
+      past[`past_key_values.${i}.key`] = feed(decoder, `past_key_values.${i}.key`, new Float32Array(0), [1, llm.kvHeads, 0, llm.headDim]);
+      past[`past_key_values.${i}.value`] = feed(decoder, `past_key_values.${i}.value`, new Float32Array(0), [1, llm.kvHeads, 0, llm.headDim]);
+    }
+    let P = 0;
+    const step = async (embeds: Float32Array, t: number) => {
+      const posIds = Array.from({ length: t }, (_, k) => P + k);
+      const out = await decoder.run({
+        inputs_embeds: feed(decoder, 'inputs_embeds', embeds, [1, t, D]),
+        attention_mask: feed(decoder, 'attention_mask', new Array<number>(P + t).fill(1), [1, P + t]),
+        position_ids: feed(decoder, 'position_ids', posIds, [1, t]),
+        ...past,
+      });
+      const next: Record<string, ort.Tensor> = {};
+      for (let i = 0; i < L; i++) {
+        next[`past_key_values.${i}.key`] = out[`present.${i}.key`]!;
+        next[`past_key_values.${i}.value`] = out[`present.${i}.value`]!;
+      }
+      for (const t of Object.values(past)) t.dispose();
+      past = next;
+      P += t;
+      return { logits: floats(out.logits, 'logits'), hidden: floats(out.hidden_states, 'hidden_states') };
+    };
+
+    const V_ = llm.vocab;
+    const globalView = input.views[0]!;
+    const generated: number[] = [];
+    const phraseOpen = tok.requireId(m.tokens.phraseOpen), phraseClose = tok.requireId(m.tokens.phraseClose);
+    const stops = new Set(m.tokens.stop.map((s) => tok.requireId(s)));
+    const stream = tok.createStreamDecoder();
+    const forcedText = input.mode === 'ground' && m.chat.groundPrefix ? m.chat.groundPrefix : '';
+    let tokenEvents = 0;
+
+    const emitMask = async (hidden: Float32Array, phraseIds: number[]) => {
+      if (!this.canSegment()) return; // chat-only pack: the <SEG> stays text
+      const r = await this.runPixel(globalView, hidden, [0, 0], [-1]);
+      const found = this.phraseOf(phraseIds, phraseOpen, phraseClose, regionIds);
+      // A mask answers the question's region when the phrase names none and the question had exactly one.
+      const regionIndex = found.regionIndex ?? (input.regions.length === 1 ? 0 : null);
+      const mask: MaskResult = { ...r, rect: globalView.rect, phrase: found.phrase ?? (forcedText ? clean(input.text).trim() : null), regionIndex };
+      cb.onMask(mask);
+    };
+
+    let out = await step(seq, T);
+    const firstLogits = input.trace ? out.logits.slice((T - 1) * V_, T * V_) : new Float32Array(0);
+    checkAbort();
+    if (forcedText) {
+      cb.onToken(tokenEvents++, forcedText);
+      for (const pos of segPositions) await emitMask(out.hidden.slice(pos * D, (pos + 1) * D), []);
+    }
+
+    // the forced prefix and the generated answer are joined by one space, in the stream as in the final text
+    let answerSep = forcedText ? ' ' : '';
+    const sampler = new TokenSampler(input.sampling);
+    const traceIds: number[] = [];
+    let lastT = T;
+    for (;;) {
+      checkAbort();
+      const next = sampler.next(out.logits, (lastT - 1) * V_, V_);
+      traceIds.push(next);
+      if (stops.has(next)) break;
+      generated.push(next);
+      const delta = stream.push(next);
+      if (delta) {
+        cb.onToken(tokenEvents++, answerSep + delta);
+        answerSep = '';
+      }
+      const full = generated.length >= input.maxNewTokens;
+      if (full && next !== segId) break;
+      const e = await embed.run({ input_ids: feed(embed, 'input_ids', [next], [1, 1]) });
+      out = await step(floats(e.inputs_embeds, 'inputs_embeds'), 1);
+      lastT = 1;
+      if (next === segId) await emitMask(out.hidden.slice(0, D), generated.slice(0, -1));
+      if (full) break;
+    }
+
+    const answer = stream.text;
+    for (const t of Object.values(past)) t.dispose();
+    const result: AskResult = {
+      text: forcedText ? `${forcedText}${answer ? ' ' + answer : ''}` : answer,
+      durationMs: performance.now() - t0,
+      provider: this.provider,
+      tokens: generated.length,
+      droppedTurns: rendered.droppedTurns,
+    };
+    if (input.trace) {
+      result.trace = { prompt: rendered.text, inputIds: ids, sequenceLength: T, firstLogits, generatedIds: traceIds };
+    }
+    return result;
+  }
+
+  /** The phrase inside the nearest `<p> … </p>` before a `<SEG>`, and the region it names, if any. */
+  private phraseOf(ids: number[], open: number, close: number, regionIds: Map<number, number>): { phrase: string | null; regionIndex: number | null } {
+    const o = ids.lastIndexOf(open);
+    if (o < 0) return { phrase: null, regionIndex: null };
+    let c = ids.indexOf(close, o + 1);
+    if (c < 0) c = ids.length;
+    const inner = ids.slice(o + 1, c);
+    let regionIndex: number | null = null;
+    for (const id of inner) if (regionIds.has(id)) regionIndex = regionIds.get(id)!;
+    const text = this.tokenizer!.decode(inner.filter((id) => !regionIds.has(id))).trim();
+    return { phrase: text || null, regionIndex };
+  }
+
+  /** A mask from point/box prompts alone (has_seg = 0) on one view; coordinates in image pixels. */
+  async instantMask(view: ViewInput, prompt: InstantPrompt): Promise<MaskResult> {
+    const S = this.pack.manifest.view.size;
+    const [x0, y0, x1, y1] = view.rect;
+    const vx = (x: number) => ((x - x0) * S) / (x1 - x0);
+    const vy = (y: number) => ((y - y0) * S) / (y1 - y0);
+    let points: number[];
+    let labels: number[];
+    switch (prompt.kind) {
+      case 'point':
+        points = [vx(prompt.x), vy(prompt.y)];
+        labels = [prompt.label ?? 1];
+        break;
+      case 'box':
+        points = [vx(Math.min(prompt.x0, prompt.x1)), vy(Math.min(prompt.y0, prompt.y1)), vx(Math.max(prompt.x0, prompt.x1)), vy(Math.max(prompt.y0, prompt.y1))];
+        labels = [2, 3];
+        break;
+      case 'points':
+        if (prompt.points.length === 0) throw new VantageError('BAD_INPUT', 'an instant mask needs at least one point');
+        points = prompt.points.flatMap((p) => [vx(p.x), vy(p.y)]);
+        labels = prompt.points.map((p) => p.label);
+        break;
+    }
+    const r = await this.runPixel(view, null, points, labels);
+    return { ...r, rect: view.rect, phrase: null, regionIndex: null };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    this.groundingCache.clear();
+    for (const k of Object.keys(this.sessions) as StageName[]) {
+      const s = this.sessions[k];
+      delete this.sessions[k];
+      await s?.release();
+    }
+  }
+}
