@@ -1,0 +1,116 @@
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { createPixelTransform, type PixelTransform } from '../contract/georef.js';
+import { VantageError } from '../contract/errors.js';
+import { computeStretch, type DisplayStretch } from './displayStretch.js';
+import { GeoTiffSource } from './geotiffSource.js';
+import type { LruCache } from './lruCache.js';
+import { PlainImageSource } from './plainImageSource.js';
+import type { RasterSource, WindowData } from './rasterSource.js';
+
+/** decoding a whole striped level is only worth it (and cacheable) up to this size */
+const FULL_LEVEL_MAX_BYTES = 256 * 1024 * 1024;
+
+let openSeq = 0;
+
+/** Decoded pixels whose element (0,0) is level pixel (x0, y0); mask (same layout) 0 where the file says no data. */
+export type WindowAt = WindowData & { x0: number; y0: number; mask: Uint8Array | null };
+
+/** Picks the reader by the file's first bytes, not its extension. */
+export async function openRasterSource(file: string): Promise<RasterSource> {
+  const head = Buffer.alloc(4);
+  let n: number;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      n = (await fh.read(head, 0, 4, 0)).bytesRead;
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new VantageError('NOT_FOUND', `image file not found or unreadable: ${file} (${(e as Error).message})`);
+  }
+  if (n === 0) throw new VantageError('BAD_INPUT', `cannot open ${path.basename(file)}: the file is empty (0 bytes)`);
+  const tiff = head.toString('latin1', 0, 2) === 'II' || head.toString('latin1', 0, 2) === 'MM';
+  const jpeg = head[0] === 0xff && head[1] === 0xd8;
+  const png = head[0] === 0x89 && head.toString('latin1', 1, 4) === 'PNG';
+  if (tiff || (!jpeg && !png)) return GeoTiffSource.open(file);
+  return PlainImageSource.open(file);
+}
+
+/**
+ * One open image ready for display: its source, the pixel↔map transform (null when not georeferenced or the CRS
+ * is not usable by proj4), the display stretch (computed on first use) and cached full-level decodes.
+ */
+export class OpenImage {
+  readonly transform: PixelTransform | null;
+  readonly transformError: string | null;
+  private stretchPromise: Promise<DisplayStretch> | null = null;
+  private readonly key = `img${++openSeq}:`;
+  private readonly decoding = new Map<string, Promise<WindowData>>();
+
+  constructor(
+    readonly path: string,
+    readonly source: RasterSource,
+    private readonly cache: LruCache<WindowData>,
+  ) {
+    let t: PixelTransform | null = null;
+    let err: string | null = null;
+    const f = source.facts;
+    if (f.geotransform || f.gcps) {
+      try {
+        t = createPixelTransform(f);
+      } catch (e) {
+        err = (e as Error).message;
+      }
+    }
+    this.transform = t;
+    this.transformError = err;
+  }
+
+  static async open(file: string, cache: LruCache<WindowData>): Promise<OpenImage> {
+    return new OpenImage(file, await openRasterSource(file), cache);
+  }
+
+  stretch(): Promise<DisplayStretch> {
+    this.stretchPromise ??= computeStretch(this.source).catch((e: unknown) => {
+      this.stretchPromise = null;
+      throw e;
+    });
+    return this.stretchPromise;
+  }
+
+  /**
+   * Pixels covering a window of one level (possibly more: the result says where its first pixel lies). Striped files decode whole strips anyway, so the full level is decoded once
+   * and kept in the shared LRU; tiled files are read window by window (geotiff.js fetches only the tiles needed).
+   */
+  async read(level: number, window: [number, number, number, number], bands: number[]): Promise<WindowAt> {
+    const lv = this.source.levels[level]!;
+    const f = this.source.facts;
+    const bytes = lv.width * lv.height * bands.length * 8;
+    const mask = await this.source.readMask(level, window);
+    // striped files with internal masks are rare (GDAL writes masks for COGs): those take the windowed path
+    if (f.striped && !mask && bytes <= FULL_LEVEL_MAX_BYTES) {
+      const k = `${this.key}${level}:${bands.join(',')}`;
+      let full = this.cache.get(k);
+      if (!full) {
+        // concurrent tile requests for the same level share one decode
+        let p = this.decoding.get(k);
+        if (!p) {
+          p = this.source.readWindow(level, [0, 0, lv.width, lv.height], bands).finally(() => this.decoding.delete(k));
+          this.decoding.set(k, p);
+          const data = await p;
+          this.cache.set(k, data, data.bands.reduce((s, b) => s + b.byteLength, 0));
+        }
+        full = await p;
+      }
+      return { ...full, x0: 0, y0: 0, mask: null };
+    }
+    return { ...(await this.source.readWindow(level, window, bands)), x0: window[0], y0: window[1], mask };
+  }
+
+  async close(): Promise<void> {
+    this.cache.deletePrefix(this.key);
+    await this.source.close();
+  }
+}
