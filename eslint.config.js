@@ -35,6 +35,13 @@ export default tseslint.config(
     },
   },
   {
+    files: ['main/**/*.ts', 'db/**/*.ts', 'native-models/**/*.ts'],
+    ignores: ['main/app/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'services know nothing of Electron: only main/app/ may import it' }] }],
+    },
+  },
+  {
     files: ['main/contract/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -47,13 +54,6 @@ export default tseslint.config(
           ],
         },
       ],
-    },
-  },
-  {
-    files: ['main/**/*.ts', 'db/**/*.ts', 'native-models/**/*.ts'],
-    ignores: ['main/app/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'services know nothing of Electron: only main/app/ may import it' }] }],
     },
   },
 );

@@ -26,7 +26,7 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   services = createServices({
-    dataDir: app.getPath('userData'),
+    dataDir: process.env.VANTAGE_DATA_DIR ?? app.getPath('userData'),
     mode: 'electron',
     dialogs: {
       async pick(purpose) {

@@ -96,7 +96,7 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     sendJson(res, httpStatusOf(payload.code), { ok: false, error: payload });
   };
   const refuse = (res: ServerResponse, reason: string) => {
-    sendJson(res, reason.startsWith('missing') ? 401 : 403, { ok: false, error: { code: 'UNAUTHORIZED', message: reason } });
+    sendJson(res, /token/.test(reason) ? 401 : 403, { ok: false, error: { code: 'UNAUTHORIZED', message: reason } });
   };
 
   const readBody = (req: IncomingMessage) =>
@@ -185,7 +185,7 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
     const why = url.pathname === LOOPBACK.wsPath ? refusal(req, true) : 'no such endpoint';
     if (why) {
-      socket.write(`HTTP/1.1 ${why.startsWith('missing') ? 401 : 403} Forbidden\r\nConnection: close\r\n\r\n`);
+      socket.write(`HTTP/1.1 ${/token/.test(why) ? '401 Unauthorized' : '403 Forbidden'}\r\nConnection: close\r\n\r\n`);
       socket.destroy();
       return;
     }

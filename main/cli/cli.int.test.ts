@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { builtinPackDir } from '../appPaths.js';
+import { describeWithData, repoRoot } from '../testing/data.js';
+
+const run = promisify(execFile);
+const cli = path.join(repoRoot, 'dist', 'main', 'cli.mjs');
+let dataDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(cli)) await run(process.execPath, [path.join(repoRoot, 'main/build/build.mjs'), '--backend-only'], { cwd: repoRoot });
+  dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-cli-'));
+}, 120_000);
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const vantage = (...args: string[]) => run(process.execPath, [cli, '--data-dir', dataDir, ...args], { cwd: repoRoot, maxBuffer: 1 << 24 });
+
+it('prints usage and refuses an unknown command with exit code 2', async () => {
+  expect((await vantage('--help')).stdout).toMatch(/vantage \[--data-dir DIR\] <command>/);
+  await expect(vantage('frobnicate')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "frobnicate"/) });
+});
+
+it('names the missing file instead of failing obscurely', async () => {
+  await expect(vantage('info', '/nonexistent/scene.tif')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/not found: \/nonexistent\/scene\.tif/) });
+});
+
+describeWithData('vantage info / ask on a real GeoTIFF', ['imagery/optical_utm/RGB.byte.tif'], ([file]) => {
+  it('info --json reports size, bands, CRS and footprint', async () => {
+    const { stdout } = await vantage('info', file!, '--json');
+    const info = JSON.parse(stdout) as { width: number; height: number; bandCount: number; dtype: string; crs: { epsg: number }; footprint: unknown[] };
+    expect(info).toMatchObject({ width: 791, height: 718, bandCount: 3, dtype: 'Byte', crs: { epsg: 32618 } });
+    expect(info.footprint.length).toBeGreaterThan(4);
+  });
+
+  it('ask --box streams an answer from the test pack through onnxruntime-node and stores the case', async () => {
+    const { stdout } = await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--json', 'what is in <region1> ?');
+    const out = JSON.parse(stdout) as { answer: string; provider: string; pack: { name: string }; masks: { bbox: number[]; areaPx: number }[]; sessionId: string };
+    expect(out.answer.length).toBeGreaterThan(0);
+    expect(out.provider).toBe('cpu');
+    expect(out.pack.name).toBe('vantage-test-pack');
+    for (const m of out.masks) {
+      expect(m.areaPx).toBeGreaterThan(0);
+      expect(m.bbox[2]).toBeLessThanOrEqual(791);
+    }
+    const again = JSON.parse((await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--json', 'what is in <region1> ?')).stdout) as { answer: string };
+    expect(again.answer).toBe(out.answer); // greedy decoding is deterministic
+  }, 120_000);
+});
