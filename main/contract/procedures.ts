@@ -1,110 +1,24 @@
-import { z } from 'zod';
-import { RegionGeometry } from './geometry.js';
-import {
-  ChatEvent,
-  FileRef,
-  FolderListing,
-  Id,
-  ImageInfo,
-  MapView,
-  ModelStatus,
-  PackInfo,
-  SessionDetail,
-  SessionSummary,
-} from './schemas.js';
+import type { z } from 'zod';
+import { appCalls } from './calls/app.js';
+import { chatCalls } from './calls/chat.js';
+import type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
+import { imageryCalls } from './calls/imagery.js';
+import { modelCalls } from './calls/models.js';
+import { sessionCalls } from './calls/sessions.js';
 
+export type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
 type Schema = z.ZodType;
-export interface CallDef<I extends Schema = Schema, O extends Schema = Schema> {
-  kind: 'call';
-  input: I;
-  output: O;
-}
-export interface StreamDef<I extends Schema = Schema, E extends Schema = Schema> {
-  kind: 'stream';
-  input: I;
-  event: E;
-}
-export interface ResourceDef<I extends Schema = Schema> {
-  kind: 'resource';
-  input: I;
-  contentType: string;
-}
-
-const call = <I extends Schema, O extends Schema>(input: I, output: O): CallDef<I, O> => ({ kind: 'call', input, output });
-const stream = <I extends Schema, E extends Schema>(input: I, event: E): StreamDef<I, E> => ({ kind: 'stream', input, event });
-const resource = <I extends Schema>(input: I, contentType: string): ResourceDef<I> => ({ kind: 'resource', input, contentType });
-
-const empty = z.object({}).strict();
-const ok = z.object({ ok: z.literal(true) });
 
 /**
- * Every call between the UI (or any client) and the services, declared once. Both transports, the typed
- * client and the CLI derive from this table. Region geometries are always image pixel coordinates.
+ * Every call between the UI (or any client) and the services, declared once per domain in calls/*.ts. Both
+ * transports, the typed client and the CLI derive from this table. Region geometries are always image pixels.
  */
 export const procedures = {
-  'app.status': call(
-    empty,
-    z.object({
-      version: z.string(),
-      mode: z.enum(['electron', 'browser']),
-      /** native dialogs exist (Electron); otherwise the backend file browser is used */
-      nativeDialogs: z.boolean(),
-    }),
-  ),
-
-  'files.browse': call(
-    z
-      .object({
-        folder: FileRef.optional(),
-        /** a folder path the user typed into the browser's location field */
-        typedPath: z.string().max(4096).optional(),
-        purpose: z.enum(['image', 'pack', 'folder']),
-      })
-      .strict(),
-    FolderListing,
-  ),
-  'files.pick': call(
-    z.object({ purpose: z.enum(['image', 'pack', 'folder']) }).strict(),
-    z.object({ ref: FileRef.nullable() }),
-  ),
-
-  'imagery.open': call(z.object({ sessionId: Id, file: FileRef }).strict(), ImageInfo),
-  'imagery.info': call(z.object({ imageId: Id }).strict(), ImageInfo),
-
-  'sessions.list': call(empty, z.array(SessionSummary)),
-  'sessions.create': call(z.object({ name: z.string().min(1).max(200) }).strict(), SessionSummary),
-  'sessions.open': call(z.object({ sessionId: Id }).strict(), SessionDetail),
-  'sessions.saveView': call(z.object({ sessionId: Id, view: MapView }).strict(), ok),
-
-  'models.status': call(empty, ModelStatus),
-  'models.list': call(empty, z.array(PackInfo)),
-
-  'chat.ask': stream(
-    z
-      .object({
-        sessionId: Id,
-        imageId: Id,
-        text: z.string().min(1).max(8000),
-        regions: z.array(RegionGeometry).max(8),
-        mode: z.enum(['chat', 'ground']).default('chat'),
-        maxNewTokens: z.number().int().min(1).max(2048).default(64),
-      })
-      .strict(),
-    ChatEvent,
-  ),
-
-  /** 256×256 PNG map tile in Web Mercator (or pixel space for non-georeferenced images), transparent outside */
-  'imagery.tile': resource(
-    z
-      .object({
-        imageId: Id,
-        z: z.coerce.number().int().min(0).max(30),
-        x: z.coerce.number().int().min(0),
-        y: z.coerce.number().int(),
-      })
-      .strict(),
-    'image/png',
-  ),
+  ...appCalls,
+  ...imageryCalls,
+  ...sessionCalls,
+  ...modelCalls,
+  ...chatCalls,
 } as const;
 
 export type Procedures = typeof procedures;

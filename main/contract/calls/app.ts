@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { FileRef, FolderListing } from '../schemas.js';
+import { call, empty } from './define.js';
+
+const Purpose = z.enum(['image', 'pack', 'folder']);
+
+export const appCalls = {
+  'app.status': call(
+    empty,
+    z.object({
+      version: z.string(),
+      mode: z.enum(['electron', 'browser']),
+      /** native dialogs exist (Electron); otherwise the backend file browser is used */
+      nativeDialogs: z.boolean(),
+    }),
+  ),
+  'files.browse': call(
+    z
+      .object({
+        folder: FileRef.optional(),
+        /** a folder path the user typed into the browser's location field */
+        typedPath: z.string().max(4096).optional(),
+        purpose: Purpose,
+      })
+      .strict(),
+    FolderListing,
+  ),
+  'files.pick': call(z.object({ purpose: Purpose }).strict(), z.object({ ref: FileRef.nullable() })),
+} as const;
