@@ -1,0 +1,31 @@
+export type AppEvent =
+  | 'app-ready'
+  | 'session-opened'
+  | 'image-opened'
+  | 'tiles-loaded'
+  | 'region-drawn'
+  | 'turn-saved'
+  | 'answer-done'
+  | 'mask-shown'
+  | 'model-ready';
+
+declare global {
+  interface Window {
+    /** what happened, in order: e2e tests wait on these instead of sleeping */
+    __vantageEvents?: string[];
+  }
+}
+
+export function emitAppEvent(name: AppEvent): void {
+  if (typeof window === 'undefined') return; // store logic under unit test runs without a page
+  const log = (window.__vantageEvents ??= []);
+  log.push(name);
+  window.dispatchEvent(new CustomEvent('vantage-event', { detail: name }));
+}
+
+/** Mirror of the app's state on <body data-*> for tests and styling. */
+export function setBodyState(key: string, value: string | null): void {
+  if (typeof document === 'undefined') return;
+  if (value === null) delete document.body.dataset[key];
+  else document.body.dataset[key] = value;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { parseAnswer } from './answerText.js';
+
+describe('parseAnswer', () => {
+  it('separates prose, grounded phrases and numbered <SEG> markers', () => {
+    expect(parseAnswer('There is <p>a ship</p> <SEG> near <p>the pier</p><SEG>.')).toEqual([
+      { kind: 'text', text: 'There is ' },
+      { kind: 'phrase', text: 'a ship' },
+      { kind: 'text', text: ' ' },
+      { kind: 'seg', index: 0 },
+      { kind: 'text', text: ' near ' },
+      { kind: 'phrase', text: 'the pier' },
+      { kind: 'seg', index: 1 },
+      { kind: 'text', text: '.' },
+    ]);
+  });
+
+  it('shows an unclosed phrase while streaming and hides a half-arrived tag', () => {
+    expect(parseAnswer('a <p>large bu')).toEqual([
+      { kind: 'text', text: 'a ' },
+      { kind: 'phrase', text: 'large bu' },
+    ]);
+    expect(parseAnswer('roof <SE')).toEqual([{ kind: 'text', text: 'roof ' }]);
+    expect(parseAnswer('x </')).toEqual([{ kind: 'text', text: 'x ' }]);
+  });
+
+  it('leaves plain text and other angle brackets alone', () => {
+    expect(parseAnswer('3 < 4 and <region 1> is dark')).toEqual([{ kind: 'text', text: '3 < 4 and <region 1> is dark' }]);
+    expect(parseAnswer('')).toEqual([]);
+  });
+});

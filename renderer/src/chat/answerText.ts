@@ -1,0 +1,38 @@
+/** A piece of assistant text: plain prose, a grounded phrase (<p>…</p>) or a <SEG> mask marker. */
+export type AnswerPart =
+  | { kind: 'text'; text: string }
+  | { kind: 'phrase'; text: string }
+  | { kind: 'seg'; index: number };
+
+const TOKEN = /<p>|<\/p>|<SEG>/g;
+
+/**
+ * Splits streamed assistant text into parts. Works on partial text: an unclosed <p> still shows as a phrase,
+ * and the n-th <SEG> (0-based) refers to the n-th mask of the turn.
+ */
+export function parseAnswer(text: string): AnswerPart[] {
+  const parts: AnswerPart[] = [];
+  let inPhrase = false;
+  let segs = 0;
+  let last = 0;
+  const flush = (end: number) => {
+    const t = text.slice(last, end);
+    if (!t) return;
+    const prev = parts[parts.length - 1];
+    const kind = inPhrase ? 'phrase' : 'text';
+    if (prev && prev.kind === kind) prev.text += t;
+    else parts.push({ kind, text: t });
+  };
+  for (const m of text.matchAll(TOKEN)) {
+    flush(m.index);
+    last = m.index + m[0].length;
+    if (m[0] === '<p>') inPhrase = true;
+    else if (m[0] === '</p>') inPhrase = false;
+    else parts.push({ kind: 'seg', index: segs++ });
+  }
+  // a tag still arriving ("<SE") is not shown as text
+  const tail = text.slice(last);
+  const partial = /<\/?[A-Za-z]{0,3}$/.exec(tail);
+  flush(partial ? last + partial.index : text.length);
+  return parts;
+}

@@ -1,0 +1,21 @@
+import { ChatPanel } from './ChatPanel.js';
+import { FileBrowser } from './FileBrowser.js';
+import { MapPane } from './map/MapPane.js';
+import { Sidebar } from './Sidebar.js';
+import { StatusBar } from './StatusBar.js';
+import { Toolbar } from './Toolbar.js';
+
+export function App() {
+  return (
+    <div className="app">
+      <Sidebar />
+      <main className="centre">
+        <Toolbar />
+        <MapPane />
+      </main>
+      <ChatPanel />
+      <StatusBar />
+      <FileBrowser />
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import { useState, type KeyboardEvent } from 'react';
+import { ask, chatStore, setMode, stopAnswer } from '../stores/chatStore.js';
+import { useStore } from '../stores/createStore.js';
+import { mapStore } from '../stores/mapStore.js';
+
+export function ChatComposer() {
+  const [text, setText] = useState('');
+  const streaming = useStore(chatStore, (s) => s.streaming);
+  const mode = useStore(chatStore, (s) => s.mode);
+  const pending = useStore(mapStore, (s) => s.pending.length);
+  const hasImage = useStore(mapStore, (s) => s.activeImageId !== null);
+
+  const send = () => {
+    if (ask(text)) setText('');
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  };
+
+  return (
+    <div className="composer">
+      <div className="mode-toggle" role="radiogroup" aria-label="Answer mode">
+        {(['chat', 'ground'] as const).map((m) => (
+          <button
+            key={m}
+            type="button"
+            role="radio"
+            aria-checked={mode === m}
+            data-testid={`mode-${m}`}
+            className={mode === m ? 'active' : ''}
+            onClick={() => setMode(m)}
+          >
+            {m === 'chat' ? 'Chat' : 'Ground'}
+          </button>
+        ))}
+        {pending > 0 && <span className="composer-regions">{pending} region{pending > 1 ? 's' : ''} attached</span>}
+      </div>
+      <textarea
+        data-testid="chat-input"
+        aria-label="Question about the active image"
+        placeholder={hasImage ? 'Ask about the image… (Enter to send, Shift+Enter for a new line)' : 'Open an image to ask about it'}
+        value={text}
+        rows={3}
+        maxLength={8000}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKey}
+      />
+      <div className="composer-actions">
+        {streaming ? (
+          <button type="button" className="danger" data-testid="chat-stop" onClick={stopAnswer}>
+            Stop
+          </button>
+        ) : (
+          <button type="button" className="primary" data-testid="chat-send" disabled={!text.trim() || !hasImage} onClick={send}>
+            Send
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

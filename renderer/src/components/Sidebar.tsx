@@ -1,0 +1,14 @@
+import { LayerList } from './LayerList.js';
+import { SessionList } from './SessionList.js';
+
+export function Sidebar() {
+  return (
+    <aside className="sidebar" aria-label="Cases and layers">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">V</span> Vantage
+      </div>
+      <SessionList />
+      <LayerList />
+    </aside>
+  );
+}

@@ -1,0 +1,33 @@
+import { useStore } from '../stores/createStore.js';
+import { cursorStore, mapStore } from '../stores/mapStore.js';
+import { modelStore, providerInUse } from '../stores/modelStore.js';
+
+export function StatusBar() {
+  const model = useStore(modelStore, (s) => s.model);
+  const modelError = useStore(modelStore, (s) => s.error);
+  const cursor = useStore(cursorStore, (s) => s.cursor);
+  const placement = useStore(mapStore, (s) => s.images.find((i) => i.id === s.activeImageId)?.georeferenced);
+  const provider = providerInUse(model);
+  const state = model?.state ?? 'unknown';
+  return (
+    <footer className="status-bar" data-testid="status-bar">
+      <span className={`status-dot state-${state}`} aria-hidden="true" />
+      <span data-testid="status-model" data-state={state} title={model?.error ?? modelError ?? undefined}>
+        model: {state}
+      </span>
+      <span data-testid="status-pack">{model?.pack ? `${model.pack.name} ${model.pack.version}` : 'no pack'}</span>
+      <span data-testid="status-provider">{provider ?? '—'}</span>
+      <span className="status-spacer" />
+      <span data-testid="status-cursor">
+        {cursor
+          ? placement
+            ? `lon ${cursor.lng.toFixed(6)}  lat ${cursor.lat.toFixed(6)}`
+            : 'pixel space'
+          : ''}
+      </span>
+      <span data-testid="status-pixel">
+        {cursor?.px ? `x ${Math.floor(cursor.px[0])}  y ${Math.floor(cursor.px[1])}` : ''}
+      </span>
+    </footer>
+  );
+}

@@ -1,0 +1,52 @@
+import type { ModelStatus } from '../../../main/contract/schemas.js';
+import type { OutputOf } from '../../../main/contract/procedures.js';
+import { emitAppEvent, setBodyState } from '../appEvents.js';
+import { client, errorText } from './clientRef.js';
+import { createStore } from './createStore.js';
+
+export interface ModelState {
+  app: OutputOf<'app.status'> | null;
+  model: ModelStatus | null;
+  error: string | null;
+}
+
+export const modelStore = createStore<ModelState>({ app: null, model: null, error: null });
+
+let pollTimer: ReturnType<typeof setTimeout> | null = null;
+let announcedReady = false;
+
+export async function loadAppStatus(): Promise<void> {
+  try {
+    modelStore.set({ app: await client().call('app.status', {}) });
+  } catch (e) {
+    modelStore.set({ error: `cannot read the app status: ${errorText(e)}` });
+  }
+}
+
+/** Polls while a pack is loading (or none is loaded yet, since the backend may load one at start); stops once settled. */
+export async function refreshModelStatus(): Promise<void> {
+  if (pollTimer) clearTimeout(pollTimer);
+  pollTimer = null;
+  let next = 3000;
+  try {
+    const model = await client().call('models.status', {});
+    modelStore.set({ model, error: null });
+    setBodyState('modelState', model.state);
+    if (model.state === 'ready' && !announcedReady) {
+      announcedReady = true;
+      emitAppEvent('model-ready');
+    }
+    if (model.state === 'ready' || model.state === 'error') return;
+    if (model.state === 'loading') next = 1000;
+  } catch (e) {
+    modelStore.set({ error: `cannot read the model status: ${errorText(e)}` });
+    next = 5000;
+  }
+  pollTimer = setTimeout(() => void refreshModelStatus(), next);
+}
+
+export function providerInUse(model: ModelStatus | null): string | null {
+  if (!model) return null;
+  const sp = model.stageProviders;
+  return sp['decoder'] ?? Object.values(sp)[0] ?? null;
+}
