@@ -212,7 +212,8 @@ export class InferenceHost implements InferencePort {
     const w = this.worker;
     if (!w) return;
     try {
-      await Promise.race([this.request({ type: 'close', seq: ++this.seq }), new Promise((r) => setTimeout(r, 5_000))]);
+      // the grace timer must not keep the process alive once the worker has answered
+      await Promise.race([this.request({ type: 'close', seq: ++this.seq }), new Promise((r) => setTimeout(r, 5_000).unref())]);
     } catch {
       // the worker died while closing: nothing left to release
     }
