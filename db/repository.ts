@@ -35,6 +35,36 @@ export interface NewMask {
   areaPx: number;
 }
 
+export interface MaskRecord extends Mask {
+  turnSeq: number;
+  rle: MaskRle;
+  createdAt: string;
+}
+
+export interface RegionRecord {
+  id: string;
+  turnId: string;
+  turnSeq: number;
+  imageId: string;
+  kind: RegionGeometry['kind'];
+  label: string;
+  geometry: RegionGeometry;
+  wgs84: unknown;
+}
+
+export interface ReportRecord {
+  id: string;
+  sessionId: string;
+  kind: 'geojson' | 'gpkg' | 'pdf';
+  fileName: string;
+  path: string | null;
+  createdAt: string;
+  options: Record<string, unknown>;
+  sha256: string;
+  featureCount: number;
+  size: number;
+}
+
 const now = () => new Date().toISOString();
 export const newId = () => randomUUID();
 
@@ -49,14 +79,15 @@ interface TurnRowRaw {
 export class CaseRepository {
   private readonly s;
 
-  constructor(private readonly db: Db) {
+  /** public so services can build the other repositories (case lifecycle) over the same connection */
+  constructor(readonly db: Db) {
     this.s = {
       insertSession: db.prepare('INSERT INTO sessions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)'),
       listSessions: db.prepare(`
         SELECT s.id, s.name, s.created_at, s.updated_at,
           (SELECT count(*) FROM images i WHERE i.session_id = s.id) AS image_count,
           (SELECT count(*) FROM turns t WHERE t.session_id = s.id) AS turn_count
-        FROM sessions s ORDER BY s.updated_at DESC`),
+        FROM sessions s WHERE s.deleted_at IS NULL ORDER BY s.updated_at DESC`),
       getSession: db.prepare(`
         SELECT s.id, s.name, s.created_at, s.updated_at,
           (SELECT count(*) FROM images i WHERE i.session_id = s.id) AS image_count,
@@ -69,6 +100,8 @@ export class CaseRepository {
         VALUES (?, ?, ?, ?, ?, ?, (SELECT coalesce(max(position), -1) + 1 FROM images WHERE session_id = ?), ?)`),
       imageBySha: db.prepare('SELECT id FROM images WHERE session_id = ? AND sha256 = ?'),
       getImage: db.prepare('SELECT * FROM images WHERE id = ?'),
+      setImageDisplay: db.prepare('UPDATE images SET display_json = ? WHERE id = ?'),
+      setImagePosition: db.prepare('UPDATE images SET position = ? WHERE id = ? AND session_id = ?'),
       listImages: db.prepare('SELECT * FROM images WHERE session_id = ? ORDER BY position'),
       nextSeq: db.prepare('SELECT coalesce(max(seq), 0) + 1 AS seq FROM turns WHERE session_id = ?'),
       insertTurn: db.prepare(`INSERT INTO turns (id, session_id, image_id, seq, role, text, status, created_at)
@@ -87,6 +120,16 @@ export class CaseRepository {
         polygons_json, area_px, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       listMasks: db.prepare(`SELECT m.* FROM masks m JOIN turns t ON t.id = m.turn_id WHERE t.session_id = ?
         ORDER BY t.seq, m.rowid`),
+      listMaskRecords: db.prepare(`SELECT m.*, t.seq AS turn_seq FROM masks m JOIN turns t ON t.id = m.turn_id
+        WHERE t.session_id = ? ORDER BY t.seq, m.rowid`),
+      listRegionRecords: db.prepare(`SELECT r.*, t.seq AS turn_seq FROM regions r JOIN turns t ON t.id = r.turn_id
+        WHERE t.session_id = ? ORDER BY t.seq, r.rowid`),
+      insertReport: db.prepare(`INSERT INTO reports (id, session_id, kind, file_name, path, created_at, options_json, bytes,
+        sha256, feature_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      listReports: db.prepare(`SELECT id, session_id, kind, file_name, path, created_at, options_json, sha256, feature_count,
+        length(bytes) AS size FROM reports WHERE session_id = ? ORDER BY created_at DESC, rowid DESC`),
+      getReport: db.prepare('SELECT * FROM reports WHERE id = ?'),
+      setReportPath: db.prepare('UPDATE reports SET path = ? WHERE id = ?'),
     } as const;
   }
 
@@ -131,8 +174,27 @@ export class CaseRepository {
     this.db.transaction(() => {
       this.s.insertImage.run(id, sessionId, img.path, img.sha256, img.sizeBytes, JSON.stringify(img.facts), sessionId, now());
       this.s.touchSession.run(now(), sessionId);
-    })();
+    }).immediate();
     return { id, created: true };
+  }
+
+  /** layer order of a case, bottom first: every image of the case exactly once */
+  setImageOrder(sessionId: string, imageIds: string[]): void {
+    const have = this.listImages(sessionId).map((i) => i.id).sort();
+    const want = [...imageIds].sort();
+    if (have.length !== want.length || have.some((id, i) => id !== want[i])) {
+      throw new VantageError('BAD_INPUT', `the layer order must list each of the case's ${have.length} image(s) exactly once`);
+    }
+    this.db.transaction(() => imageIds.forEach((id, i) => this.s.setImagePosition.run(i, id, sessionId)))();
+  }
+
+  hasImage(id: string): boolean {
+    return this.s.getImage.get(id) !== undefined;
+  }
+
+  /** per-image display settings (imagery.setDisplay), stored as given */
+  setDisplay(id: string, display: unknown): void {
+    if (this.s.setImageDisplay.run(JSON.stringify(display), id).changes === 0) throw new VantageError('NOT_FOUND', `no image with id ${id}`);
   }
 
   getImage(id: string): ImageRow {
@@ -170,7 +232,9 @@ export class CaseRepository {
       });
       this.s.insertTurn.run(assistantTurnId, q.sessionId, q.imageId, seq + 1, 'assistant', '', 'streaming', t);
       this.s.touchSession.run(t, q.sessionId);
-    })();
+      // IMMEDIATE: this transaction reads (next seq) before it writes; a deferred one fails with SQLITE_BUSY instead of
+      // waiting when another process (second window, CLI) commits in between (db/durability.int.test.ts).
+    }).immediate();
     const regions: Region[] = q.regions.map((r, i) => ({
       id: regionIds[i]!,
       imageId: q.imageId,
@@ -225,6 +289,60 @@ export class CaseRepository {
     }));
   }
 
+  /** Masks with what exports need beyond the contract's Mask: the raster, its timestamp and the turn's order. */
+  listMaskRecords(sessionId: string): MaskRecord[] {
+    return (this.s.listMaskRecords.all(sessionId) as Record<string, unknown>[]).map((r) => ({
+      id: r.id as string,
+      turnId: r.turn_id as string,
+      turnSeq: r.turn_seq as number,
+      imageId: r.image_id as string,
+      regionId: (r.region_id as string | null) ?? null,
+      phrase: (r.phrase as string | null) ?? null,
+      score: r.score as number,
+      bbox: JSON.parse(r.bbox_json as string) as Mask['bbox'],
+      rle: JSON.parse(r.rle_json as string) as MaskRle,
+      polygons: JSON.parse(r.polygons_json as string) as Mask['polygons'],
+      areaPx: r.area_px as number,
+      createdAt: r.created_at as string,
+    }));
+  }
+
+  /** Regions with their prompt kind, turn and lon/lat copy, for provenance. */
+  listRegionRecords(sessionId: string): RegionRecord[] {
+    return (this.s.listRegionRecords.all(sessionId) as Record<string, unknown>[]).map((r) => ({
+      id: r.id as string,
+      turnId: r.turn_id as string,
+      turnSeq: r.turn_seq as number,
+      imageId: r.image_id as string,
+      kind: r.kind as RegionGeometry['kind'],
+      label: r.label as string,
+      geometry: JSON.parse(r.geometry_json as string) as RegionGeometry,
+      wgs84: r.wgs84_json ? (JSON.parse(r.wgs84_json as string) as unknown) : null,
+    }));
+  }
+
+  addReport(r: Omit<ReportRecord, 'id' | 'createdAt' | 'size'> & { bytes: Uint8Array; createdAt?: string }): ReportRecord {
+    const id = newId();
+    const createdAt = r.createdAt ?? now();
+    this.s.insertReport.run(id, r.sessionId, r.kind, r.fileName, r.path, createdAt, JSON.stringify(r.options), Buffer.from(r.bytes), r.sha256, r.featureCount);
+    return { id, sessionId: r.sessionId, kind: r.kind, fileName: r.fileName, path: r.path, createdAt, options: r.options, sha256: r.sha256, featureCount: r.featureCount, size: r.bytes.byteLength };
+  }
+
+  listReports(sessionId: string): ReportRecord[] {
+    return (this.s.listReports.all(sessionId) as Record<string, unknown>[]).map(toReport);
+  }
+
+  getReport(id: string): ReportRecord & { bytes: Uint8Array } {
+    const row = this.s.getReport.get(id) as Record<string, unknown> | undefined;
+    if (!row) throw new VantageError('NOT_FOUND', `no report with id ${id}`);
+    const bytes = row.bytes as Buffer;
+    return { ...toReport({ ...row, size: bytes.byteLength }), bytes: new Uint8Array(bytes) };
+  }
+
+  setReportPath(id: string, p: string): void {
+    this.s.setReportPath.run(p, id);
+  }
+
   private toTurn(r: TurnRowRaw): Turn {
     return {
       id: r.id,
@@ -240,6 +358,21 @@ export class CaseRepository {
       status: r.status,
     };
   }
+}
+
+function toReport(r: Record<string, unknown>): ReportRecord {
+  return {
+    id: r.id as string,
+    sessionId: r.session_id as string,
+    kind: r.kind as ReportRecord['kind'],
+    fileName: r.file_name as string,
+    path: (r.path as string | null) ?? null,
+    createdAt: r.created_at as string,
+    options: JSON.parse(r.options_json as string) as Record<string, unknown>,
+    sha256: r.sha256 as string,
+    featureCount: r.feature_count as number,
+    size: r.size as number,
+  };
 }
 
 function toSummary(r: SessionRowRaw): SessionSummary {

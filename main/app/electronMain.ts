@@ -28,11 +28,17 @@ async function start(): Promise<void> {
   services = createServices({
     dataDir: process.env.VANTAGE_DATA_DIR ?? app.getPath('userData'),
     mode: 'electron',
+    singleInstance: true,
     dialogs: {
       async pick(purpose) {
         const r = await dialog.showOpenDialog({
-          properties: purpose === 'image' ? ['openFile'] : ['openDirectory'],
-          filters: purpose === 'image' ? [{ name: 'Imagery', extensions: ['tif', 'tiff', 'jpg', 'jpeg', 'png'] }] : [],
+          properties: purpose === 'image' || purpose === 'case' ? ['openFile'] : ['openDirectory'],
+          filters:
+            purpose === 'image'
+              ? [{ name: 'Imagery', extensions: ['tif', 'tiff', 'jpg', 'jpeg', 'png'] }]
+              : purpose === 'case'
+                ? [{ name: 'Vantage case', extensions: ['vantage'] }]
+                : [],
         });
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },

@@ -1,15 +1,74 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ImageInfo, MapView, SessionDetail, SessionSummary } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import path from 'node:path';
+import { CaseLifecycleRepository, PURGE_AFTER_DAYS } from '../../db/caseLifecycle.js';
 import type { CaseRepository, ImageRow } from '../../db/repository.js';
+import { sha256OfFile } from '../cases/fileHash.js';
 import type { ImageFacts, ImageryPort } from '../imagery/imageryPort.js';
 
-/** Cases: create, list, open (restoring images, regions, turns, masks and the map view), images within a case. */
+/**
+ * Cases: create, list/search, open (restoring images, regions, turns, masks and the map view), rename, duplicate,
+ * delete with undo, purge, images within a case and relinking a moved image by its content hash.
+ */
 export class SessionsService {
-  constructor(private readonly repo: CaseRepository, private readonly imagery: ImageryPort) {}
+  private readonly life: CaseLifecycleRepository;
 
-  list(): SessionSummary[] {
-    return this.repo.listSessions();
+  constructor(private readonly repo: CaseRepository, private readonly imagery: ImageryPort, life?: CaseLifecycleRepository) {
+    this.life = life ?? new CaseLifecycleRepository(repo.db);
+  }
+
+  list(query?: string): SessionSummary[] {
+    return query?.trim() ? this.life.search(query) : this.repo.listSessions();
+  }
+
+  rename(sessionId: string, name: string): SessionSummary {
+    return this.life.rename(sessionId, name.trim());
+  }
+
+  duplicate(sessionId: string, name?: string): SessionSummary {
+    const original = this.life.live(sessionId);
+    return this.life.duplicate(sessionId, name?.trim() || `${original.name} (copy)`);
+  }
+
+  /** Soft delete: undone by restore() until the purge date. */
+  delete(sessionId: string): { purgeAfter: string } {
+    return this.life.softDelete(sessionId);
+  }
+
+  restore(sessionId: string): SessionSummary {
+    return this.life.restore(sessionId);
+  }
+
+  listDeleted(): (SessionSummary & { deletedAt: string })[] {
+    return this.life.listDeleted();
+  }
+
+  /** One deleted case now, or (no id) every case deleted more than PURGE_AFTER_DAYS ago. */
+  purge(sessionId?: string): number {
+    return sessionId
+      ? this.life.purge({ sessionId })
+      : this.life.purge({ before: new Date(Date.now() - PURGE_AFTER_DAYS * 86_400_000) });
+  }
+
+  /**
+   * Points a moved or missing image at its new location — only if the file has the very content the case recorded
+   * (sha256), so masks and regions stay true to the pixels they were drawn on.
+   */
+  async relink(imageId: string, file: string): Promise<ImageInfo & { missing: boolean }> {
+    const row = this.repo.getImage(imageId);
+    this.life.live(row.sessionId);
+    const sha = await sha256OfFile(file);
+    if (sha !== row.sha256) {
+      throw new VantageError(
+        'CONFLICT',
+        `${path.basename(file)} is not the image this case used (${path.basename(row.path)}): its content differs ` +
+          `(sha256 ${sha.slice(0, 12)}…, expected ${row.sha256.slice(0, 12)}…). Choose the original file.`,
+      );
+    }
+    this.life.relinkImage(imageId, file);
+    await this.imagery.register(imageId, file);
+    return { ...this.infoOf(this.repo.getImage(imageId)), missing: false };
   }
 
   create(name: string): SessionSummary {
@@ -17,7 +76,7 @@ export class SessionsService {
   }
 
   async open(sessionId: string): Promise<SessionDetail> {
-    const session = this.repo.getSession(sessionId);
+    const session = this.life.live(sessionId);
     const images = await Promise.all(
       this.repo.listImages(sessionId).map(async (row) => {
         const missing = !existsSync(row.path);

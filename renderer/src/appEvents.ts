@@ -1,6 +1,11 @@
 export type AppEvent =
   | 'app-ready'
   | 'session-opened'
+  | 'session-renamed'
+  | 'session-deleted'
+  | 'image-relinked'
+  | 'case-exported'
+  | 'case-imported'
   | 'image-opened'
   | 'tiles-loaded'
   | 'region-drawn'

@@ -12,7 +12,7 @@ function formatSize(bytes: number | null): string {
 
 /** In-app file browser for when there are no native dialogs (browser mode): names and refs only, never paths. */
 export function FileBrowser() {
-  const { open, listing, loading, error } = useStore(fileBrowserStore, (s) => s);
+  const { open, listing, loading, error, title, purpose } = useStore(fileBrowserStore, (s) => s);
   const [typed, setTyped] = useState('');
 
   useEffect(() => {
@@ -31,11 +31,18 @@ export function FileBrowser() {
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && closeFileBrowser()}>
       <div className="modal file-browser" role="dialog" aria-modal="true" aria-labelledby="fb-title" data-testid="file-browser">
         <header className="modal-header">
-          <h2 id="fb-title">Open image</h2>
+          <h2 id="fb-title">{title ?? 'Open image'}</h2>
           <button type="button" className="icon-button" aria-label="Close" data-testid="file-browser-close" onClick={closeFileBrowser}>
             ×
           </button>
         </header>
+        {purpose === 'folder' && listing && (
+          <p className="fb-choose-folder">
+            <button type="button" className="primary" data-testid="file-browser-choose-folder" onClick={() => void chooseFile(listing.folder.ref)}>
+              Choose “{listing.folder.name}”
+            </button>
+          </p>
+        )}
         <form className="fb-location" onSubmit={go}>
           <input
             data-testid="file-browser-path"

@@ -1,9 +1,13 @@
-import { useState, type FormEvent } from 'react';
 import { useStore } from '../stores/createStore.js';
-import { createSession, defaultCaseName, openSession, sessionStore } from '../stores/sessionStore.js';
+import { useState, type FormEvent } from 'react';
+import { createSession, defaultCaseName, importCase, searchSessions, sessionStore } from '../stores/sessionStore.js';
+import { RelinkPrompt } from './RelinkPrompt.js';
+import { SessionRow } from './SessionRow.js';
+import { UndoToast } from './UndoToast.js';
 
+/** The cases: search, create, and per case open / rename / duplicate / delete (with undo); missing images to relink. */
 export function SessionList() {
-  const { sessions, currentId, error } = useStore(sessionStore, (s) => s);
+  const { sessions, currentId, error, query, notice, embedImages } = useStore(sessionStore, (s) => s);
   const [naming, setNaming] = useState<string | null>(null);
 
   const submit = (e: FormEvent) => {
@@ -27,6 +31,16 @@ export function SessionList() {
         >
           +
         </button>
+        <button
+          type="button"
+          className="icon-button"
+          data-testid="session-import"
+          aria-label="Import a case file"
+          title="Import a .vantage case file"
+          onClick={() => void importCase()}
+        >
+          ⇩
+        </button>
       </header>
       {naming !== null && (
         <form className="inline-form" onSubmit={submit}>
@@ -42,26 +56,35 @@ export function SessionList() {
           <button type="submit" data-testid="session-create">Create</button>
         </form>
       )}
+      <input
+        type="search"
+        className="session-search"
+        data-testid="session-search"
+        aria-label="Search cases by name, image, text or date"
+        placeholder="Search name, image, text, date…"
+        value={query}
+        maxLength={200}
+        onChange={(e) => void searchSessions(e.target.value)}
+      />
       {error && <p className="inline-error" role="alert">{error}</p>}
+      {notice && <p className="muted" role="status" data-testid="session-notice">{notice}</p>}
       <ul className="item-list" data-testid="session-list">
         {sessions.map((s) => (
-          <li key={s.id}>
-            <button
-              type="button"
-              className={`list-item${s.id === currentId ? ' selected' : ''}`}
-              data-testid="session-item"
-              data-session-id={s.id}
-              aria-current={s.id === currentId ? 'true' : undefined}
-              onClick={() => s.id !== currentId && void openSession(s.id)}
-            >
-              <span className="item-name">{s.name}</span>
-              <span className="item-meta">
-                {s.imageCount} img · {s.turnCount} turns
-              </span>
-            </button>
-          </li>
+          <SessionRow key={s.id} session={s} current={s.id === currentId} />
         ))}
+        {sessions.length === 0 && query.trim() !== '' && <li className="muted">No case matches “{query.trim()}”.</li>}
       </ul>
+      <label className="session-embed">
+        <input
+          type="checkbox"
+          data-testid="session-embed-images"
+          checked={embedImages}
+          onChange={(e) => sessionStore.set({ embedImages: e.target.checked })}
+        />
+        embed images in exported case files
+      </label>
+      <UndoToast />
+      <RelinkPrompt />
     </section>
   );
 }

@@ -9,9 +9,34 @@ export interface FileBrowserState {
   listing: FolderListing | null;
   loading: boolean;
   error: string | null;
+  /** the dialog's heading: "Open image" unless a caller asked for a file for another reason (relink) */
+  title: string | null;
+  /** what is being chosen: image files, .vantage case files, or a folder ("Choose this folder") */
+  purpose: ChoosePurpose;
 }
 
-export const fileBrowserStore = createStore<FileBrowserState>({ open: false, listing: null, loading: false, error: null });
+export type ChoosePurpose = 'image' | 'case' | 'folder';
+
+export const fileBrowserStore = createStore<FileBrowserState>({ open: false, listing: null, loading: false, error: null, title: null, purpose: 'image' });
+
+/** Set while the browser chooses for someone other than "open image" (relink a moved file, export/import a case). */
+let chosenHandler: ((ref: FileRef) => Promise<void>) | null = null;
+
+/** Lets the user pick a file or folder for `onChosen` (native dialog where one exists, the in-app browser otherwise). */
+export async function chooseFor(purpose: ChoosePurpose, title: string, onChosen: (ref: FileRef) => Promise<void>): Promise<void> {
+  if (modelStore.get().app?.nativeDialogs) {
+    try {
+      const { ref } = await client().call('files.pick', { purpose });
+      if (ref) await onChosen(ref);
+    } catch (e) {
+      mapStore.set({ error: `could not show the file dialog: ${errorText(e)}` });
+    }
+    return;
+  }
+  chosenHandler = onChosen;
+  fileBrowserStore.set({ open: true, error: null, title, purpose });
+  await browse({ folder: fileBrowserStore.get().listing?.folder.ref });
+}
 
 /** The toolbar's "open image": the native dialog where one exists, the in-app browser otherwise. */
 export async function chooseImage(): Promise<void> {
@@ -24,7 +49,8 @@ export async function chooseImage(): Promise<void> {
     }
     return;
   }
-  fileBrowserStore.set({ open: true, error: null });
+  chosenHandler = null;
+  fileBrowserStore.set({ open: true, error: null, title: null, purpose: 'image' });
   await browse({ folder: fileBrowserStore.get().listing?.folder.ref });
 }
 
@@ -32,7 +58,7 @@ export async function browse(where: { folder?: FileRef | undefined; typedPath?: 
   fileBrowserStore.set({ loading: true, error: null });
   try {
     const input = {
-      purpose: 'image' as const,
+      purpose: fileBrowserStore.get().purpose,
       ...(where.folder ? { folder: where.folder } : {}),
       ...(where.typedPath ? { typedPath: where.typedPath } : {}),
     };
@@ -46,9 +72,12 @@ export async function browse(where: { folder?: FileRef | undefined; typedPath?: 
 
 export async function chooseFile(ref: FileRef): Promise<void> {
   fileBrowserStore.set({ open: false });
-  await openImageFile(ref);
+  const handler = chosenHandler;
+  chosenHandler = null;
+  await (handler ? handler(ref) : openImageFile(ref));
 }
 
 export function closeFileBrowser(): void {
+  chosenHandler = null;
   fileBrowserStore.set({ open: false, error: null });
 }

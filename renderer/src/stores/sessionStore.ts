@@ -1,8 +1,9 @@
-import type { SessionSummary } from '../../../main/contract/schemas.js';
+import type { FileRef, SessionSummary } from '../../../main/contract/schemas.js';
 import { emitAppEvent, setBodyState } from '../appEvents.js';
 import { restoreChat } from './chatStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
+import { chooseFor } from './fileBrowserStore.js';
 import { restoreMap, setCaseChangedListener } from './mapStore.js';
 
 export interface SessionState {
@@ -10,9 +11,26 @@ export interface SessionState {
   currentId: string | null;
   loading: boolean;
   error: string | null;
+  /** the search box's text; the list shows only matching cases while it is not empty */
+  query: string;
+  /** the case just deleted, offered back by the "Undo" toast until another delete or a dismiss */
+  undo: { id: string; name: string } | null;
+  /** embed the images' bytes in exported case files (bigger, but complete on a machine without the imagery) */
+  embedImages: boolean;
+  /** the last export/import outcome, shown under the list */
+  notice: string | null;
 }
 
-export const sessionStore = createStore<SessionState>({ sessions: [], currentId: null, loading: false, error: null });
+export const sessionStore = createStore<SessionState>({
+  sessions: [],
+  currentId: null,
+  loading: false,
+  error: null,
+  query: '',
+  undo: null,
+  embedImages: false,
+  notice: null,
+});
 
 export function defaultCaseName(now = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -41,8 +59,11 @@ export async function initSessions(): Promise<void> {
 setCaseChangedListener(() => void refreshSessions());
 
 export async function refreshSessions(): Promise<void> {
+  const query = sessionStore.get().query.trim();
   try {
-    sessionStore.set({ sessions: (await client().call('sessions.list', {})).sort(byRecent) });
+    const sessions = (await client().call('sessions.list', query ? { query } : {})).sort(byRecent);
+    // a slower answer to an older query must not replace the list of the current one
+    if (sessionStore.get().query.trim() === query) sessionStore.set({ sessions });
   } catch (e) {
     sessionStore.set({ error: `could not list the cases: ${errorText(e)}` });
   }
@@ -75,4 +96,108 @@ export async function openSession(sessionId: string): Promise<void> {
   } finally {
     sessionStore.set({ loading: false });
   }
+}
+
+/** Search as the user types (name, image file, any turn's text, or a date such as 2026-11). */
+export async function searchSessions(query: string): Promise<void> {
+  sessionStore.set({ query });
+  await refreshSessions();
+}
+
+export async function renameSession(sessionId: string, name: string): Promise<void> {
+  const trimmed = name.trim();
+  if (!trimmed) return;
+  try {
+    const s = await client().call('sessions.rename', { sessionId, name: trimmed });
+    sessionStore.set((st) => ({ sessions: st.sessions.map((x) => (x.id === s.id ? s : x)) }));
+    emitAppEvent('session-renamed');
+  } catch (e) {
+    sessionStore.set({ error: `could not rename the case: ${errorText(e)}` });
+  }
+}
+
+export async function duplicateSession(sessionId: string): Promise<void> {
+  try {
+    const s = await client().call('sessions.duplicate', { sessionId });
+    sessionStore.set((st) => ({ sessions: [s, ...st.sessions] }));
+    await openSession(s.id);
+  } catch (e) {
+    sessionStore.set({ error: `could not duplicate the case: ${errorText(e)}` });
+  }
+}
+
+/** Soft delete with an Undo toast; when the open case goes, the most recent remaining one opens (or a new one). */
+export async function deleteSession(sessionId: string): Promise<void> {
+  const victim = sessionStore.get().sessions.find((s) => s.id === sessionId);
+  try {
+    await client().call('sessions.delete', { sessionId });
+    sessionStore.set((st) => ({ sessions: st.sessions.filter((s) => s.id !== sessionId), undo: { id: sessionId, name: victim?.name ?? 'case' } }));
+    emitAppEvent('session-deleted');
+    if (sessionStore.get().currentId === sessionId) {
+      const next = sessionStore.get().sessions[0];
+      if (next) await openSession(next.id);
+      else await createSession(defaultCaseName());
+    }
+  } catch (e) {
+    sessionStore.set({ error: `could not delete the case: ${errorText(e)}` });
+  }
+}
+
+export async function undoDelete(): Promise<void> {
+  const undo = sessionStore.get().undo;
+  if (!undo) return;
+  sessionStore.set({ undo: null });
+  try {
+    await client().call('sessions.restore', { sessionId: undo.id });
+    await refreshSessions();
+    await openSession(undo.id);
+  } catch (e) {
+    sessionStore.set({ error: `could not restore the case: ${errorText(e)}` });
+  }
+}
+
+export function dismissUndo(): void {
+  sessionStore.set({ undo: null });
+}
+
+/** Points a missing image at the file the user chose; the backend accepts it only with the recorded sha256. */
+export async function relinkImage(imageId: string, file: FileRef): Promise<void> {
+  try {
+    await client().call('imagery.relink', { imageId, file });
+    const current = sessionStore.get().currentId;
+    if (current) await openSession(current);
+    emitAppEvent('image-relinked');
+  } catch (e) {
+    sessionStore.set({ error: `could not relink the image: ${errorText(e)}` });
+  }
+}
+
+const kb = (bytes: number) => (bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
+
+/** Writes the case as one .vantage file into a folder the user chooses. */
+export async function exportCase(sessionId: string): Promise<void> {
+  await chooseFor('folder', 'Export case to folder', async (folder) => {
+    try {
+      const r = await client().call('sessions.export', { sessionId, folder, embedImages: sessionStore.get().embedImages });
+      sessionStore.set({ notice: `Exported ${r.fileName} (${kb(r.bytes)}${r.embeddedImages ? `, ${r.embeddedImages} image(s) inside` : ', images by reference'})`, error: null });
+      emitAppEvent('case-exported');
+    } catch (e) {
+      sessionStore.set({ error: `could not export the case: ${errorText(e)}` });
+    }
+  });
+}
+
+/** Reads a .vantage file into a new case and opens it. */
+export async function importCase(): Promise<void> {
+  await chooseFor('case', 'Import case file (.vantage)', async (file) => {
+    try {
+      const r = await client().call('sessions.import', { file });
+      sessionStore.set({ notice: `Imported “${r.session.name}”${r.extractedImages ? ` with ${r.extractedImages} image(s)` : ''}`, error: null, query: '' });
+      await refreshSessions();
+      await openSession(r.session.id);
+      emitAppEvent('case-imported');
+    } catch (e) {
+      sessionStore.set({ error: `could not import the case: ${errorText(e)}` });
+    }
+  });
 }
