@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test } from '@playwright/test';
+import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+
+const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
+const missing = missingData(IMAGE);
+if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
+test.skip(missing !== null, missing ?? '');
+
+test('answer → measured objects → GeoJSON and PDF exported from the UI into a chosen folder', async () => {
+  const file = path.join(dataRoot(), IMAGE);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-reports-'));
+  const outDir = path.join(dataDir, 'deliverables');
+  mkdirSync(outDir);
+  const browser = await launchChromium();
+  let backend: Backend | null = null;
+  try {
+    backend = await startBackend(dataDir);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = watchConsole(page);
+    await page.goto(backend.url);
+    await waitForAppEvent(page, 'session-opened');
+
+    await page.getByTestId('open-image').click();
+    await page.getByTestId('file-browser-path').fill(path.dirname(file));
+    await page.getByTestId('file-browser-path').press('Enter');
+    await page.locator('[data-testid="file-entry"][data-name="RGB.byte.tif"]').click();
+    await waitForAppEvent(page, 'tiles-loaded');
+
+    const box = (await page.getByTestId('map').boundingBox())!;
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    await page.getByTestId('tool-box').click();
+    await page.mouse.move(cx - 80, cy - 60);
+    await page.mouse.down();
+    await page.mouse.move(cx + 80, cy + 60, { steps: 5 });
+    await page.mouse.up();
+    await waitForAppEvent(page, 'region-drawn');
+    await page.getByTestId('chat-input').fill('outline what is in <region1>');
+    await page.getByTestId('chat-send').click();
+    await waitForAppEvent(page, 'answer-done', 1, 30_000);
+    await waitForAppEvent(page, 'mask-shown');
+    const masks = await page.locator('.vantage-mask').count();
+    expect(masks).toBeGreaterThan(0);
+
+    // the object list: one measured row per mask, geodesic area in m² or ha
+    const rows = page.getByTestId('object-row');
+    await expect(rows).toHaveCount(masks);
+    await expect(rows.first().getByTestId('object-area')).toHaveText(/(m²|ha)$/);
+    await rows.first().hover();
+    await expect(page.locator('.vantage-mask-focused')).toHaveCount(1);
+
+    // choose the export folder through the in-app folder browser
+    await page.getByTestId('export-choose-folder').click();
+    await page.getByTestId('folder-picker-path').fill(outDir);
+    await page.getByTestId('folder-picker-path').press('Enter');
+    await expect(page.getByTestId('folder-picker-current')).toHaveText('deliverables');
+    await page.getByTestId('folder-picker-use').click();
+    await expect(page.getByTestId('export-folder')).toHaveText('deliverables');
+
+    // only the ticked object goes into the GeoJSON
+    await page.getByTestId('object-select').first().check();
+    await expect(page.getByTestId('export-scope')).toHaveText(/1 selected/);
+    await page.getByTestId('export-geojson').click();
+    const result = page.getByTestId('export-result');
+    await expect(result).toHaveAttribute('data-kind', 'geojson');
+    const geojson = path.join(outDir, (await result.getAttribute('data-file'))!);
+    expect(existsSync(geojson)).toBe(true);
+    const info = execFileSync('ogrinfo', ['-so', '-al', geojson], { encoding: 'utf8' });
+    expect(info).toContain('Feature Count: 1');
+    expect(info).toMatch(/WGS 84/);
+
+    await page.getByTestId('object-select').first().uncheck();
+    await page.getByTestId('export-pdf').click();
+    await expect(result).toHaveAttribute('data-kind', 'pdf');
+    const pdf = path.join(outDir, (await result.getAttribute('data-file'))!);
+    const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+    expect(text).toContain('outline what is in <region1>');
+    expect(text).toContain('EPSG:32618');
+    expect(text).toContain('vantage-test-pack');
+    // stored in the case: the PDF written again, byte for byte, under a free name
+    await page.getByTestId('stored-reports').locator('summary').click();
+    await page.getByTestId('stored-reports').getByRole('button', { name: 'write again' }).first().click();
+    await expect(result).not.toHaveAttribute('data-file', path.basename(pdf));
+    const again = path.join(outDir, (await result.getAttribute('data-file'))!);
+    expect(readFileSync(again).equals(readFileSync(pdf))).toBe(true);
+    // written whole: nothing but the deliverables in the folder
+    expect(readdirSync(outDir).sort()).toEqual([path.basename(geojson), path.basename(pdf), path.basename(again)].sort());
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await backend?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

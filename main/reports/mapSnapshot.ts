@@ -1,0 +1,109 @@
+import sharp from 'sharp';
+import type { RegionGeometry } from '../contract/geometry.js';
+import type { ImageryPort } from '../imagery/imageryPort.js';
+import type { CaseObject, ImageFactsRow } from './caseObjects.js';
+import type { RegionRecord } from '../../db/repository.js';
+
+export const OBJECT_COLOURS = ['#ff3b30', '#ffcc00', '#34c759', '#00c7ff', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'];
+export const REGION_COLOUR = '#ffffff';
+
+export type Rect = [number, number, number, number];
+
+export interface Snapshot {
+  jpeg: Buffer;
+  /** image pixels shown: [x0, y0, x1, y1] */
+  rect: Rect;
+  width: number;
+  height: number;
+  /** false when the image file could not be read: the overlay is drawn on grey */
+  imageRead: boolean;
+}
+
+/** The case extent on one image: masks and regions with a margin, at least 64 px, clamped to the image. */
+export function caseExtent(image: { width: number; height: number }, objects: CaseObject[], regions: RegionRecord[]): Rect {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const add = (a: number, b: number, c: number, d: number) => {
+    x0 = Math.min(x0, a); y0 = Math.min(y0, b); x1 = Math.max(x1, c); y1 = Math.max(y1, d);
+  };
+  for (const o of objects) add(...o.mask.bbox);
+  for (const r of regions) add(...regionBounds(r.geometry));
+  if (!Number.isFinite(x0)) return [0, 0, image.width, image.height];
+  const pad = Math.max(32, 0.15 * Math.max(x1 - x0, y1 - y0));
+  x0 -= pad; y0 -= pad; x1 += pad; y1 += pad;
+  // square-ish frames read better than slivers: widen the short side up to half the long one
+  const w = x1 - x0, h = y1 - y0;
+  if (w < h / 2) { x0 -= (h / 2 - w) / 2; x1 += (h / 2 - w) / 2; }
+  if (h < w / 2) { y0 -= (w / 2 - h) / 2; y1 += (w / 2 - h) / 2; }
+  return [Math.max(0, x0), Math.max(0, y0), Math.min(image.width, x1), Math.min(image.height, y1)];
+}
+
+export function regionBounds(g: RegionGeometry): Rect {
+  switch (g.kind) {
+    case 'point': return [g.x, g.y, g.x, g.y];
+    case 'box': return [Math.min(g.x0, g.x1), Math.min(g.y0, g.y1), Math.max(g.x0, g.x1), Math.max(g.y0, g.y1)];
+    case 'circle': return [g.cx - g.r, g.cy - g.r, g.cx + g.r, g.cy + g.r];
+    default: {
+      const xs = g.points.map((p) => p[0]);
+      const ys = g.points.map((p) => p[1]);
+      return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+    }
+  }
+}
+
+/** Image crop (display stretch) with masks filled and regions outlined, as JPEG, drawn server-side. */
+export async function renderSnapshot(
+  imagery: ImageryPort,
+  image: ImageFactsRow,
+  rect: Rect,
+  objects: CaseObject[],
+  regions: RegionRecord[],
+  maxSide = 1100,
+): Promise<Snapshot> {
+  const [x0, y0, x1, y1] = rect;
+  const k = maxSide / Math.max(x1 - x0, y1 - y0);
+  const width = Math.max(1, Math.round((x1 - x0) * k));
+  const height = Math.max(1, Math.round((y1 - y0) * k));
+  let rgb: Uint8Array;
+  let imageRead = true;
+  try {
+    await imagery.register(image.id, image.path);
+    rgb = await imagery.readRgb(image.id, rect, width, height);
+  } catch {
+    imageRead = false;
+    rgb = new Uint8Array(width * height * 3).fill(128);
+  }
+  const sx = width / (x1 - x0);
+  const sy = height / (y1 - y0);
+  const pt = (x: number, y: number) => `${((x - x0) * sx).toFixed(2)},${((y - y0) * sy).toFixed(2)}`;
+  const parts: string[] = [];
+  objects.forEach((o, i) => {
+    const colour = OBJECT_COLOURS[i % OBJECT_COLOURS.length]!;
+    const polys = o.geometry?.pixel ?? o.mask.polygons;
+    const d = polys.map((p) => p.map((r) => `M${r.map(([x, y]) => pt(x, y)).join('L')}Z`).join('')).join('');
+    parts.push(`<path d="${d}" fill="${colour}" fill-opacity="0.4" fill-rule="evenodd" stroke="${colour}" stroke-width="2"/>`);
+  });
+  for (const r of regions) parts.push(regionSvg(r.geometry, pt, sx));
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
+  const jpeg = await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })
+    .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .jpeg({ quality: 88 }) // a photo: JPEG keeps the report around 300 KB where PNG makes it 1 MB
+    .toBuffer();
+  return { jpeg, rect, width, height, imageRead };
+}
+
+function regionSvg(g: RegionGeometry, pt: (x: number, y: number) => string, scale: number): string {
+  const style = `fill="none" stroke="${REGION_COLOUR}" stroke-width="2" stroke-dasharray="6 4"`;
+  switch (g.kind) {
+    case 'point': {
+      const [cx, cy] = pt(g.x, g.y).split(',');
+      return `<circle cx="${cx}" cy="${cy}" r="5" ${style}/>`;
+    }
+    case 'box': return `<path d="M${pt(g.x0, g.y0)}L${pt(g.x1, g.y0)}L${pt(g.x1, g.y1)}L${pt(g.x0, g.y1)}Z" ${style}/>`;
+    case 'circle': {
+      const [cx, cy] = pt(g.cx, g.cy).split(',');
+      return `<circle cx="${cx}" cy="${cy}" r="${(g.r * scale).toFixed(2)}" ${style}/>`;
+    }
+    case 'polygon': return `<path d="M${g.points.map(([x, y]) => pt(x, y)).join('L')}Z" ${style}/>`;
+    case 'scribble': return `<path d="M${g.points.map(([x, y]) => pt(x, y)).join('L')}" ${style}/>`;
+  }
+}

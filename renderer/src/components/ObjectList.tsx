@@ -1,0 +1,68 @@
+import { useEffect } from 'react';
+import { useStore } from '../stores/createStore.js';
+import { mapStore } from '../stores/mapStore.js';
+import { formatArea, hoverObject, reportStore, toggleSelected, watchCase, zoomToObject } from '../stores/reportStore.js';
+import { maskColour } from './map/MaskLayers.js';
+
+/** The case's masks as measured objects: label, area, score. Hover highlights the mask, click zooms to it. */
+export function ObjectList() {
+  const objects = useStore(reportStore, (s) => s.objects);
+  const loading = useStore(reportStore, (s) => s.loading);
+  const selected = useStore(reportStore, (s) => s.selected);
+  const masks = useStore(mapStore, (s) => s.masks);
+  const focused = useStore(mapStore, (s) => s.focusedMaskId);
+  useEffect(() => watchCase(), []);
+
+  return (
+    <section className="object-list" aria-label="Objects" data-testid="object-list" aria-busy={loading}>
+      <header className="section-header">
+        <h2>Objects</h2>
+        <span className="item-meta">{objects.length || ''}</span>
+      </header>
+      {objects.length === 0 && <p className="muted small">Masks from the answers appear here, measured.</p>}
+      <ul className="item-list">
+        {objects.map((o) => {
+          const index = masks.findIndex((m) => m.id === o.maskId);
+          const title = [
+            o.perimeterM !== null ? `perimeter ${Math.round(o.perimeterM).toLocaleString('en-US')} m` : 'image has no georeferencing: pixel area',
+            o.touchesEdge ? 'reaches the image edge: area is a lower bound' : '',
+            o.problem ?? '',
+          ].filter(Boolean).join(' · ');
+          return (
+            <li key={o.maskId} className="object-item">
+              <input
+                type="checkbox"
+                aria-label={`export ${o.label}`}
+                data-testid="object-select"
+                checked={selected.includes(o.maskId)}
+                onChange={() => toggleSelected(o.maskId)}
+              />
+              <button
+                type="button"
+                className={`list-item object-row${focused === o.maskId ? ' selected' : ''}`}
+                data-testid="object-row"
+                data-mask-id={o.maskId}
+                title={title}
+                onMouseEnter={() => hoverObject(o.maskId)}
+                onMouseLeave={() => hoverObject(null)}
+                onFocus={() => hoverObject(o.maskId)}
+                onClick={() => zoomToObject(o.maskId)}
+              >
+                <span className="object-line">
+                  <span className="swatch" style={{ background: index >= 0 ? maskColour(index) : 'transparent' }} aria-hidden="true" />
+                  <span className="item-name">{o.label}</span>
+                  <span className="object-area" data-testid="object-area">{formatArea(o)}</span>
+                </span>
+                <span className="item-meta">
+                  score {o.score.toFixed(2)} · answer {o.turnSeq}
+                  {o.touchesEdge ? ' · at image edge' : ''}
+                  {o.problem ? ' · cannot export' : ''}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
