@@ -1,0 +1,154 @@
+import { useEffect } from 'react';
+import {
+  closeCompare,
+  compareStore,
+  flipDate,
+  openCompare,
+  runChangeDetection,
+  setCompareMode,
+  setPair,
+  toggleBlink,
+} from '../stores/compareStore.js';
+import { useStore } from '../stores/createStore.js';
+import { mapStore } from '../stores/mapStore.js';
+import { CompareView } from './map/CompareView.js';
+
+const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(m2 / 1e4).toFixed(2)} ha` : `${m2.toFixed(0)} m²`) : `${px.toFixed(0)} px`);
+
+/** Two dates of one place: pick the pair, compare (side by side or blink), run the classical change detection. */
+export function ComparePanel() {
+  const s = useStore(compareStore, (x) => x);
+  const images = useStore(mapStore, (x) => x.images);
+  const usable = images.filter((i) => !i.missing);
+
+  // blink: flip between the dates at the chosen interval while it is on
+  useEffect(() => {
+    if (!s.open || s.mode !== 'blink' || !s.blinking) return;
+    const t = setInterval(flipDate, s.blinkMs);
+    return () => clearInterval(t);
+  }, [s.open, s.mode, s.blinking, s.blinkMs]);
+
+  if (!s.open) {
+    return (
+      <button type="button" data-testid="compare-open" style={launcher} onClick={openCompare} disabled={usable.length < 2} title="Compare two dates">
+        Compare dates
+      </button>
+    );
+  }
+  const a = usable.find((i) => i.id === s.imageA) ?? null;
+  const b = usable.find((i) => i.id === s.imageB) ?? null;
+  const r = s.result;
+  return (
+    <section data-testid="compare-panel" aria-label="Compare two dates" style={panel}>
+      <header style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
+        <strong>Compare</strong>
+        {(['A', 'B'] as const).map((which) => (
+          <label key={which}>
+            {which}{' '}
+            <select
+              data-testid={`compare-image-${which}`}
+              value={(which === 'A' ? s.imageA : s.imageB) ?? ''}
+              onChange={(e) => setPair(which, e.target.value)}
+            >
+              <option value="" disabled>choose…</option>
+              {usable.map((i) => (
+                <option key={i.id} value={i.id}>{i.name}</option>
+              ))}
+            </select>
+          </label>
+        ))}
+        <button type="button" className={`tool${s.mode === 'side' ? ' active' : ''}`} aria-pressed={s.mode === 'side'} data-testid="compare-mode-side" onClick={() => setCompareMode('side')}>Side by side</button>
+        <button type="button" className={`tool${s.mode === 'blink' ? ' active' : ''}`} aria-pressed={s.mode === 'blink'} data-testid="compare-mode-blink" onClick={() => setCompareMode('blink')}>Blink</button>
+        <button type="button" className={`tool${s.mode === 'swipe' ? ' active' : ''}`} aria-pressed={s.mode === 'swipe'} data-testid="compare-mode-swipe" onClick={() => setCompareMode('swipe')}>Swipe</button>
+        {s.mode === 'swipe' && (
+          <input
+            type="range"
+            min={0}
+            max={100}
+            value={Math.round(s.swipe * 100)}
+            aria-label="Swipe position"
+            data-testid="compare-swipe"
+            onChange={(e) => compareStore.set({ swipe: Number(e.target.value) / 100 })}
+          />
+        )}
+        {s.mode === 'blink' && (
+          <>
+            <button type="button" data-testid="compare-blink" aria-pressed={s.blinking} onClick={toggleBlink}>{s.blinking ? 'Stop blink' : 'Start blink'}</button>
+            <button type="button" data-testid="compare-flip" onClick={flipDate} disabled={s.blinking}>Show {s.showingB ? 'A' : 'B'}</button>
+            <label>
+              every{' '}
+              <select value={s.blinkMs} onChange={(e) => compareStore.set({ blinkMs: Number(e.target.value) })}>
+                {[400, 800, 1500].map((ms) => <option key={ms} value={ms}>{ms} ms</option>)}
+              </select>
+            </label>
+          </>
+        )}
+        <label title="smallest change kept: m², or pixels when the pair is not georeferenced">
+          min area{' '}
+          <input
+            type="number"
+            min={0}
+            style={{ width: 72 }}
+            placeholder="auto"
+            data-testid="compare-min-area"
+            value={s.minArea}
+            onChange={(e) => compareStore.set({ minArea: e.target.value })}
+          />
+        </label>
+        <label title="for pairs without georeference: the same features on both images, pixels of A then of B">
+          tie points{' '}
+          <input
+            type="text"
+            style={{ width: 180 }}
+            placeholder="xa,ya:xb,yb; … (≥ 3)"
+            data-testid="compare-ties"
+            value={s.ties}
+            onChange={(e) => compareStore.set({ ties: e.target.value })}
+          />
+        </label>
+        <button type="button" className="primary" data-testid="compare-run" onClick={() => void runChangeDetection()} disabled={!a || !b || s.running}>
+          {s.running ? 'Detecting…' : 'Detect changes'}
+        </button>
+        <button type="button" data-testid="compare-close" onClick={closeCompare} style={{ marginLeft: 'auto' }}>Close</button>
+      </header>
+      {s.error && <p role="alert" data-testid="compare-error" style={{ color: 'var(--danger)', margin: 0 }}>{s.error}</p>}
+      {a && b && a.id !== b.id ? (
+        <CompareView a={a} b={b} mode={s.mode} showingB={s.showingB} swipe={s.swipe} result={r} />
+      ) : (
+        <p style={{ margin: 0 }}>Pick two different images of the same place.</p>
+      )}
+      {r && (
+        <div data-testid="compare-result" style={{ maxHeight: 160, overflow: 'auto', fontSize: 13 }}>
+          <p style={{ margin: '4px 0' }} data-testid="compare-summary">
+            {r.stats.polygonCount} change polygon(s), {area(r.stats.changedM2, r.stats.changedPx)} changed (
+            {r.stats.changedPctOfOverlap.toFixed(1)}% of the overlap) · overlap {area(r.stats.overlap.m2, r.stats.overlap.px)}, {r.stats.overlap.pctOfA.toFixed(1)}% of A ·
+            offset {r.stats.offset ? `${r.stats.offset.dxPx.toFixed(2)}, ${r.stats.offset.dyPx.toFixed(2)} px` : 'n/a'} · {r.stats.method.toUpperCase()}, Otsu {r.stats.threshold.toFixed(2)}
+            {r.stats.alignment.warnings.map((w) => ` · ⚠ ${w}`).join('')}
+          </p>
+          <ol style={{ margin: 0, paddingLeft: 20 }}>
+            {r.polygons.slice(0, 50).map((p, i) => (
+              <li key={i} data-testid="change-polygon-item">{area(p.areaM2, p.areaPx)}</li>
+            ))}
+          </ol>
+          {r.polygons.length > 50 && <p style={{ margin: 0 }}>… and {r.polygons.length - 50} smaller ones</p>}
+        </div>
+      )}
+    </section>
+  );
+}
+
+const launcher = { position: 'fixed' as const, right: 12, bottom: 40, zIndex: 1500 };
+const panel = {
+  position: 'fixed' as const,
+  inset: '48px 24px 40px 24px',
+  zIndex: 2000,
+  background: 'var(--panel)',
+  color: 'var(--text)',
+  border: '1px solid var(--border)',
+  borderRadius: 6,
+  padding: 8,
+  display: 'flex',
+  flexDirection: 'column' as const,
+  gap: 6,
+  boxShadow: '0 4px 24px rgba(0,0,0,0.3)',
+};

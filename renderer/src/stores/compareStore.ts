@@ -1,0 +1,145 @@
+import { parseTiePoints, type ChangeResult, type TiePoint } from '../../../main/contract/calls/change.js';
+import { chatStore, fromTurn } from './chatStore.js';
+import { client, errorText } from './clientRef.js';
+import { createStore } from './createStore.js';
+import { addMask, mapStore } from './mapStore.js';
+
+export type CompareMode = 'side' | 'blink' | 'swipe';
+
+export interface CompareState {
+  open: boolean;
+  imageA: string | null;
+  imageB: string | null;
+  mode: CompareMode;
+  /** blink: alternating A and B on one map */
+  blinking: boolean;
+  blinkMs: number;
+  /** which date the blink view shows now */
+  showingB: boolean;
+  /** swipe: where the divider sits, 0–1 of the map's width (B shows right of it) */
+  swipe: number;
+  /** manual tie points "xa,ya:xb,yb;…" for pairs without (usable) georeference; empty = align by georeference */
+  ties: string;
+  /** smallest change kept, m² (pixels without georeference); empty = the default */
+  minArea: string;
+  running: boolean;
+  result: ChangeResult | null;
+  error: string | null;
+}
+
+export const compareStore = createStore<CompareState>({
+  open: false,
+  imageA: null,
+  imageB: null,
+  mode: 'side',
+  blinking: false,
+  blinkMs: 800,
+  showingB: false,
+  swipe: 0.5,
+  ties: '',
+  minArea: '',
+  running: false,
+  result: null,
+  error: null,
+});
+
+/** Opens the compare panel, preselecting the first two images of the case (oldest first, as opened). */
+export function openCompare(): void {
+  const imgs = mapStore.get().images.filter((i) => !i.missing);
+  const s = compareStore.get();
+  const keep = (id: string | null) => (id && imgs.some((i) => i.id === id) ? id : null);
+  compareStore.set({
+    open: true,
+    imageA: keep(s.imageA) ?? imgs[0]?.id ?? null,
+    imageB: keep(s.imageB) ?? imgs[1]?.id ?? null,
+    error: imgs.length < 2 ? 'open two images of the same place to compare them' : null,
+  });
+}
+
+export function closeCompare(): void {
+  compareStore.set({ open: false, blinking: false });
+}
+
+export function setPair(which: 'A' | 'B', id: string): void {
+  compareStore.set(which === 'A' ? { imageA: id, result: null, error: null } : { imageB: id, result: null, error: null });
+}
+
+export function setCompareMode(mode: CompareMode): void {
+  compareStore.set({ mode, blinking: mode === 'blink' ? compareStore.get().blinking : false });
+}
+
+export function toggleBlink(): void {
+  compareStore.set((s) => ({ blinking: !s.blinking }));
+}
+
+/** One blink step (the view's timer calls this), or a manual flip between the dates. */
+export function flipDate(): void {
+  compareStore.set((s) => ({ showingB: !s.showingB }));
+}
+
+/** Runs change.analyze on the pair; the stored change mask also appears among the case's masks on the main map. */
+export async function runChangeDetection(): Promise<void> {
+  const { imageA, imageB, running, ties, minArea } = compareStore.get();
+  const sessionId = mapStore.get().sessionId;
+  if (running) return;
+  if (!sessionId || !imageA || !imageB) {
+    compareStore.set({ error: 'pick image A and image B first' });
+    return;
+  }
+  let tiePoints: TiePoint[] | undefined;
+  let min: number | undefined;
+  try {
+    tiePoints = ties.trim() ? parseTiePoints(ties) : undefined;
+    min = minArea.trim() ? Number(minArea) : undefined;
+    if (min !== undefined && !(min >= 0)) throw new Error(`the minimum area must be a number ≥ 0, got "${minArea}"`);
+  } catch (e) {
+    compareStore.set({ error: errorText(e) });
+    return;
+  }
+  compareStore.set({ running: true, error: null, result: null });
+  try {
+    const result = await client().call('change.analyze', {
+      sessionId,
+      imageA,
+      imageB,
+      ...(tiePoints ? { tiePoints } : {}),
+      ...(min !== undefined ? { minArea: min } : {}),
+    });
+    compareStore.set({ result });
+    if (result.maskId && result.turnId) {
+      const polys = result.polygons.map((p) => p.polygon);
+      // a reduce, not Math.min(...): thousands of vertices would overflow the argument list
+      const bbox: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const p of polys) {
+        for (const [x, y] of p[0]!) {
+          bbox[0] = Math.min(bbox[0], x); bbox[1] = Math.min(bbox[1], y); bbox[2] = Math.max(bbox[2], x); bbox[3] = Math.max(bbox[3], y);
+        }
+      }
+      addMask({
+        id: result.maskId,
+        turnId: result.turnId,
+        imageId: imageA,
+        regionId: null,
+        phrase: `change ${result.imageA.date ?? result.imageA.name} → ${result.imageB.date ?? result.imageB.name}`,
+        score: 1,
+        bbox,
+        polygons: polys,
+        areaPx: result.stats.changedPx,
+      });
+      await showNewTurns(sessionId);
+    }
+  } catch (e) {
+    compareStore.set({ error: errorText(e) });
+  } finally {
+    compareStore.set({ running: false });
+  }
+}
+
+/** The analysis is recorded as a question and an answer in the case: append them to the chat without disturbing it. */
+async function showNewTurns(sessionId: string): Promise<void> {
+  const detail = await client().call('sessions.open', { sessionId });
+  if (mapStore.get().sessionId !== sessionId) return;
+  chatStore.set((s) => ({
+    turns: [...s.turns, ...detail.turns.filter((t) => !s.turns.some((c) => c.id === t.id)).map((t) => fromTurn(t, detail.regions))],
+  }));
+}
