@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Builds a Vantage model pack (contract v1, ../PACK_CONTRACT.md) from a config, with an int4 decoder.
+
+  /usr/bin/python3 native-models/exporter/export_pack.py --config small --random-weights --out /tmp/small-int4
+  /usr/bin/python3 native-models/exporter/export_pack.py --config tiny --checkpoint DIR --out /tmp/tiny-int4
+  /usr/bin/python3 native-models/exporter/export_pack.py --config 7b-class --dry-run
+
+embed + decoder are written with onnx.helper (decoder_graph.py): int4 MatMulNBits for every decoder linear layer
+(block 32, per-block scales and packed zero points), fp32 norms / RoPE / attention / LM head. The other stages are
+the reference modules of ../testpack/model.py exported with torch.onnx (fresh random weights), or copied from an
+existing pack with --stages-from (the default for `tiny`: the trained test pack, whose architecture it is).
+See README.md for what loads from real checkpoints.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+TESTPACK = os.path.join(HERE, "..", "testpack")
+
+from checkpoints import config_from_hf, load_llama, random_llama  # noqa: E402
+from configs import CONFIGS, dry_run, sizes  # noqa: E402
+from decoder_graph import build_decoder, build_embed, save  # noqa: E402
+
+STAGES = ["vision", "prompt", "embed", "decoder", "grounding", "pixel"]
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def padded_tokenizer(vocab):
+    """The test pack's word-level tokenizer with `<extra_k>` entries up to the model's vocabulary, so every id the
+    decoder can emit decodes (random-weight packs emit any id)."""
+    with open(os.path.join(TESTPACK, "pack", "tokenizer.json")) as f:
+        tok = json.load(f)
+    v = tok["model"]["vocab"]
+    n = len(v)
+    if vocab < n:
+        raise SystemExit(f"vocab {vocab} is smaller than the test tokenizer's {n} entries")
+    for i in range(n, vocab):
+        v[f"<extra_{i}>"] = i
+    return tok
+
+
+def export_torch_stages(c, out, seed, stages, sam_checkpoint=None):
+    """vision / prompt / grounding / pixel at config c (random weights; SAM image encoder from a checkpoint):
+    model.py's tiny modules for the testpack-style configs, image_encoders.py's ViT-L / SAM ViT-B for 7b-class."""
+    import torch
+
+    sys.path.insert(0, TESTPACK)
+    from image_encoders import SamEncoder, VitVision, load_sam_image_encoder
+    from model import Grounding, Pixel, Prompt, Vision
+
+    torch.manual_seed(seed)
+    vision = VitVision(c) if c["vision"] == "vit-l14" else Vision(c)
+    grounding = SamEncoder(c) if c["grounding"] == "sam-vit-b" else Grounding(c)
+    if sam_checkpoint:
+        if not isinstance(grounding, SamEncoder):
+            raise SystemExit(f"--sam-checkpoint needs a SAM grounding config, not {c['grounding']}")
+        load_sam_image_encoder(sam_checkpoint, grounding)
+    S, D = c["view_size"], c["hidden"]
+    kw = dict(opset_version=14, do_constant_folding=True)
+    import inspect
+
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:  # torch >= 2.9 defaults to the dynamo exporter
+        kw["dynamo"] = False
+
+    def ex(module, args, name, ins, outs, dyn):
+        if name not in stages:
+            return
+        torch.onnx.export(module.eval(), args, os.path.join(out, f"{name}.onnx"), input_names=ins,
+                          output_names=outs, dynamic_axes=dyn, **kw)
+
+    ex(vision, (torch.randn(2, 3, S, S),), "vision", ["pixel_values"], ["visual_tokens"],
+       {"pixel_values": {0: "V"}, "visual_tokens": {0: "V"}})
+    ex(Prompt(c), (torch.randn(2, c["tokens"], D), torch.rand(3, S, S)), "prompt",
+       ["visual_tokens", "region_masks"], ["image_embeds", "region_embeds"],
+       {"visual_tokens": {0: "V"}, "region_masks": {0: "R"}, "image_embeds": {0: "VN"}, "region_embeds": {0: "R"}})
+    ex(grounding, (torch.randn(1, 3, S, S),), "grounding", ["pixel_values"], ["image_embeddings"], {})
+    ex(Pixel(c), (torch.randn(1, c["g_channels"], c["g_grid"], c["g_grid"]), torch.randn(1, D), torch.ones(1),
+                  torch.rand(1, 3, 2) * S, torch.tensor([[1.0, 0.0, -1.0]])), "pixel",
+       ["image_embeddings", "seg_hidden", "has_seg", "points", "point_labels"], ["mask_logits", "score"],
+       {"points": {1: "P"}, "point_labels": {1: "P"}})
+
+
+def write_manifest(c, out, name, quant, stages, extra):
+    with open(os.path.join(TESTPACK, "pack", "manifest.json")) as f:
+        base = json.load(f)
+    fb = 2 if extra["dtype"] == "float16" else 4
+    s = sizes(c, quant, scale_bytes=fb, head_bytes=fb)
+    m = {k: base[k] for k in ("contract", "family", "sources", "modes", "tokens", "chat")}
+    m.update({
+        "name": name, "version": "0.1.0",
+        "licence": extra.get("licence", "random weights (speed runs); no third-party data"),
+        "description": extra.get("description", f"Vantage exporter pack, config {extra['config']}"),
+        "quantisation": "int4-weight-only (MatMulNBits, block 32, asymmetric)" if quant == "int4" else "fp32",
+        "expectedVramMB": int((s["decoderFileBytes"] + c["max_context"] * s["kvBytesPerContextToken"]) / 2**20) + 64,
+        "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"]},
+        "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
+        "pixel": {"maskSize": c["mask_size"]},
+        "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
+                "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"]},
+        "stages": {st: {"file": f"{st}.onnx", "sha256": sha256(os.path.join(out, f"{st}.onnx")),
+                        "dtype": extra["dtype"] if st in ("embed", "decoder") else "float32"} for st in stages},
+        "files": {"tokenizer.json": sha256(os.path.join(out, "tokenizer.json"))},
+        # read by native-models/bench/gpuBench.ts for the bytes-per-token limit; ignored by the app
+        "exporter": {"config": extra["config"], "weights": extra["weights"], "attention": extra["attention"],
+                     "intermediate": c["intermediate"],
+                     "linears": quant, "scaleBytes": fb, "denseBytes": fb, "kvBytes": fb},
+    })
+    for st in stages:  # weights beside a >2 GiB graph are part of the pack too
+        data = os.path.join(out, f"{st}.onnx.data")
+        if os.path.exists(data):
+            m["files"][f"{st}.onnx.data"] = sha256(data)
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(m, f, indent=2)
+        f.write("\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", choices=sorted(CONFIGS), required=True)
+    ap.add_argument("--out", help="pack folder to write")
+    ap.add_argument("--quant", choices=["int4", "fp32"], default="int4")
+    ap.add_argument("--attention", choices=["matmul", "gqa"], default="matmul",
+                    help="decoder attention: plain ONNX ops, or com.microsoft GroupQueryAttention (the GPU path)")
+    ap.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                    help="embed + decoder float type (float16 for GPU packs: fp16 scales, head, KV cache)")
+    ap.add_argument("--checkpoint", help="HF LLaMA-layout folder (config.json + safetensors/bin) for embed+decoder")
+    ap.add_argument("--random-weights", action="store_true", help="random weights (speed runs)")
+    ap.add_argument("--sam-checkpoint", help="segment_anything .pth: its image_encoder.* becomes the grounding stage")
+    ap.add_argument("--stages-from", help="copy vision/prompt/grounding/pixel from this pack instead of exporting")
+    ap.add_argument("--only", help="comma list of stages to write (e.g. decoder) — for fixtures")
+    ap.add_argument("--dry-run", action="store_true", help="print sizes and expected VRAM, write nothing")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+
+    c = dict(CONFIGS[a.config])
+    if a.checkpoint:
+        c = config_from_hf(a.checkpoint, c)
+    text, _ = dry_run(c, a.config)
+    print(text)
+    if a.dry_run:
+        return
+    if not a.out:
+        ap.error("--out is required unless --dry-run")
+    if not a.checkpoint and not a.random_weights:
+        ap.error("give --checkpoint DIR or --random-weights")
+    only = a.only.split(",") if a.only else STAGES
+    os.makedirs(a.out, exist_ok=True)
+    rng = np.random.default_rng(a.seed)
+
+    if a.checkpoint:
+        weights = load_llama(a.checkpoint, c)
+    elif a.quant == "int4" and c["hidden"] >= 2048:
+        weights = None  # packed random int4 directly: a 7B fp32 copy would need 28 GB of host memory
+    else:
+        weights = random_llama(c, rng)
+    if "decoder" in only:
+        save(build_decoder(c, weights, a.quant, rng, a.attention, a.dtype), os.path.join(a.out, "decoder.onnx"))
+    if "embed" in only:
+        table = weights["embed"] if weights else rng.standard_normal((c["vocab"], c["hidden"]), dtype=np.float32) * 0.02
+        save(build_embed(c, table, a.dtype), os.path.join(a.out, "embed.onnx"))
+    others = [s for s in ("vision", "prompt", "grounding", "pixel") if s in only]
+    src = a.stages_from or (os.path.join(TESTPACK, "pack") if c.get("vision") == "testpack" and a.config == "tiny" else None)
+    if others and src:
+        for st in others:
+            shutil.copyfile(os.path.join(src, f"{st}.onnx"), os.path.join(a.out, f"{st}.onnx"))
+    elif others:
+        export_torch_stages(c, a.out, a.seed, others, a.sam_checkpoint)
+    if a.only:
+        return  # partial output (fixtures / speed runs) gets no manifest unless every contract stage is present
+    with open(os.path.join(a.out, "tokenizer.json"), "w") as f:
+        json.dump(padded_tokenizer(c["vocab"]), f)
+    name = f"vantage-{a.config}-{a.quant}" + ("-gqa" if a.attention == "gqa" else "") + ("-fp16" if a.dtype == "float16" else "")
+    write_manifest(c, a.out, name, a.quant, STAGES,
+                   {"config": a.config, "weights": os.path.basename(os.path.normpath(a.checkpoint)) if a.checkpoint else "random",
+                    "attention": a.attention, "dtype": a.dtype})
+    print(f"wrote {a.out}")
+
+
+if __name__ == "__main__":
+    main()
