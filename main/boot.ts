@@ -1,16 +1,23 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { CaseLifecycleRepository } from '../db/caseLifecycle.js';
 import { CaseRepository } from '../db/repository.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { appVersion, builtinPackDir, workerPath } from './appPaths.js';
+import { CaseFileService } from './cases/caseFileService.js';
 import { ChatService } from './chat/chatService.js';
+import { ChangeService } from './change/changeService.js';
 import { VantageError } from './contract/errors.js';
 import type { Handlers } from './contract/procedures.js';
 import { FileAccess, type Purpose } from './files/fileAccess.js';
 import { ImageryService } from './imagery/imageryService.js';
 import { InferenceHost } from './inference/inferenceHost.js';
 import { ModelService } from './packs/modelService.js';
+import { PackStore } from './packs/packStore.js';
+import { SettingsStore } from './packs/settingsStore.js';
+import { ReportService } from './reports/reportService.js';
 import { Dispatcher } from './server/dispatcher.js';
+import { InstanceLock } from './sessions/instanceLock.js';
 import { SessionsService } from './sessions/sessionsService.js';
 
 export interface BootOptions {
@@ -23,6 +30,8 @@ export interface BootOptions {
   /** extra places offered by the file browser */
   places?: { name: string; path: string }[];
   log?: (msg: string) => void;
+  /** the app itself (Electron, `vantage serve`): refuse a second running app on the same data folder */
+  singleInstance?: boolean;
 }
 
 export interface Services {
@@ -31,8 +40,10 @@ export interface Services {
   files: FileAccess;
   imagery: ImageryService;
   sessions: SessionsService;
+  caseFiles: CaseFileService;
   models: ModelService;
   chat: ChatService;
+  reports: ReportService;
   inference: InferenceHost;
   handlers: Handlers;
   dispatcher: Dispatcher;
@@ -43,18 +54,40 @@ export interface Services {
 export function createServices(opts: BootOptions): Services {
   mkdirSync(opts.dataDir, { recursive: true });
   const log = opts.log ?? ((m: string) => console.error(`[vantage] ${m}`));
-  const db = openDatabase(path.join(opts.dataDir, 'vantage.db'));
+  const lock = opts.singleInstance ? InstanceLock.acquire(opts.dataDir) : null;
+  let db: Db;
+  try {
+    db = openDatabase(path.join(opts.dataDir, 'vantage.db'));
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const repo = new CaseRepository(db);
+  const life = new CaseLifecycleRepository(db);
   const interrupted = repo.recoverInterrupted();
   if (interrupted > 0) log(`${interrupted} answer(s) interrupted by the last shutdown were marked failed`);
 
   const files = new FileAccess(opts.places ? [...opts.places, ...FileAccess.defaultPlaces()] : undefined);
-  const imagery = new ImageryService({});
+  // tiles render in a worker pool (dist/main/tileWorker.mjs; in-process when not built); displays persist per image
+  const imagery = new ImageryService({
+    workerUrl: workerPath('tileWorker'),
+    // an id the case does not know (a scratch registration) simply has no stored look
+    displays: { load: (id) => (repo.hasImage(id) ? repo.getImage(id).display : null), save: (id, d) => repo.setDisplay(id, d) },
+  });
   const inference = new InferenceHost({ workerUrl: workerPath('inferenceWorker') });
-  const packDir = opts.packDir ?? builtinPackDir();
-  const models = new ModelService(inference, packDir, opts.packDir === undefined);
-  const sessions = new SessionsService(repo, imagery);
+  const models = new ModelService(inference, {
+    builtinDir: builtinPackDir(),
+    store: new PackStore(opts.dataDir),
+    settings: new SettingsStore(db),
+    ...(opts.packDir !== undefined ? { forcedDir: opts.packDir } : {}),
+  });
+  const sessions = new SessionsService(repo, imagery, life);
+  const purged = sessions.purge();
+  if (purged > 0) log(`${purged} case(s) deleted more than 30 days ago were purged`);
+  const caseFiles = new CaseFileService(db, opts.dataDir, appVersion());
   const chat = new ChatService(repo, sessions, imagery, models, inference);
+  const change = new ChangeService(repo, sessions);
+  const reports = new ReportService(repo, imagery, appVersion());
 
   const registered = new Set<string>();
   const ensureRegistered = async (imageId: string) => {
@@ -70,11 +103,42 @@ export function createServices(opts: BootOptions): Services {
     'files.pick': async (i) => {
       if (!opts.dialogs) throw new VantageError('UNSUPPORTED', 'native dialogs exist only in the desktop app; use files.browse');
       const picked = await opts.dialogs.pick(i.purpose);
-      return { ref: picked === null ? null : files.refFor(picked, i.purpose === 'image' ? 'file' : 'dir') };
+      return { ref: picked === null ? null : files.refFor(picked, i.purpose === 'image' || i.purpose === 'case' ? 'file' : 'dir') };
     },
     'imagery.open': (i) => sessions.openImage(i.sessionId, files.resolve(i.file, 'file')),
-    'imagery.info': async (i) => sessions.info(i.imageId),
-    'sessions.list': async () => sessions.list(),
+    'imagery.info': async (i) => {
+      await ensureRegistered(i.imageId);
+      return { ...sessions.info(i.imageId), display: await imagery.display(i.imageId), layer: await imagery.layer(i.imageId) };
+    },
+    'imagery.setDisplay': async (i) => {
+      await ensureRegistered(i.imageId);
+      return { display: await imagery.setDisplay(i.imageId, i.display) };
+    },
+    'imagery.setLayer': async (i) => {
+      await ensureRegistered(i.imageId);
+      return { layer: await imagery.setLayer(i.imageId, i.layer) };
+    },
+    'imagery.setOrder': async (i) => {
+      repo.setImageOrder(i.sessionId, i.imageIds);
+      return { ok: true as const };
+    },
+    'imagery.pixel': async (i) => {
+      await ensureRegistered(i.imageId);
+      return imagery.pixel(i.imageId, i.x, i.y);
+    },
+    'sessions.list': async (i) => sessions.list(i.query),
+    'sessions.rename': async (i) => sessions.rename(i.sessionId, i.name),
+    'sessions.duplicate': async (i) => sessions.duplicate(i.sessionId, i.name),
+    'sessions.delete': async (i) => ({ ok: true as const, ...sessions.delete(i.sessionId) }),
+    'sessions.restore': async (i) => sessions.restore(i.sessionId),
+    'sessions.deleted': async () => sessions.listDeleted(),
+    'sessions.purge': async (i) => ({ purged: sessions.purge(i.sessionId) }),
+    'sessions.export': async (i) => {
+      const r = await caseFiles.export({ sessionId: i.sessionId, folder: files.resolve(i.folder, 'dir'), embedImages: i.embedImages });
+      return { fileName: r.fileName, bytes: r.bytes, embeddedImages: r.embeddedImages };
+    },
+    'sessions.import': (i) => caseFiles.import(files.resolve(i.file, 'file')),
+    'imagery.relink': (i) => sessions.relink(i.imageId, files.resolve(i.file, 'file')),
     'sessions.create': async (i) => sessions.create(i.name),
     'sessions.open': (i) => sessions.open(i.sessionId),
     'sessions.saveView': async (i) => {
@@ -82,8 +146,20 @@ export function createServices(opts: BootOptions): Services {
       return { ok: true as const };
     },
     'models.status': async () => models.status(),
-    'models.list': async () => models.list(),
+    'models.list': () => models.list(),
+    'models.install': (i) => models.install(files.resolve(i.file)),
+    'models.select': (i) => models.select(i.name, i.version),
+    'models.remove': async (i) => {
+      await models.remove(i.name, i.version);
+      return { ok: true as const };
+    },
+    'chat.instantMask': (i) => chat.instantMask(i),
     'chat.ask': (i, emit, signal) => chat.ask(i, emit, signal),
+    'change.analyze': (i) => change.analyze(i),
+    'reports.objects': async (i) => reports.objects(i.sessionId),
+    'reports.export': (i) => reports.export({ ...i, folderPath: i.folder ? files.resolve(i.folder, 'dir') : undefined }),
+    'reports.list': async (i) => reports.list(i.sessionId),
+    'reports.rewrite': async (i) => reports.rewrite(i.reportId, i.folder ? files.resolve(i.folder, 'dir') : undefined),
     'imagery.tile': async (i) => {
       await ensureRegistered(i.imageId);
       return imagery.tile(i.imageId, i.z, i.x, i.y);
@@ -96,8 +172,10 @@ export function createServices(opts: BootOptions): Services {
     files,
     imagery,
     sessions,
+    caseFiles,
     models,
     chat,
+    reports,
     inference,
     handlers,
     dispatcher: new Dispatcher(handlers, log),
@@ -105,6 +183,7 @@ export function createServices(opts: BootOptions): Services {
       await inference.close();
       await imagery.close();
       db.close();
+      lock?.release();
     },
   };
 }

@@ -7,15 +7,23 @@ import type { ModelService } from '../packs/modelService.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import type { InferencePort, MaskOut } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
+import type { InstantMask } from '../contract/calls/chat.js';
+import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
 
 export interface AskInput {
   sessionId: string;
   imageId: string;
   text: string;
   regions: import('../contract/index.js').RegionGeometry[];
-  mode: 'chat' | 'ground';
+  mode: TaskMode;
   maxNewTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
 }
+
+/** Instant-mask views are the global view of the image; their grounding features are cached in the worker by this key. */
+const instantViewKey = (imageId: string, rect: readonly number[]) => `${imageId}:${rect.join(',')}`;
 
 /**
  * One question, end to end: store the question (durable before the model starts), build the views from the
@@ -34,6 +42,11 @@ export class ChatService {
   async ask(input: AskInput, emit: (e: ChatEvent) => void, signal: AbortSignal): Promise<void> {
     const { info } = await this.sessions.imageOf(input.sessionId, input.imageId);
     for (const r of input.regions) assertInside(r, info.width, info.height);
+    const spec = TASK_MODE_SPECS[input.mode];
+    if (input.text.trim() === '' && !spec.textOptional) throw new VantageError('BAD_INPUT', `type a question (${spec.label} needs text)`);
+    if (input.regions.length < spec.minRegions) {
+      throw new VantageError('BAD_INPUT', `${spec.label} needs ${spec.minRegions} region(s) drawn on the image, got ${input.regions.length}`);
+    }
     await this.models.ensureReady();
     const model = this.models.status();
     if (!model.pack?.stages.includes('decoder')) {
@@ -47,7 +60,8 @@ export class ChatService {
     const saved = this.repo.addQuestion({
       sessionId: input.sessionId,
       imageId: input.imageId,
-      text: input.text,
+      // the preset's instruction is stored with the text, so the case history (and later turns) read as asked
+      text: applyTaskTemplate(input.mode, input.text),
       regions: input.regions.map((geometry) => ({ geometry, wgs84: info.georeferenced ? regionToWgs84(geometry, info) : null })),
     });
     emit({ type: 'saved', userTurn: saved.userTurn, regions: saved.regions, assistantTurnId: saved.assistantTurnId });
@@ -70,7 +84,7 @@ export class ChatService {
           source: info.source,
           mode: input.mode,
           maxNewTokens: input.maxNewTokens,
-          sampling: { temperature: 0, topP: 1, seed: 0 },
+          sampling: { temperature: input.temperature ?? 0, topP: input.topP ?? 1, seed: input.seed ?? 0 },
         },
         (e) => {
           if (e.type === 'token') {
@@ -91,6 +105,41 @@ export class ChatService {
       if (cancelled) return;
       throw err;
     }
+  }
+
+  /**
+   * A mask preview from a point or box alone: grounding + pixel stages on the image's global view. The view's
+   * grounding features are cached in the worker, so a second click on the same image runs only the pixel decoder.
+   * Nothing is stored.
+   */
+  async instantMask(input: { sessionId: string; imageId: string; region: AskInput['regions'][number] }): Promise<InstantMask> {
+    const t0 = performance.now();
+    const { info } = await this.sessions.imageOf(input.sessionId, input.imageId);
+    const r = input.region;
+    if (r.kind !== 'point' && r.kind !== 'box') throw new VantageError('BAD_INPUT', `instant masks take a point or a box, got a ${r.kind}`);
+    assertInside(r, info.width, info.height);
+    await this.models.ensureReady();
+    const pack = this.models.status().pack;
+    if (!pack?.stages.includes('grounding') || !pack.stages.includes('pixel')) {
+      throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
+    }
+    const size = this.host.viewSize;
+    const rect = this.host.planViews(info.width, info.height, [r])[0]!;
+    const rgb = await this.imagery.readRgb(info.id, rect, size, size);
+    const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+    const m = await this.host.instantMask({ rect, rgb, key: instantViewKey(info.id, rect) }, prompt);
+    const grid = { width: m.size, height: m.size, data: m.data };
+    const bounds = maskBounds(grid);
+    const [x0, y0, x1, y1] = m.rect;
+    const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
+    return {
+      polygons: bounds ? vectorizeMask(grid, placement) : [],
+      bbox: bounds ? [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy] : null,
+      score: m.score,
+      areaPx: maskArea(grid) * placement.sx * placement.sy,
+      cached: m.cachedFeatures === true,
+      ms: performance.now() - t0,
+    };
   }
 
   private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {

@@ -8,7 +8,7 @@ export interface AskRequest {
   text: string;
   history: { role: 'user' | 'assistant'; text: string }[];
   source: 'optical' | 'sar' | 'infrared';
-  mode: 'chat' | 'ground';
+  mode: import('../contract/taskModes.js').TaskMode;
   maxNewTokens: number;
   sampling: { temperature: number; topP: number; seed: number };
 }
@@ -21,6 +21,7 @@ export interface MaskOut {
   score: number;
   phrase: string | null;
   regionIndex: number | null;
+  cachedFeatures?: boolean;
 }
 
 export type InferenceEvent = { type: 'token'; index: number; text: string } | { type: 'mask'; mask: MaskOut };
@@ -39,6 +40,11 @@ export interface InferencePort {
   planViews(width: number, height: number, regions: RegionGeometry[]): Rect[];
   readonly viewSize: number;
   ask(req: AskRequest, onEvent: (e: InferenceEvent) => void, signal: AbortSignal): Promise<AskResult>;
+  /** a mask from a point/box alone on one view; `key` names the view for the grounding-feature cache */
+  instantMask(
+    view: { rect: Rect; rgb: Uint8Array; key?: string },
+    prompt: { kind: 'point'; x: number; y: number } | { kind: 'box'; x0: number; y0: number; x1: number; y1: number },
+  ): Promise<MaskOut>;
   close(): Promise<void>;
 }
 

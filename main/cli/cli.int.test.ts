@@ -36,17 +36,38 @@ describeWithData('vantage info / ask on a real GeoTIFF', ['imagery/optical_utm/R
     expect(info.footprint.length).toBeGreaterThan(4);
   });
 
-  it('ask --box streams an answer from the test pack through onnxruntime-node and stores the case', async () => {
-    const { stdout } = await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--json', 'what is in <region1> ?');
-    const out = JSON.parse(stdout) as { answer: string; provider: string; pack: { name: string }; masks: { bbox: number[]; areaPx: number }[]; sessionId: string };
+  it('ask --box --save streams an answer from the test pack through onnxruntime-node and stores the case', async () => {
+    const { stdout } = await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--save', '--json', 'what is in <region1> ?');
+    const out = JSON.parse(stdout) as {
+      answer: string; provider: string; pack: { name: string }; masks: { bbox: number[]; areaPx: number }[]; sessionId: string;
+      tokens: number; stageProviders: Record<string, string>; timings: { firstTokenMs: number; answerMs: number };
+    };
     expect(out.answer.length).toBeGreaterThan(0);
     expect(out.provider).toBe('cpu');
     expect(out.pack.name).toBe('vantage-test-pack');
+    expect(out.sessionId).toMatch(/\S+/);
+    expect(out.tokens).toBeGreaterThan(0);
+    expect(out.stageProviders).toMatchObject({ vision: 'cpu', decoder: 'cpu', pixel: 'cpu' });
+    expect(out.timings.answerMs).toBeGreaterThan(0);
     for (const m of out.masks) {
       expect(m.areaPx).toBeGreaterThan(0);
       expect(m.bbox[2]).toBeLessThanOrEqual(791);
     }
-    const again = JSON.parse((await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--json', 'what is in <region1> ?')).stdout) as { answer: string };
-    expect(again.answer).toBe(out.answer); // greedy decoding is deterministic
+    // without --save nothing is stored; greedy decoding gives the same answer
+    const again = JSON.parse((await vantage('ask', file!, '--pack', builtinPackDir(), '--box', '300,300,500,450', '--json', 'what is in <region1> ?')).stdout) as { answer: string; sessionId: string | null };
+    expect(again.answer).toBe(out.answer);
+    expect(again.sessionId).toBeNull();
+    // --save --session adds the turn to that case; every region kind and a task mode from the command line
+    const seg = JSON.parse(
+      (
+        await vantage('ask', file!, '--save', '--session', out.sessionId, '--mode', 'segment', '--circle', '400,350,40', '--scribble', '100,100;150,120;200,110',
+          '--polygon', '500,500;560,500;540,560', '--point', '20,30', '--max-tokens', '4', '--temperature', '0.7', '--top-p', '0.9', '--json', 'the field')
+      ).stdout,
+    ) as { sessionId: string; answer: string; masks: { phrase: string | null; bbox: number[] }[] };
+    expect(seg.sessionId).toBe(out.sessionId);
+    expect(seg.answer).toMatch(/^Sure, it is <SEG>/);
+    expect(seg.masks[0]?.phrase).toBe('the field');
+    await expect(vantage('ask', file!, '--mode', 'relation', '--point', '10,10', 'how')).rejects.toMatchObject({ stderr: expect.stringMatching(/needs 2 region/) });
+    await expect(vantage('ask', file!, '--scribble', '5,5', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/--scribble needs at least 2 points/) });
   }, 120_000);
 });

@@ -1,9 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir, rendererDir } from '../appPaths.js';
 import { createServices } from '../boot.js';
-import type { ChatEvent, RegionGeometry } from '../contract/index.js';
+import { ASK_USAGE, runAsk } from './askCommand.js';
+import { CHANGE_USAGE, runChange } from './changeCommand.js';
+import { REPORT_USAGE, runReport } from './reportCommand.js';
+import { SESSIONS_USAGE, runSessions } from './sessionsCommand.js';
 import { VantageError } from '../contract/errors.js';
 import { ImageryService } from '../imagery/imageryService.js';
 import { startLoopbackServer } from '../server/loopbackServer.js';
@@ -13,8 +16,10 @@ const USAGE = `usage: vantage [--data-dir DIR] <command> [options]
 commands:
   serve [--port N] [--pack DIR]       run the services behind the loopback server; prints the URL to open
   info IMAGE [--json]                 what Vantage reads from an image: size, bands, dtype, CRS, footprint
-  ask IMAGE --pack DIR [--point x,y | --box x0,y0,x1,y1] [--mode chat|ground] [--max-tokens N] [--json] "question"
-                                      ask the model about an image (pixel coordinates); prints the answer and masks
+${ASK_USAGE}
+${CHANGE_USAGE}
+${REPORT_USAGE}
+${SESSIONS_USAGE}
 
 global options:
   --data-dir DIR   where the case database and caches live (default: ${defaultDataDir()})
@@ -26,12 +31,6 @@ type Out = { json: boolean };
 function fail(message: string, code = 2): never {
   process.stderr.write(`vantage: ${message}\n`);
   process.exit(code);
-}
-
-function parseNumbers(value: string, count: number, flag: string): number[] {
-  const parts = value.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== count || parts.some((n) => !Number.isFinite(n))) fail(`${flag} expects ${count} comma-separated numbers, got "${value}"`);
-  return parts;
 }
 
 function requireFile(p: string | undefined, what: string): string {
@@ -70,7 +69,7 @@ async function cmdServe(args: string[], dataDir: string) {
   const { values } = parseArgs({ args, options: { port: { type: 'string' }, pack: { type: 'string' } } });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port expects a port number, got "${values.port}"`);
-  const services = createServices({ dataDir, mode: 'browser', ...(values.pack ? { packDir: path.resolve(values.pack) } : {}) });
+  const services = createServices({ dataDir, mode: 'browser', singleInstance: true, ...(values.pack ? { packDir: path.resolve(values.pack) } : {}) });
   services.models.warmUp();
   const staticDir = existsSync(path.join(rendererDir(), 'index.html')) ? rendererDir() : null;
   if (!staticDir) process.stderr.write('vantage: renderer not built (run `npm run build`); serving the API only\n');
@@ -83,85 +82,6 @@ async function cmdServe(args: string[], dataDir: string) {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-}
-
-async function cmdAsk(args: string[], dataDir: string, out: Out) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      pack: { type: 'string' },
-      point: { type: 'string', multiple: true },
-      box: { type: 'string', multiple: true },
-      mode: { type: 'string', default: 'chat' },
-      'max-tokens': { type: 'string', default: '64' },
-    },
-  });
-  const file = requireFile(positionals[0], 'IMAGE');
-  const question = positionals.slice(1).join(' ').trim();
-  if (!question) fail('missing the question text');
-  if (!values.pack) fail('--pack DIR is required (a model pack folder)');
-  const packDir = requireFile(values.pack, 'model pack folder');
-  if (!statSync(packDir).isDirectory()) fail(`--pack must be a folder: ${packDir}`);
-  if (values.mode !== 'chat' && values.mode !== 'ground') fail(`--mode must be chat or ground, got "${values.mode}"`);
-  const maxNewTokens = Number(values['max-tokens']);
-  const regions: RegionGeometry[] = [
-    ...(values.point ?? []).map((p): RegionGeometry => {
-      const [x, y] = parseNumbers(p, 2, '--point') as [number, number];
-      return { kind: 'point', x, y };
-    }),
-    ...(values.box ?? []).map((b): RegionGeometry => {
-      const [x0, y0, x1, y1] = parseNumbers(b, 4, '--box') as [number, number, number, number];
-      return { kind: 'box', x0, y0, x1, y1 };
-    }),
-  ];
-  const services = createServices({ dataDir, mode: 'browser', packDir });
-  try {
-    const session = services.sessions.create(`CLI ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
-    const image = await services.sessions.openImage(session.id, file);
-    const masks: Extract<ChatEvent, { type: 'mask' }>['mask'][] = [];
-    let done: Extract<ChatEvent, { type: 'done' }>['turn'] | null = null;
-    await services.dispatcher.subscribe(
-      'chat.ask',
-      { sessionId: session.id, imageId: image.id, text: question, regions, mode: values.mode, maxNewTokens },
-      (raw) => {
-        const e = raw as ChatEvent;
-        if (e.type === 'token' && !out.json) process.stdout.write(e.text);
-        if (e.type === 'mask') masks.push(e.mask);
-        if (e.type === 'done') done = e.turn;
-      },
-      new AbortController().signal,
-    );
-    const turn = done as Extract<ChatEvent, { type: 'done' }>['turn'] | null;
-    const model = services.models.status();
-    if (out.json) {
-      process.stdout.write(
-        JSON.stringify(
-          {
-            sessionId: session.id,
-            imageId: image.id,
-            answer: turn?.text ?? '',
-            provider: turn?.provider ?? null,
-            pack: model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null,
-            durationMs: turn?.durationMs ?? null,
-            masks: masks.map((m) => ({ id: m.id, phrase: m.phrase, score: m.score, bbox: m.bbox, areaPx: m.areaPx, parts: m.polygons.length })),
-          },
-          null,
-          2,
-        ) + '\n',
-      );
-    } else {
-      process.stdout.write('\n');
-      for (const m of masks) {
-        process.stdout.write(
-          `mask ${m.phrase ? `"${m.phrase}" ` : ''}score ${m.score.toFixed(3)} area ${m.areaPx.toFixed(0)} px bbox [${m.bbox.map((v) => v.toFixed(1)).join(', ')}]\n`,
-        );
-      }
-      process.stdout.write(`(${turn?.provider ?? '?'} · ${model.pack?.name ?? '?'} · ${turn?.durationMs?.toFixed(0) ?? '?'} ms · case ${session.id})\n`);
-    }
-  } finally {
-    await services.close();
-  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -195,7 +115,13 @@ export async function main(argv: string[]): Promise<void> {
     case 'info':
       return cmdInfo(rest, out);
     case 'ask':
-      return cmdAsk(rest, dataDir, out);
+      return runAsk(rest, { dataDir, json: out.json });
+    case 'report':
+      return runReport(rest, { dataDir, json: out.json });
+    case 'change':
+      return runChange(rest, { dataDir, json: out.json });
+    case 'sessions':
+      return runSessions(rest, { dataDir, json: out.json });
     default:
       fail(`unknown command "${command}"\n\n${USAGE}`);
   }

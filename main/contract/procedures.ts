@@ -1,9 +1,11 @@
 import type { z } from 'zod';
 import { appCalls } from './calls/app.js';
+import { changeCalls } from './calls/change.js';
 import { chatCalls } from './calls/chat.js';
 import type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
 import { imageryCalls } from './calls/imagery.js';
 import { modelCalls } from './calls/models.js';
+import { reportCalls } from './calls/reports.js';
 import { sessionCalls } from './calls/sessions.js';
 
 export type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
@@ -19,6 +21,8 @@ export const procedures = {
   ...sessionCalls,
   ...modelCalls,
   ...chatCalls,
+  ...changeCalls,
+  ...reportCalls,
 } as const;
 
 export type Procedures = typeof procedures;

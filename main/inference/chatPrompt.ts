@@ -1,8 +1,14 @@
 import { VantageError } from '../contract/errors.js';
+import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
 import type { PackManifest } from './packManifest.js';
 
 export type ImageSource = 'optical' | 'sar' | 'infrared';
-export type AskMode = 'chat' | 'ground';
+export type AskMode = TaskMode;
+
+/** Whether the answer opens with the pack's forced grounding prefix ("Sure, it is <SEG>."). */
+export function forcesSegPrefix(manifest: Pick<PackManifest, 'chat'>, mode: AskMode): boolean {
+  return TASK_MODE_SPECS[mode].forcedPrefix && manifest.chat.groundPrefix !== '';
+}
 
 export interface HistoryTurn {
   role: 'user' | 'assistant';
@@ -65,7 +71,8 @@ export function renderChatPrompt(
   }
   const sourceTag = manifest.tokens.sources[req.source];
   const imagePrefix = `${sourceTag} ${manifest.tokens.image}`;
-  const user = withRegionHints(manifest, req.text, req.regionCount);
+  const tasks = (manifest.chat as { tasks?: Record<string, string> }).tasks;
+  const user = withRegionHints(manifest, applyTaskTemplate(req.mode, req.text, tasks), req.regionCount);
 
   const build = (history: HistoryTurn[]): string => {
     const chat = manifest.chat;
@@ -79,7 +86,7 @@ export function renderChatPrompt(
     for (const t of history) s += t.role === 'user' ? userTurn(t.text) : fill(chat.assistant, t.text);
     s += userTurn(user);
     s += chat.assistantPrefix;
-    if (req.mode === 'ground' && chat.groundPrefix) s += ` ${chat.groundPrefix}`;
+    if (forcesSegPrefix(manifest, req.mode)) s += ` ${chat.groundPrefix}`;
     return s;
   };
 

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type * as ort from 'onnxruntime-node';
 import { VantageError } from '../contract/errors.js';
 import type { RegionGeometry } from '../contract/geometry.js';
-import { renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
+import { TASK_MODE_SPECS } from '../contract/taskModes.js';
+import { forcesSegPrefix, renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
 import { SessionFactory, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
 import { loadPack, STAGE_NAMES, type LoadedPackInfo, type StageName } from './packManifest.js';
 import { rasterizeRegions } from './regionRaster.js';
+import { checkStageShapes } from './shapeCheck.js';
 import { feed, floats } from './tensorIo.js';
 import { PackTokenizer } from './tokenizer.js';
 import { TokenSampler, type SamplingOptions } from './tokenSampler.js';
@@ -44,6 +46,8 @@ export interface MaskResult {
   phrase: string | null;
   /** 0-based index into the ask's regions: the region the phrase names, else 0 when the ask had exactly one */
   regionIndex: number | null;
+  /** instant masks: the view's grounding features came from the cache (only the pixel decoder ran) */
+  cachedFeatures?: boolean;
 }
 
 export interface AskTrace {
@@ -81,6 +85,10 @@ export class InferencePipeline {
   private readonly sessions: Partial<Record<StageName, ort.InferenceSession>> = {};
   readonly stageProviders: Record<string, string> = {};
   private readonly groundingCache = new Map<string, Float32Array>();
+  /** grounding-encoder runs vs cache hits: how tests and the benchmark see which path a click took */
+  readonly groundingStats = { runs: 0, hits: 0 };
+  /** wall time per stage since load (the benchmark reads and resets it) */
+  readonly stageTimes: Partial<Record<StageName, { ms: number; calls: number }>> = {};
   private disposed = false;
 
   private constructor(
@@ -100,6 +108,7 @@ export class InferencePipeline {
         if (!file) continue;
         const { session, provider } = await factory.create(stage, file);
         p.sessions[stage] = session;
+        checkStageShapes(pack.manifest, pack.name, stage, session);
         p.stageProviders[stage] = provider;
       }
       if (tokenizer) {
@@ -125,6 +134,17 @@ export class InferencePipeline {
       throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no ${name} stage, needed for ${forWhat}; it has ${this.pack.stages.join(', ')}`);
     }
     return s;
+  }
+
+  private async timed(stage: StageName, s: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    const t0 = performance.now();
+    try {
+      return await s.run(feeds);
+    } finally {
+      const t = (this.stageTimes[stage] ??= { ms: 0, calls: 0 });
+      t.ms += performance.now() - t0;
+      t.calls++;
+    }
   }
 
   canChat(): boolean {
@@ -163,6 +183,7 @@ export class InferencePipeline {
     const key = this.viewKey(v);
     const hit = this.groundingCache.get(key);
     if (hit) {
+      this.groundingStats.hits++;
       this.groundingCache.delete(key);
       this.groundingCache.set(key, hit);
       return hit;
@@ -170,7 +191,8 @@ export class InferencePipeline {
     const s = this.stage('grounding', 'masks');
     const g = this.pack.manifest.grounding!;
     const S = this.pack.manifest.view.size;
-    const out = await s.run({ pixel_values: feed(s, 'pixel_values', this.pixels([v], g.mean, g.std), [1, 3, S, S]) });
+    const out = await this.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', this.pixels([v], g.mean, g.std), [1, 3, S, S]) });
+    this.groundingStats.runs++;
     const feats = floats(out.image_embeddings, 'image_embeddings').slice();
     this.groundingCache.set(key, feats);
     while (this.groundingCache.size > GROUNDING_CACHE_SIZE) this.groundingCache.delete(this.groundingCache.keys().next().value!);
@@ -189,7 +211,7 @@ export class InferencePipeline {
     const D = m.llm?.hidden ?? segHidden?.length ?? 1;
     const C = m.grounding!.channels, g = m.grounding!.grid;
     const P = labels.length;
-    const out = await s.run({
+    const out = await this.timed('pixel', s, {
       image_embeddings: feed(s, 'image_embeddings', feats, [1, C, g, g]),
       seg_hidden: feed(s, 'seg_hidden', segHidden ?? new Float32Array(D), [1, D]),
       has_seg: feed(s, 'has_seg', [segHidden ? 1 : 0], [1]),
@@ -214,9 +236,15 @@ export class InferencePipeline {
     const embed = this.stage('embed', 'chat');
     const decoder = this.stage('decoder', 'chat');
     if (!llm || !tok) throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no llm section; it cannot chat`);
-    if (input.mode === 'ground' && !this.canSegment()) {
-      throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" cannot ground (no grounding/pixel stages); ask in chat mode`);
+    const spec = TASK_MODE_SPECS[input.mode];
+    if (!spec) throw new VantageError('BAD_INPUT', `unknown task mode "${String(input.mode)}"`);
+    if (spec.needsMasks && !this.canSegment()) {
+      throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" cannot draw masks (no grounding/pixel stages), needed for ${input.mode} mode; ask in chat mode`);
     }
+    if (input.regions.length < spec.minRegions) {
+      throw new VantageError('BAD_INPUT', `${input.mode} mode needs ${spec.minRegions} region(s) drawn on the image, got ${input.regions.length}`);
+    }
+    const forced = forcesSegPrefix(m, input.mode);
     if (!m.sources.includes(input.source)) {
       throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" does not take ${input.source} imagery; it takes ${m.sources.join(', ')}`);
     }
@@ -254,11 +282,11 @@ export class InferencePipeline {
 
     // ---- vision + prompt
     const pix = this.pixels(input.views, m.view.mean, m.view.std);
-    const vOut = await vision.run({ pixel_values: feed(vision, 'pixel_values', pix, [V, 3, S, S]) });
+    const vOut = await this.timed('vision', vision, { pixel_values: feed(vision, 'pixel_values', pix, [V, 3, S, S]) });
     const visual = floats(vOut.visual_tokens, 'visual_tokens');
     checkAbort();
     const regionMasks = rasterizeRegions(input.regions, input.views[0]!.rect, S);
-    const pOut = await prompt.run({
+    const pOut = await this.timed('prompt', prompt, {
       visual_tokens: feed(prompt, 'visual_tokens', visual, [V, N, D]),
       region_masks: feed(prompt, 'region_masks', regionMasks.data, [regionMasks.count, S, S]),
     });
@@ -267,7 +295,7 @@ export class InferencePipeline {
     checkAbort();
 
     // ---- embed + splice
-    const eOut = await embed.run({ input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
+    const eOut = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
     const tokenEmbeds = floats(eOut.inputs_embeds, 'inputs_embeds');
     const regionIds = new Map<number, number>();
     for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
@@ -276,7 +304,7 @@ export class InferencePipeline {
     let row = 0;
     const segId = tok.requireId(m.tokens.seg);
     const segPositions: number[] = []; // sequence positions of <SEG> forced into the prompt (ground mode)
-    const assistantStart = ids.length - tok.encode(m.chat.assistantPrefix + (input.mode === 'ground' && m.chat.groundPrefix ? ` ${m.chat.groundPrefix}` : '')).length;
+    const assistantStart = ids.length - tok.encode(m.chat.assistantPrefix + (forced ? ` ${m.chat.groundPrefix}` : '')).length;
     ids.forEach((id, i) => {
       if (i === imagePos) {
         seq.set(imageEmbeds.subarray(0, V * N * D), row * D);
@@ -300,7 +328,7 @@ export class InferencePipeline {
     let P = 0;
     const step = async (embeds: Float32Array, t: number) => {
       const posIds = Array.from({ length: t }, (_, k) => P + k);
-      const out = await decoder.run({
+      const out = await this.timed('decoder', decoder, {
         inputs_embeds: feed(decoder, 'inputs_embeds', embeds, [1, t, D]),
         attention_mask: feed(decoder, 'attention_mask', new Array<number>(P + t).fill(1), [1, P + t]),
         position_ids: feed(decoder, 'position_ids', posIds, [1, t]),
@@ -323,7 +351,7 @@ export class InferencePipeline {
     const phraseOpen = tok.requireId(m.tokens.phraseOpen), phraseClose = tok.requireId(m.tokens.phraseClose);
     const stops = new Set(m.tokens.stop.map((s) => tok.requireId(s)));
     const stream = tok.createStreamDecoder();
-    const forcedText = input.mode === 'ground' && m.chat.groundPrefix ? m.chat.groundPrefix : '';
+    const forcedText = forced ? m.chat.groundPrefix : '';
     let tokenEvents = 0;
 
     const emitMask = async (hidden: Float32Array, phraseIds: number[]) => {
@@ -362,7 +390,7 @@ export class InferencePipeline {
       }
       const full = generated.length >= input.maxNewTokens;
       if (full && next !== segId) break;
-      const e = await embed.run({ input_ids: feed(embed, 'input_ids', [next], [1, 1]) });
+      const e = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', [next], [1, 1]) });
       out = await step(floats(e.inputs_embeds, 'inputs_embeds'), 1);
       lastT = 1;
       if (next === segId) await emitMask(out.hidden.slice(0, D), generated.slice(0, -1));
@@ -420,8 +448,12 @@ export class InferencePipeline {
         labels = prompt.points.map((p) => p.label);
         break;
     }
+    if (points.some((v) => !Number.isFinite(v) || v < 0 || v > S)) {
+      throw new VantageError('BAD_INPUT', `the ${prompt.kind} prompt lies outside the view ${view.rect.join(',')}; click on the image`);
+    }
+    const runsBefore = this.groundingStats.runs;
     const r = await this.runPixel(view, null, points, labels);
-    return { ...r, rect: view.rect, phrase: null, regionIndex: null };
+    return { ...r, rect: view.rect, phrase: null, regionIndex: null, cachedFeatures: this.groundingStats.runs === runsBefore };
   }
 
   async dispose(): Promise<void> {

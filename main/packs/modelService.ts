@@ -1,22 +1,71 @@
-import type { ModelStatus, PackInfo } from '../contract/index.js';
+import path from 'node:path';
+import type { ModelStatus } from '../contract/index.js';
+import type { PackEntry } from '../contract/calls/models.js';
+import { modesForStages } from '../contract/taskModes.js';
 import { VantageError } from '../contract/errors.js';
 import type { InferencePort } from '../chat/inferencePort.js';
+import { loadPack, type LoadedPackInfo } from '../inference/packManifest.js';
+import type { PackStore } from './packStore.js';
+import type { SettingsStore } from './settingsStore.js';
 
-/** Which pack is loaded and how it runs. Loading is serialised: concurrent callers share one load. */
+const SELECTED_KEY = 'models.selected';
+
+export interface ModelServiceOptions {
+  /** the pack shipped with the app (the test pack) */
+  builtinDir: string;
+  /** installed packs; absent: only the built-in (or forced) pack exists */
+  store?: PackStore;
+  /** where the selection persists (`settings` table) */
+  settings?: SettingsStore;
+  /** a pack folder forced for this run (CLI `--pack`, `serve --pack`): overrides the persisted selection */
+  forcedDir?: string;
+}
+
+/**
+ * Which pack is loaded and how it runs, plus the pack manager (install, list, select, remove). Loading is
+ * serialised: concurrent callers share one load; selecting another pack replaces the load.
+ */
 export class ModelService {
   private loading: Promise<void> | null = null;
+  private loadedDir: string | null = null;
 
-  constructor(private readonly host: InferencePort, private readonly packDir: string, private readonly builtin: boolean) {}
+  constructor(private readonly host: InferencePort, private readonly opts: ModelServiceOptions) {}
 
   /** Starts loading in the background (app start-up) without failing the caller. */
   warmUp(): void {
     this.ensureReady().catch(() => {});
   }
 
+  /** The pack folder the app uses now: forced, else the persisted selection when still installed, else built-in. */
+  currentDir(): string {
+    if (this.opts.forcedDir) return this.opts.forcedDir;
+    const sel = this.selected();
+    if (sel && this.opts.store) return this.opts.store.dirFor(sel.name, sel.version);
+    return this.opts.builtinDir;
+  }
+
+  private selected(): { name: string; version: string } | null {
+    const raw = this.opts.settings?.get(SELECTED_KEY);
+    if (!raw) return null;
+    try {
+      const v = JSON.parse(raw) as { name?: unknown; version?: unknown };
+      return typeof v.name === 'string' && typeof v.version === 'string' ? { name: v.name, version: v.version } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private isBuiltin(dir: string): boolean {
+    return path.resolve(dir) === path.resolve(this.opts.builtinDir);
+  }
+
   ensureReady(): Promise<void> {
     if (!this.loading) {
-      this.loading = this.host.loadPack(this.packDir).then(
-        () => undefined,
+      const dir = this.currentDir();
+      this.loading = this.host.loadPack(dir).then(
+        () => {
+          this.loadedDir = dir;
+        },
         (err: unknown) => {
           this.loading = null;
           throw VantageError.from(err);
@@ -28,11 +77,93 @@ export class ModelService {
 
   status(): ModelStatus {
     const s = this.host.status();
-    return s.pack ? { ...s, pack: { ...s.pack, builtin: this.builtin } } : s;
+    return s.pack ? { ...s, pack: { ...s.pack, builtin: this.loadedDir !== null && this.isBuiltin(this.loadedDir) } } : s;
   }
 
-  list(): PackInfo[] {
-    const pack = this.status().pack;
-    return pack ? [pack] : [];
+  private entry(p: LoadedPackInfo, builtin: boolean): PackEntry {
+    const current = path.resolve(this.currentDir());
+    const masks = p.stages.includes('grounding') && p.stages.includes('pixel');
+    return {
+      name: p.name,
+      version: p.version,
+      licence: p.licence,
+      sha256: p.sha256,
+      stages: p.stages,
+      modes: p.modes,
+      sizeBytes: p.sizeBytes,
+      expectedVramMB: p.expectedVramMB,
+      builtin,
+      selected: path.resolve(p.dir) === current,
+      tasks: modesForStages(p.stages),
+      instantMasks: masks,
+    };
+  }
+
+  async list(): Promise<PackEntry[]> {
+    const out: PackEntry[] = [];
+    const builtin = await loadPack(this.opts.builtinDir, { builtin: true, verify: false }).catch(() => null);
+    if (builtin) out.push(this.entry(builtin, true));
+    if (this.opts.forcedDir && !this.isBuiltin(this.opts.forcedDir)) {
+      const forced = await loadPack(this.opts.forcedDir, { verify: false }).catch(() => null);
+      if (forced) out.push(this.entry(forced, false));
+    }
+    for (const p of (await this.opts.store?.list()) ?? []) out.push(this.entry(p, false));
+    return out;
+  }
+
+  private requireStore(): PackStore {
+    if (!this.opts.store) throw new VantageError('UNSUPPORTED', 'this run has no pack store (a pack folder was given on the command line)');
+    return this.opts.store;
+  }
+
+  /** Side-loads a pack from a folder or .zip; refused (naming the file) when any sha256 does not match. */
+  async install(source: string): Promise<PackEntry> {
+    const p = await this.requireStore().install(source);
+    return this.entry(p, false);
+  }
+
+  /** Persists the choice (the next start loads it too) and loads that pack now. */
+  async select(name: string, version: string): Promise<ModelStatus> {
+    if (this.opts.forcedDir) throw new VantageError('CONFLICT', 'a pack folder was forced for this run (--pack); restart without it to choose packs');
+    const packs = await this.list();
+    const target = packs.find((p) => p.name === name && p.version === version);
+    if (!target) throw new VantageError('NOT_FOUND', `model pack ${name} ${version} is not installed; install it first`);
+    const previous = this.opts.settings?.get(SELECTED_KEY) ?? null;
+    if (target.builtin) this.opts.settings?.delete(SELECTED_KEY);
+    else this.opts.settings?.set(SELECTED_KEY, JSON.stringify({ name, version }));
+    try {
+      await this.reload();
+    } catch (err) {
+      // a pack that fails to load (tampered after install, bad shapes) must not become the start-up choice
+      if (previous === null) this.opts.settings?.delete(SELECTED_KEY);
+      else this.opts.settings?.set(SELECTED_KEY, previous);
+      await this.reload().catch(() => {});
+      throw err;
+    }
+    return this.status();
+  }
+
+  private async reload(): Promise<void> {
+    if (this.loading) await this.loading.catch(() => {});
+    this.loading = null;
+    await this.ensureReady();
+  }
+
+  async remove(name: string, version: string): Promise<void> {
+    const store = this.requireStore();
+    const builtin = await loadPack(this.opts.builtinDir, { verify: false }).catch(() => null);
+    if (builtin && builtin.name === name && builtin.version === version && !(await store.list()).some((p) => p.name === name && p.version === version)) {
+      throw new VantageError('BAD_INPUT', 'the built-in pack cannot be removed');
+    }
+    const sel = this.selected();
+    const wasSelected = sel?.name === name && sel.version === version;
+    if (wasSelected && this.loadedDir && !this.isBuiltin(this.loadedDir)) {
+      // release the pack's sessions before its files go: fall back to the built-in pack
+      this.opts.settings?.delete(SELECTED_KEY);
+      await this.reload().catch(() => {});
+    } else if (wasSelected) {
+      this.opts.settings?.delete(SELECTED_KEY);
+    }
+    await store.remove(name, version);
   }
 }

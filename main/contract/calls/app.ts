@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { FileRef, FolderListing } from '../schemas.js';
 import { call, empty } from './define.js';
 
-const Purpose = z.enum(['image', 'pack', 'folder']);
+/** what the user is choosing; 'case' lists .vantage case files */
+const Purpose = z.enum(['image', 'pack', 'folder', 'case']);
 
 export const appCalls = {
   'app.status': call(

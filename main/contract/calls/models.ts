@@ -1,8 +1,27 @@
 import { z } from 'zod';
-import { ModelStatus, PackInfo } from '../schemas.js';
-import { call, empty } from './define.js';
+import { FileRef, ModelStatus, PackInfo } from '../schemas.js';
+import { TaskMode } from '../taskModes.js';
+import { call, empty, ok } from './define.js';
+
+/** One pack as the pack manager lists it: what it is, where it sits, and what the UI may offer with it. */
+export const PackEntry = PackInfo.extend({
+  /** the pack the next start (and the running app) uses */
+  selected: z.boolean(),
+  /** task modes its stages allow (segmentation-only packs: none of the chat modes; chat-only packs: no mask modes) */
+  tasks: z.array(TaskMode),
+  /** instant masks need only the grounding + pixel stages */
+  instantMasks: z.boolean(),
+});
+export type PackEntry = z.infer<typeof PackEntry>;
+
+const PackKey = z.object({ name: z.string().min(1).max(200), version: z.string().min(1).max(100) }).strict();
 
 export const modelCalls = {
   'models.status': call(empty, ModelStatus),
-  'models.list': call(empty, z.array(PackInfo)),
+  'models.list': call(empty, z.array(PackEntry)),
+  /** side-load a pack from a folder or a .zip (offline); every sha256 is verified before it is installed */
+  'models.install': call(z.object({ file: FileRef }).strict(), PackEntry),
+  /** persist the choice and load that pack */
+  'models.select': call(PackKey, ModelStatus),
+  'models.remove': call(PackKey, ok),
 } as const;

@@ -1,5 +1,7 @@
 import { ChatPanel } from './ChatPanel.js';
+import { ComparePanel } from './ComparePanel.js';
 import { FileBrowser } from './FileBrowser.js';
+import { FolderPicker } from './FolderPicker.js';
 import { MapPane } from './map/MapPane.js';
 import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
@@ -16,6 +18,8 @@ export function App() {
       <ChatPanel />
       <StatusBar />
       <FileBrowser />
+      <FolderPicker />
+      <ComparePanel />
     </div>
   );
 }

@@ -1,5 +1,9 @@
-import { useState, type KeyboardEvent } from 'react';
+import { useEffect, useState, type KeyboardEvent } from 'react';
+import { TASK_MODE_SPECS } from '../../../main/contract/taskModes.js';
 import { ask, chatStore, setMode, stopAnswer } from '../stores/chatStore.js';
+import { instantMaskStore, startInstantMasks } from '../stores/instantMaskStore.js';
+import { loadPacks } from '../stores/modelStore.js';
+import { TaskModes } from './TaskModes.js';
 import { useStore } from '../stores/createStore.js';
 import { mapStore } from '../stores/mapStore.js';
 
@@ -9,6 +13,13 @@ export function ChatComposer() {
   const mode = useStore(chatStore, (s) => s.mode);
   const pending = useStore(mapStore, (s) => s.pending.length);
   const hasImage = useStore(mapStore, (s) => s.activeImageId !== null);
+  const preview = useStore(instantMaskStore, (s) => s.preview);
+  const textOptional = TASK_MODE_SPECS[mode].textOptional;
+
+  useEffect(() => {
+    void loadPacks();
+    return startInstantMasks();
+  }, []);
 
   const send = () => {
     if (ask(text)) setText('');
@@ -37,7 +48,13 @@ export function ChatComposer() {
           </button>
         ))}
         {pending > 0 && <span className="composer-regions">{pending} region{pending > 1 ? 's' : ''} attached</span>}
+        {preview && (
+          <span className="composer-regions" data-testid="instant-mask-info">
+            preview mask {Math.round(preview.areaPx).toLocaleString()} px² · {Math.round(preview.ms)} ms
+          </span>
+        )}
       </div>
+      <TaskModes />
       <textarea
         data-testid="chat-input"
         aria-label="Question about the active image"
@@ -54,7 +71,7 @@ export function ChatComposer() {
             Stop
           </button>
         ) : (
-          <button type="button" className="primary" data-testid="chat-send" disabled={!text.trim() || !hasImage} onClick={send}>
+          <button type="button" className="primary" data-testid="chat-send" disabled={(!text.trim() && !textOptional) || !hasImage} onClick={send}>
             Send
           </button>
         )}

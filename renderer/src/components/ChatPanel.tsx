@@ -2,6 +2,8 @@ import { useEffect, useRef } from 'react';
 import { chatStore } from '../stores/chatStore.js';
 import { useStore } from '../stores/createStore.js';
 import { ChatComposer } from './ChatComposer.js';
+import { ExportPanel } from './ExportPanel.js';
+import { ObjectList } from './ObjectList.js';
 import { TurnItem } from './TurnItem.js';
 
 export function ChatPanel() {
@@ -29,6 +31,8 @@ export function ChatPanel() {
         </p>
       )}
       <ChatComposer />
+      <ObjectList />
+      <ExportPanel />
     </aside>
   );
 }

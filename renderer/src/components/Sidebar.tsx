@@ -1,4 +1,5 @@
 import { LayerList } from './LayerList.js';
+import { ModelPanel } from './ModelPanel.js';
 import { SessionList } from './SessionList.js';
 
 export function Sidebar() {
@@ -9,6 +10,7 @@ export function Sidebar() {
       </div>
       <SessionList />
       <LayerList />
+      <ModelPanel />
     </aside>
   );
 }

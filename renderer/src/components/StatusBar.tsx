@@ -1,6 +1,6 @@
 import { useStore } from '../stores/createStore.js';
 import { cursorStore, mapStore } from '../stores/mapStore.js';
-import { modelStore, providerInUse } from '../stores/modelStore.js';
+import { modelStore, providerInUse, providerReport } from '../stores/modelStore.js';
 
 export function StatusBar() {
   const model = useStore(modelStore, (s) => s.model);
@@ -16,7 +16,15 @@ export function StatusBar() {
         model: {state}
       </span>
       <span data-testid="status-pack">{model?.pack ? `${model.pack.name} ${model.pack.version}` : 'no pack'}</span>
-      <span data-testid="status-provider">{provider ?? '—'}</span>
+      <span data-testid="status-provider" title={providerReport(model) || undefined}>
+        {provider ?? '—'}
+      </span>
+      {model && Object.keys(model.stageProviders).length > 0 && (
+        <span className="status-stages" data-testid="status-stages" title={providerReport(model)}>
+          {stageSummary(model.stageProviders)}
+          {model.providers.some((p) => !p.available) && ` · GPU: ${model.providers.find((p) => p.name === 'cuda')?.reason ?? 'not used'}`}
+        </span>
+      )}
       <span className="status-spacer" />
       <span data-testid="status-cursor">
         {cursor
@@ -30,4 +38,11 @@ export function StatusBar() {
       </span>
     </footer>
   );
+}
+
+/** "vision,prompt…: cpu" grouped by provider, so a mixed GPU/CPU split reads at a glance. */
+function stageSummary(stageProviders: Record<string, string>): string {
+  const byProvider = new Map<string, string[]>();
+  for (const [stage, p] of Object.entries(stageProviders)) byProvider.set(p, [...(byProvider.get(p) ?? []), stage]);
+  return [...byProvider].map(([p, stages]) => `${stages.join(',')}: ${p}`).join('  ');
 }

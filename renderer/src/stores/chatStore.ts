@@ -1,12 +1,13 @@
 import type { Subscription } from '../../../main/contract/procedures.js';
 import type { ChatEvent, Region, Turn } from '../../../main/contract/schemas.js';
+import { TASK_MODE_SPECS, type TaskMode } from '../../../main/contract/taskModes.js';
 import { emitAppEvent } from '../appEvents.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
 import { activeImage, addMask, caseChanged, commitRegions, mapStore } from './mapStore.js';
 import { refreshModelStatus } from './modelStore.js';
 
-export type ChatMode = 'chat' | 'ground';
+export type ChatMode = TaskMode;
 export interface ChatTurn {
   id: string;
   role: 'user' | 'assistant';
@@ -62,7 +63,8 @@ export function ask(text: string): boolean {
   const trimmed = text.trim();
   const m = mapStore.get();
   const img = activeImage(m);
-  if (!trimmed) return false;
+  // presets such as scene classification are a full question without text
+  if (!trimmed && !TASK_MODE_SPECS[chatStore.get().mode].textOptional) return false;
   if (chatStore.get().streaming) return false;
   if (!m.sessionId) {
     chatStore.set({ error: 'no case is open: create or select one in the sidebar' });

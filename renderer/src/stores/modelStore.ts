@@ -1,5 +1,7 @@
 import type { ModelStatus } from '../../../main/contract/schemas.js';
 import type { OutputOf } from '../../../main/contract/procedures.js';
+import type { PackEntry } from '../../../main/contract/calls/models.js';
+import { TASK_MODES, type TaskMode } from '../../../main/contract/taskModes.js';
 import { emitAppEvent, setBodyState } from '../appEvents.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
@@ -49,4 +51,55 @@ export function providerInUse(model: ModelStatus | null): string | null {
   if (!model) return null;
   const sp = model.stageProviders;
   return sp['decoder'] ?? Object.values(sp)[0] ?? null;
+}
+
+// ------------------------------------------------------------------------------------------- pack manager
+export interface PackState {
+  packs: PackEntry[];
+  busy: string | null;
+  error: string | null;
+}
+
+export const packStore = createStore<PackState>({ packs: [], busy: null, error: null });
+
+/** The task modes the loaded pack can run (all modes until the list has arrived, so the composer is never empty). */
+export function availableModes(packs: PackEntry[]): TaskMode[] {
+  const sel = packs.find((p) => p.selected);
+  return sel ? sel.tasks : [...TASK_MODES];
+}
+
+export async function loadPacks(): Promise<void> {
+  try {
+    packStore.set({ packs: await client().call('models.list', {}), error: null });
+  } catch (e) {
+    packStore.set({ error: `cannot list model packs: ${errorText(e)}` });
+  }
+}
+
+async function packAction(label: string, run: () => Promise<unknown>): Promise<void> {
+  packStore.set({ busy: label, error: null });
+  try {
+    await run();
+  } catch (e) {
+    packStore.set({ error: `${label} failed: ${errorText(e)}` });
+  } finally {
+    packStore.set({ busy: null });
+    await loadPacks();
+    await refreshModelStatus();
+  }
+}
+
+export const installPack = (file: string) => packAction('installing the pack', () => client().call('models.install', { file }));
+export const selectPack = (name: string, version: string) =>
+  packAction(`loading ${name} ${version}`, async () => {
+    modelStore.set({ model: await client().call('models.select', { name, version }) });
+  });
+export const removePack = (name: string, version: string) => packAction(`removing ${name} ${version}`, () => client().call('models.remove', { name, version }));
+
+/** One line per stage: the provider it runs on, and why better ones were not used (for the status bar tooltip). */
+export function providerReport(model: ModelStatus | null): string {
+  if (!model) return '';
+  const stages = Object.entries(model.stageProviders).map(([s, p]) => `${s}: ${p}`);
+  const skipped = model.providers.filter((p) => !p.available && p.reason).map((p) => `${p.name} not used: ${p.reason}`);
+  return [...stages, ...skipped].join('\n');
 }

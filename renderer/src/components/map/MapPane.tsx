@@ -6,6 +6,7 @@ import { mapPlacement, mapStore } from '../../stores/mapStore.js';
 import { CursorTracker } from './CursorTracker.js';
 import { DrawTool } from './DrawTool.js';
 import { ImageLayers } from './ImageLayers.js';
+import { InstantMaskLayer } from './InstantMaskLayer.js';
 import { MaskLayers } from './MaskLayers.js';
 import { RegionLayers } from './RegionLayers.js';
 import { ViewSync } from './ViewSync.js';
@@ -58,6 +59,7 @@ function MapCanvas({ placement }: { placement: Placement }) {
           <ImageLayers map={map} />
           <RegionLayers map={map} />
           <MaskLayers map={map} />
+          <InstantMaskLayer map={map} />
           <DrawTool map={map} />
           <CursorTracker map={map} />
         </>

@@ -1,0 +1,147 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Db } from '../../db/database.js';
+import { buildInferenceWorker } from '../inference/buildWorker.js';
+import { InferenceHost } from '../inference/inferenceHost.js';
+import { testPackDir } from '../inference/testPackFixtures.js';
+import { ModelService } from './modelService.js';
+import { PackStore } from './packStore.js';
+import { SettingsStore } from './settingsStore.js';
+
+/** The pack manager with the real test pack, real onnxruntime in the real worker, real SQLite settings. */
+
+let tmp: string;
+let db: Db;
+let host: InferenceHost;
+let workerFile: string;
+
+function zipFolder(dir: string, prefix: string, edit?: (name: string, data: Uint8Array) => Uint8Array): string {
+  const files: Record<string, Uint8Array> = {};
+  for (const n of readdirSync(dir)) {
+    const data = new Uint8Array(readFileSync(path.join(dir, n)));
+    files[`${prefix}${n}`] = edit ? edit(n, data) : data;
+  }
+  const out = path.join(tmp, `${prefix.replace(/\W/g, '') || 'flat'}-${Object.keys(files).length}-${Math.random().toString(36).slice(2)}.zip`);
+  writeFileSync(out, zipSync(files));
+  return out;
+}
+
+interface EditableManifest {
+  version: string;
+  files: Record<string, string>;
+  stages: Record<string, { file: string }>;
+  grounding: { channels: number };
+}
+
+/** a copy of the test pack under another name/version, with the manifest edited by `patch` */
+function variant(version: string, patch: (m: EditableManifest, dir: string) => void = () => {}): string {
+  const dir = path.join(tmp, `variant-${version}`);
+  cpSync(testPackDir, dir, { recursive: true });
+  const mf = path.join(dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(mf, 'utf8')) as EditableManifest;
+  m.version = version;
+  patch(m, dir);
+  writeFileSync(mf, JSON.stringify(m, null, 2));
+  return dir;
+}
+
+const service = (dataDir: string) =>
+  new ModelService(host, { builtinDir: testPackDir, store: new PackStore(dataDir), settings: new SettingsStore(db) });
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'vantage-packs-'));
+  db = openDatabase(path.join(tmp, 'vantage.db'));
+  workerFile = await buildInferenceWorker();
+  host = new InferenceHost({ workerUrl: workerFile, forcedProvider: '' });
+});
+
+afterAll(async () => {
+  await host?.close();
+  db?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('model packs: install, list, select, remove', () => {
+  const dataDir = () => path.join(tmp, 'data');
+
+  it('refuses a tampered .zip, naming the file, and installs nothing', async () => {
+    const zip = zipFolder(testPackDir, 'pack/', (name, data) => {
+      if (name !== 'decoder.onnx') return data;
+      const copy = data.slice();
+      const mid = copy.length >> 1;
+      copy[mid] = copy[mid]! ^ 0x01;
+      return copy;
+    });
+    const models = service(dataDir());
+    await expect(models.install(zip)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/file decoder\.onnx does not match its sha256 in manifest\.json .*tampered/),
+    });
+    expect((await models.list()).map((p) => p.builtin)).toEqual([true]);
+    expect(readdirSync(path.join(dataDir(), 'packs'))).toEqual([]); // no staging left behind
+  });
+
+  it('installs from a .zip, lists size, VRAM and what the pack can do, and refuses a second copy', async () => {
+    const models = service(dataDir());
+    const zip = zipFolder(variant('2.0.0'), 'some-folder/');
+    const entry = await models.install(zip);
+    expect(entry).toMatchObject({ name: 'vantage-test-pack', version: '2.0.0', builtin: false, selected: false, instantMasks: true });
+    expect(existsSync(path.join(dataDir(), 'packs', 'vantage-test-pack-2.0.0', 'decoder.onnx'))).toBe(true);
+    expect(entry.tasks).toEqual(expect.arrayContaining(['chat', 'ground', 'segment', 'relation', 'grounded-description']));
+    const list = await models.list();
+    expect(list.map((p) => [p.version, p.builtin, p.selected])).toEqual([
+      ['1.0.0', true, true],
+      ['2.0.0', false, false],
+    ]);
+    expect(list[1]!.sizeBytes).toBeGreaterThan(1_000_000);
+    expect(list[1]!.expectedVramMB).toBeGreaterThanOrEqual(0);
+    await expect(models.install(zip)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already installed') });
+  });
+
+  it('installs from a folder; a chat-only pack offers no mask modes', async () => {
+    const chatOnly = variant('3.0.0-chat', (m, dir) => {
+      for (const s of ['grounding', 'pixel']) {
+        const f = m.stages[s]!.file;
+        delete m.files[f];
+        rmSync(path.join(dir, f));
+        delete m.stages[s];
+      }
+    });
+    const entry = await service(dataDir()).install(chatOnly);
+    expect(entry.instantMasks).toBe(false);
+    expect(entry.tasks).toContain('chat');
+    expect(entry.tasks).not.toContain('segment');
+    expect(entry.tasks).not.toContain('ground');
+  });
+
+  it('select loads the pack and persists the choice for the next start; remove falls back to the built-in pack', async () => {
+    const models = service(dataDir());
+    const status = await models.select('vantage-test-pack', '2.0.0');
+    expect(status).toMatchObject({ state: 'ready', pack: { version: '2.0.0', builtin: false } });
+    // the next start (a new service over the same settings) uses it
+    const next = service(dataDir());
+    expect(next.currentDir()).toBe(path.join(dataDir(), 'packs', 'vantage-test-pack-2.0.0'));
+    expect((await next.list()).find((p) => p.selected)?.version).toBe('2.0.0');
+
+    await models.remove('vantage-test-pack', '2.0.0');
+    expect(models.currentDir()).toBe(testPackDir);
+    expect(models.status().pack).toMatchObject({ version: '1.0.0', builtin: true });
+    await expect(models.remove('vantage-test-pack', '1.0.0')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('a pack whose manifest lies about shapes is refused at select with the tensor named; the old pack stays', async () => {
+    const models = service(dataDir());
+    // the hashes stay valid (only manifest.json changes), so only the shape check can catch this
+    await models.install(variant('4.0.0-liar', (m) => void (m.grounding.channels = 48)));
+    await expect(models.select('vantage-test-pack', '4.0.0-liar')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/manifest\.json does not match the grounding graph — output "image_embeddings" axis 1 is 32 in the graph but the manifest implies 48/),
+    });
+    expect(models.currentDir()).toBe(testPackDir);
+    expect(host.status().state).toBe('ready');
+    expect(host.status().pack?.version).toBe('1.0.0');
+  });
+});

@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'react';
+import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
+import { client, errorText } from '../stores/clientRef.js';
+import { useStore } from '../stores/createStore.js';
+import { installPack, loadPacks, modelStore, packStore, removePack, selectPack } from '../stores/modelStore.js';
+
+const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+
+/**
+ * Model packs: what is installed (size, expected VRAM, what it can do), which one is used, side-loading from a
+ * folder or .zip (offline; every sha256 is verified by the backend before install), and removal.
+ */
+export function ModelPanel() {
+  const { packs, busy, error } = useStore(packStore, (s) => s);
+  const native = useStore(modelStore, (s) => s.app?.nativeDialogs ?? false);
+  const [browsing, setBrowsing] = useState<FolderListing | null>(null);
+  const [browseError, setBrowseError] = useState<string | null>(null);
+
+  useEffect(() => {
+    void loadPacks();
+  }, []);
+
+  const browse = async (where: { folder?: FileRef }) => {
+    try {
+      setBrowsing(await client().call('files.browse', { purpose: 'pack', ...where }));
+      setBrowseError(null);
+    } catch (e) {
+      setBrowseError(errorText(e));
+    }
+  };
+  const startInstall = async () => {
+    if (native) {
+      const { ref } = await client().call('files.pick', { purpose: 'pack' });
+      if (ref) await installPack(ref);
+      return;
+    }
+    await browse({});
+  };
+  const install = async (ref: FileRef) => {
+    setBrowsing(null);
+    await installPack(ref);
+  };
+
+  return (
+    <section className="model-panel" aria-label="Model packs" data-testid="model-panel">
+      <h3>Model packs</h3>
+      <ul>
+        {packs.map((p) => (
+          <li key={`${p.name}-${p.version}`} data-testid="pack-item" className={p.selected ? 'selected' : ''}>
+            <div>
+              <strong>{p.name}</strong> {p.version} {p.builtin && <em>(built-in)</em>}
+            </div>
+            <div className="pack-facts">
+              {mb(p.sizeBytes)} · ~{p.expectedVramMB} MB VRAM · {p.tasks.length === 0 ? 'segmentation only' : p.instantMasks ? 'chat + masks' : 'chat only'}
+            </div>
+            <div className="pack-actions">
+              {p.selected ? (
+                <span>in use</span>
+              ) : (
+                <button type="button" disabled={busy !== null} onClick={() => void selectPack(p.name, p.version)}>
+                  Use
+                </button>
+              )}
+              {!p.builtin && (
+                <button type="button" className="danger" disabled={busy !== null} onClick={() => void removePack(p.name, p.version)}>
+                  Remove
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <button type="button" data-testid="pack-install" disabled={busy !== null} onClick={() => void startInstall()}>
+        Install pack…
+      </button>
+      {busy && <div className="pack-busy">{busy}…</div>}
+      {(error ?? browseError) && (
+        <div className="error" role="alert">
+          {error ?? browseError}
+        </div>
+      )}
+      {browsing && (
+        <div className="pack-browser" data-testid="pack-browser">
+          <div className="pack-crumbs">
+            {browsing.crumbs.map((c) => (
+              <button key={c.ref} type="button" className="link" onClick={() => void browse({ folder: c.ref })}>
+                {c.name}/
+              </button>
+            ))}
+          </div>
+          <ul>
+            {browsing.entries.map((e) => (
+              <li key={e.ref}>
+                <button type="button" className="link" onClick={() => void (e.kind === 'dir' ? browse({ folder: e.ref }) : install(e.ref))}>
+                  {e.name}
+                  {e.kind === 'dir' ? '/' : ''}
+                </button>
+              </li>
+            ))}
+          </ul>
+          <button type="button" onClick={() => void install(browsing.folder.ref)}>
+            Install this folder
+          </button>
+          <button type="button" onClick={() => setBrowsing(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,48 @@
+import type { InstantMask } from '../../../main/contract/calls/chat.js';
+import { client, errorText } from './clientRef.js';
+import { createStore } from './createStore.js';
+import { mapStore } from './mapStore.js';
+import { packStore } from './modelStore.js';
+
+export interface InstantMaskState {
+  /** preview for the latest point/box drawn on the active image; cleared when the regions are sent or cleared */
+  preview: (InstantMask & { imageId: string; regionKey: string }) | null;
+  error: string | null;
+}
+
+export const instantMaskStore = createStore<InstantMaskState>({ preview: null, error: null });
+
+let lastKey: string | null = null;
+
+/**
+ * Watches the pending regions: a new point or box asks the backend for an instant mask (grounding + pixel stages,
+ * features cached per view) so the analyst sees the object at once, before and while the LLM answers.
+ */
+export function startInstantMasks(): () => void {
+  return mapStore.subscribe(() => {
+    const s = mapStore.get();
+    const last = s.pending[s.pending.length - 1];
+    if (!last) {
+      lastKey = null;
+      if (instantMaskStore.get().preview) instantMaskStore.set({ preview: null, error: null });
+      return;
+    }
+    if (last.key === lastKey) return;
+    lastKey = last.key;
+    const g = last.geometry;
+    if (g.kind !== 'point' && g.kind !== 'box') return;
+    const canMask = packStore.get().packs.find((p) => p.selected)?.instantMasks ?? false;
+    if (!canMask || !s.sessionId) return;
+    const key = last.key;
+    const imageId = last.imageId;
+    client()
+      .call('chat.instantMask', { sessionId: s.sessionId, imageId, region: g })
+      .then((m) => {
+        // a later click wins: drop answers for regions that are no longer the latest
+        if (lastKey === key) instantMaskStore.set({ preview: { ...m, imageId, regionKey: key }, error: null });
+      })
+      .catch((e: unknown) => {
+        if (lastKey === key) instantMaskStore.set({ preview: null, error: `instant mask: ${errorText(e)}` });
+      });
+  });
+}
