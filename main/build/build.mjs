@@ -27,6 +27,7 @@ await Promise.all([
     entryPoints: {
       cli: 'main/cli/vantage.ts',
       inferenceWorker: 'main/inference/inferenceWorker.ts',
+      tileWorker: 'main/imagery/tileWorker.ts',
       electronMain: 'main/app/electronMain.ts',
     },
     outdir: out,

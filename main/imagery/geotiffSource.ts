@@ -4,9 +4,12 @@ import { fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { VantageError } from '../contract/errors.js';
 import type { ImageInfo } from '../contract/schemas.js';
 import { crsFromGeoKeys } from './crs.js';
+import { installSafeLzw } from './safeLzw.js';
 import type { NumericArray, RasterLevel, RasterSource, SourceFacts, WindowData } from './rasterSource.js';
 
 type Gcp = NonNullable<ImageInfo['gcps']>[number];
+
+installSafeLzw();
 
 const PIXEL_IS_POINT = 2;
 const PHOTOMETRIC_YCBCR = 6;
@@ -121,10 +124,10 @@ export class GeoTiffSource implements RasterSource {
     const version = magic === 'II' ? head.readUInt16LE(2) : magic === 'MM' ? head.readUInt16BE(2) : -1;
     if (version !== 42 && version !== 43) throw badInput(file, 'not a TIFF file (no II*/MM* header)');
 
+    const count = await countIfds(file, size, magic === 'II', version === 43);
     let tiff: GeoTIFF | null = null;
     try {
       tiff = await fromFile(file);
-      const count = await tiff.getImageCount();
       const all: GeoTIFFImage[] = [];
       for (let i = 0; i < count; i++) all.push(await tiff.getImage(i));
       const first = all[0];
@@ -143,6 +146,7 @@ export class GeoTiffSource implements RasterSource {
       const levelMasks = images.map(
         (im) => masks.find((m) => m.getWidth() === im.getWidth() && m.getHeight() === im.getHeight()) ?? null,
       );
+      assertDecodable(file, first);
       await assertNotTruncated(file, first, size);
       const facts = await readFacts(first, images.length - 1);
       const w = first.getWidth();
@@ -169,8 +173,8 @@ export class GeoTiffSource implements RasterSource {
     const [x0, y0, x1, y1] = window;
     const width = x1 - x0;
     const height = y1 - y0;
-    if (this.complex) return { width, height, bands: await this.readComplexAmplitude(im, window, bands) };
     try {
+      if (this.complex) return { width, height, bands: await this.readComplexAmplitude(im, window, bands) };
       if (this.ycbcr) {
         // JPEG-in-TIFF YCbCr comes out of geotiff.js as raw Y, Cb, Cr; GDAL presents it as RGB, so do we
         const r = (await im.readRasters({ window, samples: [0, 1, 2], interleave: false })) as unknown as NumericArray[];
@@ -180,7 +184,9 @@ export class GeoTiffSource implements RasterSource {
       const r = await im.readRasters({ window, samples: bands, interleave: false });
       return { width, height, bands: Array.from(r as unknown as NumericArray[]) };
     } catch (e) {
-      throw new VantageError('BAD_INPUT', `cannot decode pixels of ${path.basename(this.file)}: ${(e as Error).message}`);
+      // decoders throw Errors or bare strings (pako): either way the file's pixels are corrupt
+      const why = e instanceof Error ? e.message : String(e);
+      throw new VantageError('BAD_INPUT', `cannot decode pixels of ${path.basename(this.file)}: ${why}`);
     }
   }
 
@@ -191,7 +197,7 @@ export class GeoTiffSource implements RasterSource {
       const r = (await m.readRasters({ window, samples: [0], interleave: false })) as unknown as NumericArray[];
       return r[0] as Uint8Array;
     } catch (e) {
-      throw new VantageError('BAD_INPUT', `cannot decode the mask of ${path.basename(this.file)}: ${(e as Error).message}`);
+      throw new VantageError('BAD_INPUT', `cannot decode the mask of ${path.basename(this.file)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -272,6 +278,62 @@ export class GeoTiffSource implements RasterSource {
   }
 }
 
+const MAX_IFDS = 256;
+
+/** bytes per value of each TIFF field type */
+const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
+
+/**
+ * Walks the IFD chain before geotiff.js does: a corrupt next-IFD pointer can loop forever (a cycle) or point
+ * outside the file, and a corrupt value count makes geotiff.js read gigabytes before failing. Every entry's
+ * values must lie inside the file. Returns the number of IFDs.
+ */
+async function countIfds(file: string, size: number, le: boolean, big: boolean): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    const read = async (at: number, n: number, into: Buffer = buf): Promise<Buffer> => {
+      if (at < 0 || at + n > size) throw badInput(file, `the file is truncated or corrupt: an image directory points outside it (byte ${at} of ${size})`);
+      await fh.read(into, 0, n, at);
+      return into;
+    };
+    const u16 = (b: Buffer) => (le ? b.readUInt16LE(0) : b.readUInt16BE(0));
+    const u32 = (b: Buffer) => (le ? b.readUInt32LE(0) : b.readUInt32BE(0));
+    const u64 = (b: Buffer) => Number(le ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0));
+    let next = big ? u64(await read(8, 8)) : u32(await read(4, 4));
+    const seen = new Set<number>();
+    while (next !== 0) {
+      if (seen.has(next)) throw badInput(file, 'its image directories form a loop (corrupt next-IFD pointer)');
+      if (seen.size >= MAX_IFDS) throw badInput(file, `it has more than ${MAX_IFDS} image directories`);
+      seen.add(next);
+      const entries = big ? u64(await read(next, 8)) : u16(await read(next, 2));
+      if (entries > 4096) throw badInput(file, `an image directory claims ${entries} entries`);
+      const esize = big ? 20 : 12;
+      const table = await read(big ? next + 8 : next + 2, entries * esize, Buffer.alloc(entries * esize));
+      for (let e = 0; e < entries; e++) {
+        const o = e * esize;
+        const type = le ? table.readUInt16LE(o + 2) : table.readUInt16BE(o + 2);
+        const tsize = TYPE_SIZE[type];
+        if (tsize === undefined) continue; // unknown types are skipped by readers
+        const count = big ? Number(le ? table.readBigUInt64LE(o + 4) : table.readBigUInt64BE(o + 4)) : le ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4);
+        const bytes = count * tsize;
+        if (bytes <= (big ? 8 : 4)) continue; // the values sit in the entry itself
+        const off = big ? Number(le ? table.readBigUInt64LE(o + 12) : table.readBigUInt64BE(o + 12)) : le ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8);
+        if (off + bytes > size) {
+          const tag = le ? table.readUInt16LE(o) : table.readUInt16BE(o);
+          throw badInput(file, `tag ${tag} claims ${count} values at byte ${off}, beyond the end of the file (${size} bytes)`);
+        }
+      }
+      const at = big ? next + 8 + entries * 20 : next + 2 + entries * 12;
+      next = big ? u64(await read(at, 8)) : u32(await read(at, 4));
+    }
+    if (seen.size === 0) throw badInput(file, 'it has no image directory');
+    return seen.size;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** JFIF YCbCr → RGB (ITU-R BT.601 full range), as libjpeg and GDAL do it. */
 function ycbcrToRgb(y: NumericArray, cb: NumericArray, cr: NumericArray): Uint8Array[] {
   const n = y.length;
@@ -290,12 +352,44 @@ function ycbcrToRgb(y: NumericArray, cb: NumericArray, cr: NumericArray): Uint8A
   return [r, g, b];
 }
 
-/** A file cut short still parses its IFD; comparing block offsets with the file size catches it at open time. */
+/** TIFF Compression codes geotiff.js decodes in Node (WEBP and JPEG-XL need browser/native codecs it lacks). */
+const DECODABLE = new Map<number, string>([
+  [1, 'none'], [5, 'LZW'], [7, 'JPEG'], [8, 'Deflate'], [32946, 'Deflate'], [32773, 'PackBits'],
+  [34887, 'LERC'], [50000, 'ZSTD'],
+]);
+const KNOWN_UNDECODABLE = new Map<number, string>([[6, 'old-style JPEG'], [50001, 'WEBP'], [50002, 'JPEG-XL'], [34925, 'LZMA'], [34712, 'JPEG 2000']]);
+
+function assertDecodable(file: string, im: GeoTIFFImage): void {
+  const c = Number(im.fileDirectory.getValue('Compression') ?? 1);
+  if (DECODABLE.has(c)) return;
+  const name = KNOWN_UNDECODABLE.get(c) ?? `unknown compression code ${c}`;
+  throw new VantageError(
+    'UNSUPPORTED',
+    `cannot open ${path.basename(file)}: its pixels are ${name}-compressed, which Vantage cannot decode; ` +
+      'convert it first, e.g. gdal_translate -co COMPRESS=DEFLATE -co TILED=YES in.tif out.tif',
+  );
+}
+
+/**
+ * A file cut short still parses its IFD; comparing block offsets with the file size catches it at open time.
+ * The block table must also match the stated size: a corrupt width/height (absurd sizes) fails here, not as an
+ * out-of-memory later.
+ */
 async function assertNotTruncated(file: string, im: GeoTIFFImage, size: number): Promise<void> {
   const fd = im.fileDirectory;
   const offs = toNumbers(await fd.loadValue(fd.hasTag('TileOffsets') ? 'TileOffsets' : 'StripOffsets'));
   const counts = toNumbers(await fd.loadValue(fd.hasTag('TileByteCounts') ? 'TileByteCounts' : 'StripByteCounts'));
   if (!offs || !counts) throw badInput(file, 'the image has no strip/tile offsets');
+  const w = im.getWidth();
+  const h = im.getHeight();
+  if (!(w > 0 && h > 0)) throw badInput(file, `the image has a zero size (${w}×${h})`);
+  const bw = im.getTileWidth();
+  const bh = im.getTileHeight();
+  const planes = im.planarConfiguration === 2 ? im.getSamplesPerPixel() : 1;
+  const blocks = Math.ceil(w / bw) * Math.ceil(h / bh) * planes;
+  if (!(bw > 0 && bh > 0) || offs.length < blocks || counts.length < blocks) {
+    throw badInput(file, `its block table lists ${offs.length} block(s) but ${w}×${h} px in ${bw}×${bh} blocks need ${blocks}`);
+  }
   let end = 0;
   for (let i = 0; i < offs.length; i++) end = Math.max(end, offs[i]! + (counts[i] ?? 0));
   if (end > size) {

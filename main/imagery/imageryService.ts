@@ -1,27 +1,81 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { PixelInfo } from '../contract/calls/imagery.js';
 import { VantageError } from '../contract/errors.js';
+import { DEFAULT_LAYER, displayVersion, ImageDisplay, LayerSettings } from '../contract/imageDisplay.js';
 import { factsOf, inspectImage, sha256File } from './imageFacts.js';
 import type { ImageFacts, ImageryPort } from './imageryPort.js';
 import { LruCache } from './lruCache.js';
 import { OpenImage } from './openImage.js';
-import { sampleRgba } from './pixelSampler.js';
+import { probePixel } from './pixelProbe.js';
 import type { WindowData } from './rasterSource.js';
-import { renderTile } from './tileRenderer.js';
+import { findThermalCalibration, type ThermalCalibration } from './thermalCalibration.js';
+import { TileEngine } from './tileEngine.js';
+import { TilePool } from './tilePool.js';
 
 const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
+const RENDERED_CACHE_BYTES = 64 * 1024 * 1024;
+/** tiled files route blocks of 4×4 tiles to one worker: neighbours share decoded blocks */
+const ROUTE_SPAN = 4;
+
+/** What is persisted per image: how it is drawn and how its layer sits. */
+export interface StoredLook {
+  display: ImageDisplay;
+  layer: LayerSettings;
+}
+
+/** Where per-image looks live (the case database, images.display_json); absent → they last until close. */
+export interface DisplayStore {
+  load(imageId: string): unknown;
+  save(imageId: string, look: StoredLook): void;
+}
+
+export interface ImageryOptions {
+  /** decoded-block cache across all workers (or in-process) */
+  cacheBytes?: number;
+  /** bundled tile worker (dist/main/tileWorker.mjs); absent or missing on disk → tiles render in-process */
+  workerUrl?: string | URL;
+  poolSize?: number;
+  displays?: DisplayStore;
+}
 
 interface Registered {
   path: string;
+  /** opened here for facts and single-pixel reads only; tiles decode in the engine */
   image: OpenImage;
   facts: ImageFacts;
+  display: ImageDisplay;
+  layer: LayerSettings;
+  thermal: ThermalCalibration | null;
 }
 
-/** Open images by id: facts, map tiles and RGB crops for the model's views. */
+/** Open images by id: facts, map tiles, display settings, pixel values and RGB crops for the model's views. */
 export class ImageryService implements ImageryPort {
-  private readonly cache: LruCache<WindowData>;
+  private readonly probeCache = new LruCache<WindowData>(8 * 1024 * 1024);
   private readonly images = new Map<string, Promise<Registered>>();
+  private readonly rendered = new LruCache<Uint8Array>(RENDERED_CACHE_BYTES);
+  private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  private readonly pool: TilePool | null;
+  private readonly local: TileEngine | null;
 
-  constructor(opts: { cacheBytes?: number } = {}) {
-    this.cache = new LruCache<WindowData>(opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
+  constructor(private readonly opts: ImageryOptions = {}) {
+    const cacheBytes = opts.cacheBytes ?? DEFAULT_CACHE_BYTES;
+    const url = opts.workerUrl;
+    const file = url === undefined ? null : typeof url === 'string' ? url : fileURLToPath(url);
+    if (file && existsSync(file)) {
+      const size = Math.max(1, opts.poolSize ?? Math.min(4, availableParallelism()));
+      this.pool = new TilePool(url!, size, Math.floor(cacheBytes / size));
+      this.local = null;
+    } else {
+      this.pool = null;
+      this.local = new TileEngine(cacheBytes);
+    }
+  }
+
+  /** 'workers' when tiles render off the main thread */
+  get mode(): 'workers' | 'in-process' {
+    return this.pool ? 'workers' : 'in-process';
   }
 
   inspect(path: string): Promise<ImageFacts> {
@@ -34,13 +88,19 @@ export class ImageryService implements ImageryPort {
     if (existing) {
       const r = await existing.catch(() => null);
       if (r && r.path === path) return r.facts;
-      this.images.delete(id);
-      if (r) await r.image.close();
+      await this.release(id);
     }
     const p = (async (): Promise<Registered> => {
-      const image = await OpenImage.open(path, this.cache);
+      const image = await OpenImage.open(path, this.probeCache);
       try {
-        return { path, image, facts: factsOf(image, await sha256File(path)) };
+        const facts = factsOf(image, await sha256File(path));
+        // a stored look that no longer fits (edited DB, other file at the path) falls back to the default
+        const stored = (this.opts.displays?.load(id) ?? null) as Partial<StoredLook> | null;
+        const d = ImageDisplay.safeParse(stored?.display);
+        const l = LayerSettings.safeParse(stored?.layer);
+        const display = d.success && !this.displayProblem(image, d.data) ? d.data : image.defaultDisplay;
+        const layer = l.success ? l.data : DEFAULT_LAYER;
+        return { path, image, facts, display, layer, thermal: findThermalCalibration(path) };
       } catch (e) {
         await image.close();
         throw e;
@@ -61,52 +121,99 @@ export class ImageryService implements ImageryPort {
     return p;
   }
 
+  private displayProblem(image: OpenImage, d: ImageDisplay): string | null {
+    const f = image.source.facts;
+    const bad = d.bands.find((b) => b >= f.bandCount);
+    if (bad !== undefined) return `band ${bad + 1} does not exist: the image has ${f.bandCount} band(s)`;
+    if (d.colourMap === 'palette' && !f.palette) return 'this image has no colour palette: choose another colour map';
+    return null;
+  }
+
+  async display(id: string): Promise<ImageDisplay> {
+    return (await this.get(id)).display;
+  }
+
+  /** Validates against the image, stores (when a store was given) and puts the display in force for new tiles. */
+  async setDisplay(id: string, display: ImageDisplay): Promise<ImageDisplay> {
+    const r = await this.get(id);
+    const problem = this.displayProblem(r.image, display);
+    if (problem) throw new VantageError('BAD_INPUT', `cannot use this display for ${r.facts.name}: ${problem}`);
+    this.opts.displays?.save(id, { display, layer: r.layer });
+    r.display = display;
+    return display;
+  }
+
+  async layer(id: string): Promise<LayerSettings> {
+    return (await this.get(id)).layer;
+  }
+
+  async setLayer(id: string, layer: LayerSettings): Promise<LayerSettings> {
+    const r = await this.get(id);
+    this.opts.displays?.save(id, { display: r.display, layer });
+    r.layer = layer;
+    return layer;
+  }
+
   async tile(id: string, z: number, x: number, y: number): Promise<Uint8Array> {
     const r = await this.get(id);
     if (!Number.isInteger(z) || !Number.isInteger(x) || !Number.isInteger(y) || z < 0 || z > 30) {
       throw new VantageError('BAD_INPUT', `tile address ${z}/${x}/${y} is not a valid XYZ tile`);
     }
-    return renderTile(r.image, z, x, y);
+    const display = r.display;
+    const key = `${id}\u0000${displayVersion(display)}\u0000${z}/${x}/${y}`;
+    const hit = this.rendered.get(key);
+    if (hit) return hit;
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = this.renderTile(id, r, display, z, x, y).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+      const png = await p;
+      this.rendered.set(key, png, png.byteLength + 64);
+      return png;
+    }
+    return p;
+  }
+
+  private async renderTile(id: string, r: Registered, display: ImageDisplay, z: number, x: number, y: number): Promise<Uint8Array> {
+    if (!this.pool) return this.local!.tile(id, r.path, display, z, x, y);
+    // a striped level decodes whole: one worker per image keeps one copy of it
+    const route = r.image.source.facts.striped ? id : `${id}/${z}/${Math.floor(x / ROUTE_SPAN)}/${Math.floor(y / ROUTE_SPAN)}`;
+    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, display, z, x, y });
+    if (!png) throw new VantageError('INTERNAL', 'the tile worker returned no tile');
+    return png;
   }
 
   /**
-   * RGB (interleaved, 8-bit, display stretch) of the image rect [x0,y0,x1,y1] in full-res pixels, resampled
-   * (nearest, from the best overview) to outW×outH. Outside the image and nodata read as black.
+   * RGB (interleaved, 8-bit, default display stretch) of the image rect [x0,y0,x1,y1] in full-res pixels,
+   * resampled (nearest, from the best overview) to outW×outH. Outside the image and nodata read as black.
    */
   async readRgb(id: string, rect: [number, number, number, number], outW: number, outH: number): Promise<Uint8Array> {
     const r = await this.get(id);
-    const [x0, y0, x1, y1] = rect;
-    if (!(x1 > x0 && y1 > y0) || !(outW >= 1 && outH >= 1) || !Number.isInteger(outW) || !Number.isInteger(outH)) {
-      throw new VantageError('BAD_INPUT', `readRgb needs x1>x0, y1>y0 and integer outW, outH ≥ 1 (got ${rect.join(',')} → ${outW}×${outH})`);
-    }
-    const n = outW * outH;
-    const xs = new Float64Array(n);
-    const ys = new Float64Array(n);
-    const kx = (x1 - x0) / outW;
-    const ky = (y1 - y0) / outH;
-    for (let j = 0; j < outH; j++) {
-      for (let i = 0; i < outW; i++) {
-        xs[j * outW + i] = x0 + (i + 0.5) * kx;
-        ys[j * outW + i] = y0 + (j + 0.5) * ky;
-      }
-    }
-    const rgba = new Uint8Array(n * 4);
-    await sampleRgba(r.image, xs, ys, Math.min(kx, ky), rgba);
-    const rgb = new Uint8Array(n * 3);
-    for (let i = 0; i < n; i++) {
-      rgb[i * 3] = rgba[i * 4]!;
-      rgb[i * 3 + 1] = rgba[i * 4 + 1]!;
-      rgb[i * 3 + 2] = rgba[i * 4 + 2]!;
-    }
+    if (!this.pool) return this.local!.rgb(id, r.path, rect, outW, outH);
+    const rgb = await this.pool.request(r.image.source.facts.striped ? id : `${id}/rgb`, { op: 'rgb', id, path: r.path, rect, outW, outH });
+    if (!rgb) throw new VantageError('INTERNAL', 'the tile worker returned no pixels');
     return rgb;
   }
 
+  /** Raw values and positions of one full-res pixel (the pixel inspector). */
+  async pixel(id: string, x: number, y: number): Promise<PixelInfo> {
+    const r = await this.get(id);
+    return probePixel(r.image, x, y, r.thermal);
+  }
+
+  private async release(id: string): Promise<void> {
+    const p = this.images.get(id);
+    this.images.delete(id);
+    this.rendered.deletePrefix(`${id}\u0000`);
+    if (this.pool) await this.pool.broadcast({ op: 'release', id });
+    else await this.local!.release(id);
+    const r = await p?.catch(() => null);
+    if (r) await r.image.close();
+  }
+
   async close(): Promise<void> {
-    const all = [...this.images.values()];
-    this.images.clear();
-    for (const p of all) {
-      const r = await p.catch(() => null);
-      if (r) await r.image.close();
-    }
+    for (const id of [...this.images.keys()]) await this.release(id);
+    await this.pool?.close();
+    await this.local?.close();
   }
 }

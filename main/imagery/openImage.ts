@@ -2,7 +2,8 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createPixelTransform, type PixelTransform } from '../contract/georef.js';
 import { VantageError } from '../contract/errors.js';
-import { computeStretch, type DisplayStretch } from './displayStretch.js';
+import { displayVersion, type ImageDisplay } from '../contract/imageDisplay.js';
+import { defaultDisplayOf, resolvePlan, type RenderPlan } from './displayStretch.js';
 import { GeoTiffSource } from './geotiffSource.js';
 import type { LruCache } from './lruCache.js';
 import { PlainImageSource } from './plainImageSource.js';
@@ -45,7 +46,7 @@ export async function openRasterSource(file: string): Promise<RasterSource> {
 export class OpenImage {
   readonly transform: PixelTransform | null;
   readonly transformError: string | null;
-  private stretchPromise: Promise<DisplayStretch> | null = null;
+  private readonly plans = new Map<string, Promise<RenderPlan>>();
   private readonly key = `img${++openSeq}:`;
   private readonly decoding = new Map<string, Promise<WindowData>>();
 
@@ -72,12 +73,23 @@ export class OpenImage {
     return new OpenImage(file, await openRasterSource(file), cache);
   }
 
-  stretch(): Promise<DisplayStretch> {
-    this.stretchPromise ??= computeStretch(this.source).catch((e: unknown) => {
-      this.stretchPromise = null;
-      throw e;
-    });
-    return this.stretchPromise;
+  get defaultDisplay(): ImageDisplay {
+    return defaultDisplayOf(this.source);
+  }
+
+  /** The display resolved to numbers (percentiles computed once per display and kept). */
+  plan(display: ImageDisplay = this.defaultDisplay): Promise<RenderPlan> {
+    const k = displayVersion(display);
+    let p = this.plans.get(k);
+    if (!p) {
+      p = resolvePlan(this.source, display).catch((e: unknown) => {
+        this.plans.delete(k);
+        throw e;
+      });
+      if (this.plans.size >= 16) this.plans.clear(); // a user trying looks: keep the map small
+      this.plans.set(k, p);
+    }
+    return p;
   }
 
   /**

@@ -1,9 +1,11 @@
+import { dbOf, ndviOf, type RenderPlan } from './displayStretch.js';
 import type { OpenImage } from './openImage.js';
+import type { NumericArray } from './rasterSource.js';
 
 /**
- * Nearest-neighbour sampling of an image at full-resolution pixel positions into 8-bit RGBA. Positions outside
- * the image or NaN give alpha 0; so do pixels whose display bands all equal nodata, that hold NaN, or that the
- * file's internal mask marks invalid.
+ * Nearest-neighbour sampling of an image at full-resolution pixel positions into 8-bit RGBA through a render
+ * plan. Positions outside the image or NaN give alpha 0; so do pixels whose display bands all equal nodata,
+ * that hold NaN, or that the file's internal mask marks invalid.
  * `srcPxPerOut` (full-res pixels per output pixel) picks the overview: the coarsest level still at least as fine.
  * Returns false when no position fell inside the image (nothing was read).
  */
@@ -13,6 +15,7 @@ export async function sampleRgba(
   ys: Float64Array,
   srcPxPerOut: number,
   out: Uint8Array,
+  plan: RenderPlan,
 ): Promise<boolean> {
   const { width: W, height: H, nodata } = img.source.facts;
   const n = xs.length;
@@ -36,26 +39,49 @@ export async function sampleRgba(
   }
   const lv = levels[level]!;
   const sx = lv.scaleX, sy = lv.scaleY;
+  const pad = plan.smooth ? 1 : 0;
   const win: [number, number, number, number] = [
-    Math.max(0, Math.floor(minX / sx)),
-    Math.max(0, Math.floor(minY / sy)),
-    Math.min(lv.width, Math.floor(maxX / sx) + 1),
-    Math.min(lv.height, Math.floor(maxY / sy) + 1),
+    Math.max(0, Math.floor(minX / sx) - pad),
+    Math.max(0, Math.floor(minY / sy) - pad),
+    Math.min(lv.width, Math.floor(maxX / sx) + 1 + pad),
+    Math.min(lv.height, Math.floor(maxY / sy) + 1 + pad),
   ];
-  const stretch = await img.stretch();
-  const data = await img.read(level, win, stretch.bands);
+  const data = await img.read(level, win, plan.bands);
   const dw = data.width, dh = data.height;
   const nb = data.bands.length;
   const b0 = data.bands[0]!;
   const b1 = data.bands[nb > 1 ? 1 : 0]!;
   const b2 = data.bands[nb > 2 ? 2 : 0]!;
-  const lo0 = stretch.lo[0]!, lo1 = stretch.lo[nb > 1 ? 1 : 0]!, lo2 = stretch.lo[nb > 2 ? 2 : 0]!;
-  const k0 = 255 / (stretch.hi[0]! - lo0);
-  const k1 = 255 / (stretch.hi[nb > 1 ? 1 : 0]! - lo1);
-  const k2 = 255 / (stretch.hi[nb > 2 ? 2 : 0]! - lo2);
+  const ch = plan.lo.length;
+  const lo0 = plan.lo[0]!, lo1 = plan.lo[ch > 1 ? 1 : 0]!, lo2 = plan.lo[ch > 2 ? 2 : 0]!;
+  const k0 = 1 / (plan.hi[0]! - lo0);
+  const k1 = 1 / (plan.hi[ch > 1 ? 1 : 0]! - lo1);
+  const k2 = 1 / (plan.hi[ch > 2 ? 2 : 0]! - lo2);
+  const invGamma = 1 / plan.gamma;
+  const linear = plan.gamma === 1;
   const nd = nodata ?? NaN;
-  const pal = stretch.palette;
+  const { palette: pal, lut, db, kind } = plan;
   const mask = data.mask;
+  /** value of band array `b` at (lx, ly), optionally the 3×3 mean of valid neighbours */
+  const at = (b: NumericArray, lx: number, ly: number): number => {
+    if (!plan.smooth) return b[ly * dw + lx]!;
+    let s = 0, c = 0;
+    for (let yy = Math.max(0, ly - 1); yy <= Math.min(dh - 1, ly + 1); yy++) {
+      for (let xx = Math.max(0, lx - 1); xx <= Math.min(dw - 1, lx + 1); xx++) {
+        const v = b[yy * dw + xx]!;
+        if (v === v && v !== nd) {
+          s += v;
+          c++;
+        }
+      }
+    }
+    return c ? s / c : NaN;
+  };
+  const tone = (t: number): number => {
+    if (!(t > 0)) return 0;
+    if (t >= 1) return 255;
+    return (linear ? t : Math.pow(t, invGamma)) * 255 + 0.5; // Uint8Array truncates: +0.5 rounds
+  };
   for (let i = 0; i < n; i++) {
     const x = xs[i]!, y = ys[i]!;
     if (!(x >= 0 && x < W && y >= 0 && y < H)) continue;
@@ -65,32 +91,56 @@ export async function sampleRgba(
     if (ly < 0) ly = 0; else if (ly >= dh) ly = dh - 1;
     const p = ly * dw + lx;
     if (mask && mask[p] === 0) continue;
-    const v0 = b0[p]!, v1 = b1[p]!, v2 = b2[p]!;
-    if (v0 !== v0 || v1 !== v1 || v2 !== v2) continue; // NaN
-    if (v0 === nd && v1 === nd && v2 === nd) continue;
+    const r0 = b0[p]!, r1 = b1[p]!, r2 = b2[p]!;
+    if (r0 !== r0 || r1 !== r1 || r2 !== r2) continue; // NaN
+    if (r0 === nd && r1 === nd && r2 === nd) continue;
     const o = i * 4;
+    out[o + 3] = 255;
     if (pal) {
-      const q = v0 * 3;
+      const q = r0 * 3;
       if (q + 2 < pal.length) {
         out[o] = pal[q]!;
         out[o + 1] = pal[q + 1]!;
         out[o + 2] = pal[q + 2]!;
       }
-    } else if (stretch.identity) {
-      out[o] = v0;
-      out[o + 1] = v1;
-      out[o + 2] = v2;
-    } else {
-      out[o] = clamp255((v0 - lo0) * k0);
-      out[o + 1] = clamp255((v1 - lo1) * k1);
-      out[o + 2] = clamp255((v2 - lo2) * k2);
+      continue;
     }
-    out[o + 3] = 255;
+    if (kind === 'rgb') {
+      let v0 = plan.smooth ? at(b0, lx, ly) : r0;
+      let v1 = plan.smooth ? at(b1, lx, ly) : r1;
+      let v2 = plan.smooth ? at(b2, lx, ly) : r2;
+      if (db) {
+        v0 = dbOf(v0);
+        v1 = dbOf(v1);
+        v2 = dbOf(v2);
+      }
+      out[o] = tone((v0 - lo0) * k0);
+      out[o + 1] = tone((v1 - lo1) * k1);
+      out[o + 2] = tone((v2 - lo2) * k2);
+      continue;
+    }
+    let v: number;
+    if (kind === 'ndvi') {
+      v = ndviOf(plan.smooth ? at(b0, lx, ly) : r0, plan.smooth ? at(b1, lx, ly) : r1);
+      if (v !== v) {
+        out[o + 3] = 0;
+        continue;
+      }
+    } else {
+      v = plan.smooth ? at(b0, lx, ly) : r0;
+      if (db) v = dbOf(v);
+    }
+    const g = v === v ? tone((v - lo0) * k0) : 0; // dB of a non-positive value shows as the darkest tone
+    if (lut) {
+      const q = (g | 0) * 3;
+      out[o] = lut[q]!;
+      out[o + 1] = lut[q + 1]!;
+      out[o + 2] = lut[q + 2]!;
+    } else {
+      out[o] = g;
+      out[o + 1] = g;
+      out[o + 2] = g;
+    }
   }
   return true;
-}
-
-/** Uint8Array stores by truncation, so +0.5 rounds */
-function clamp255(v: number): number {
-  return v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5;
 }

@@ -7,6 +7,7 @@ import {
   type XY,
 } from '../contract/georef.js';
 import type { OpenImage } from './openImage.js';
+import type { RenderPlan } from './displayStretch.js';
 import { sampleRgba } from './pixelSampler.js';
 
 /** Transform control points every GRID px; pixels in between are interpolated bilinearly (GDAL's approximate
@@ -120,10 +121,16 @@ export function tilePixelPositions(
 }
 
 /** Raw 256×256 RGBA of a tile, or null when the tile does not touch the image. */
-export async function renderTileRgba(img: OpenImage, z: number, x: number, y: number): Promise<Uint8Array | null> {
+export async function renderTileRgba(
+  img: OpenImage,
+  z: number,
+  x: number,
+  y: number,
+  plan?: RenderPlan,
+): Promise<Uint8Array | null> {
   const { xs, ys, srcPxPerOut } = tilePixelPositions(img, z, x, y);
   const rgba = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
-  return (await sampleRgba(img, xs, ys, srcPxPerOut, rgba)) ? rgba : null;
+  return (await sampleRgba(img, xs, ys, srcPxPerOut, rgba, plan ?? (await img.plan()))) ? rgba : null;
 }
 
 export function encodePng(rgba: Uint8Array, width: number, height: number): Promise<Uint8Array> {
@@ -145,7 +152,7 @@ export function transparentTile(): Promise<Uint8Array> {
  * One 256×256 PNG tile: Web Mercator XYZ (Leaflet's default scheme) for georeferenced images, the pixel-space
  * scheme of georef.ts (L.CRS.Simple) otherwise. Outside the image the tile is transparent.
  */
-export async function renderTile(img: OpenImage, z: number, x: number, y: number): Promise<Uint8Array> {
-  const rgba = await renderTileRgba(img, z, x, y);
+export async function renderTile(img: OpenImage, z: number, x: number, y: number, plan?: RenderPlan): Promise<Uint8Array> {
+  const rgba = await renderTileRgba(img, z, x, y, plan);
   return rgba ? encodePng(rgba, TILE_SIZE, TILE_SIZE) : transparentTile();
 }

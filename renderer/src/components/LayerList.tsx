@@ -1,11 +1,20 @@
+import { useEffect } from 'react';
 import { useStore } from '../stores/createStore.js';
-import { mapStore, setActiveImage, toggleImageVisible } from '../stores/mapStore.js';
+import { displayStore, moveLayer, setLayer, setSwipe, startDisplayStore } from '../stores/displayStore.js';
+import { activeImage, mapStore, setActiveImage, toggleImageVisible } from '../stores/mapStore.js';
 import { projectionOf } from '../stores/projections.js';
+import { DisplayPanel } from './DisplayPanel.js';
+import { PixelInspector } from './PixelInspector.js';
 
+/** The case's images as a layer stack (top first): visibility, order, opacity, swipe; then the active image's display. */
 export function LayerList() {
   const images = useStore(mapStore, (s) => s.images);
   const activeId = useStore(mapStore, (s) => s.activeImageId);
   const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
+  const layers = useStore(displayStore, (s) => s.layers);
+  const swipe = useStore(displayStore, (s) => s.swipe);
+  const active = useStore(mapStore, (s) => activeImage(s));
+  useEffect(() => startDisplayStore(), []);
   return (
     <section className="panel-section" aria-labelledby="layers-heading">
       <header className="section-header">
@@ -13,32 +22,82 @@ export function LayerList() {
       </header>
       {images.length === 0 && <p className="muted">No imagery yet. Use “Open image”.</p>}
       <ul className="item-list" data-testid="layer-list">
-        {[...images].reverse().map((img) => (
-          <li key={img.id} className={`layer-row${img.id === activeId ? ' selected' : ''}`} data-testid="layer-item" data-image-id={img.id}>
-            <input
-              type="checkbox"
-              aria-label={`Show ${img.name}`}
-              checked={!hidden.includes(img.id)}
-              disabled={img.missing}
-              onChange={() => toggleImageVisible(img.id)}
-            />
-            <button
-              type="button"
-              className="layer-name"
-              onClick={() => setActiveImage(img.id)}
-              disabled={img.missing}
-              title={img.missing ? 'The file is no longer where it was opened from' : 'Make this the active image'}
-            >
-              <span className="item-name">{img.name}</span>
-              <span className="item-meta">
-                {img.missing
-                  ? 'missing'
-                  : `${img.width}×${img.height} · ${img.source}${projectionOf(img).placement === 'pixel' ? ' · pixel space' : ''}`}
-              </span>
-            </button>
-          </li>
-        ))}
+        {[...images].reverse().map((img, k) => {
+          const index = images.length - 1 - k;
+          const opacity = layers[img.id]?.opacity ?? 1;
+          return (
+            <li key={img.id} className={`layer-row${img.id === activeId ? ' selected' : ''}`} data-testid="layer-item" data-image-id={img.id}>
+              <div className="layer-main">
+                <input
+                  type="checkbox"
+                  aria-label={`Show ${img.name}`}
+                  checked={!hidden.includes(img.id)}
+                  disabled={img.missing}
+                  onChange={() => {
+                    const visible = hidden.includes(img.id);
+                    toggleImageVisible(img.id);
+                    setLayer(img.id, { visible });
+                  }}
+                />
+                <button
+                  type="button"
+                  className="layer-name"
+                  onClick={() => setActiveImage(img.id)}
+                  disabled={img.missing}
+                  title={img.missing ? 'The file is no longer where it was opened from' : 'Make this the active image'}
+                >
+                  <span className="item-name">{img.name}</span>
+                  <span className="item-meta">
+                    {img.missing
+                      ? 'missing'
+                      : `${img.width}×${img.height} · ${img.source}${projectionOf(img).placement === 'pixel' ? ' · pixel space' : ''}`}
+                  </span>
+                </button>
+                <span className="layer-order">
+                  <button type="button" className="icon-button" aria-label={`Move ${img.name} up`} disabled={index === images.length - 1} onClick={() => moveLayer(img.id, 'up')}>
+                    ▲
+                  </button>
+                  <button type="button" className="icon-button" aria-label={`Move ${img.name} down`} disabled={index === 0} onClick={() => moveLayer(img.id, 'down')}>
+                    ▼
+                  </button>
+                </span>
+              </div>
+              {!img.missing && (
+                <div className="layer-controls">
+                  <input
+                    type="range"
+                    min={0}
+                    max={1}
+                    step={0.05}
+                    value={opacity}
+                    aria-label={`Opacity of ${img.name}`}
+                    data-testid="layer-opacity"
+                    onChange={(e) => setLayer(img.id, { opacity: Number(e.target.value) })}
+                  />
+                  <label title="Show this layer only left of a divider you can drag">
+                    <input
+                      type="checkbox"
+                      data-testid="layer-swipe"
+                      checked={swipe?.imageId === img.id}
+                      disabled={images.length < 2}
+                      onChange={(e) => setSwipe(e.target.checked ? { imageId: img.id, position: 0.5 } : null)}
+                    />{' '}
+                    swipe
+                  </label>
+                </div>
+              )}
+            </li>
+          );
+        })}
       </ul>
+      {active && !active.missing && (
+        <>
+          <h2 className="subheading">Display · {active.name}</h2>
+          <DisplayPanel image={active} />
+          <h2 className="subheading">Pixel</h2>
+          <PixelInspector />
+        </>
+      )}
     </section>
   );
 }

@@ -1,23 +1,34 @@
 import L from 'leaflet';
 import { useEffect, useRef } from 'react';
+import { displayVersion } from '../../../../main/contract/imageDisplay.js';
 import { emitAppEvent } from '../../appEvents.js';
 import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
 import { client } from '../../stores/clientRef.js';
 import { useStore } from '../../stores/createStore.js';
+import { displayStore, setSwipe } from '../../stores/displayStore.js';
 import { mapStore, shownImages, type MapImage } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
+import { SwipeDivider } from './SwipeDivider.js';
 
 const MAX_OVERZOOM = 6;
 
-/** Tiles come from the contract's imagery.tile resource, whichever transport is in use. */
+/** Tiles come from the contract's imagery.tile resource; `v` (the display version) keeps browser caches honest. */
 class ImageTileLayer extends L.TileLayer {
   private readonly imageId: string;
-  constructor(imageId: string, options: L.TileLayerOptions) {
+  private readonly version: string;
+  constructor(imageId: string, version: string, options: L.TileLayerOptions) {
     super('', options);
     this.imageId = imageId;
+    this.version = version;
   }
   override getTileUrl(coords: L.Coords): string {
-    return client().resourceUrl('imagery.tile', { imageId: this.imageId, z: coords.z, x: coords.x, y: coords.y });
+    return client().resourceUrl('imagery.tile', {
+      imageId: this.imageId,
+      z: coords.z,
+      x: coords.x,
+      y: coords.y,
+      v: this.version,
+    });
   }
 }
 
@@ -25,23 +36,34 @@ export function ImageLayers({ map }: { map: L.Map }) {
   const images = useStore(mapStore, (s) => s.images);
   const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
   const activeId = useStore(mapStore, (s) => s.activeImageId);
+  const swipe = useStore(displayStore, (s) => s.swipe);
   const shown = shownImages({ ...mapStore.get(), images, hiddenImageIds: hidden, activeImageId: activeId });
+  const swipeShown = swipe && shown.some((i) => i.id === swipe.imageId) && shown.length > 1 ? swipe : null;
+  // the layer list's order is the stack order (last on top); the active image is not lifted above the others
   return (
     <>
       {shown.map((img, i) => (
-        <ImageLayer key={img.id} map={map} image={img} zIndex={img.id === activeId ? 100 : 10 + i} />
+        <ImageLayer key={img.id} map={map} image={img} zIndex={10 + i} clipLeftOf={swipeShown?.imageId === img.id ? swipeShown.position : null} />
       ))}
+      {swipeShown && <SwipeDivider position={swipeShown.position} onMove={(position) => setSwipe({ imageId: swipeShown.imageId, position })} />}
     </>
   );
 }
 
-function ImageLayer({ map, image, zIndex }: { map: L.Map; image: MapImage; zIndex: number }) {
+function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: MapImage; zIndex: number; clipLeftOf: number | null }) {
   const layerRef = useRef<ImageTileLayer | null>(null);
   const zRef = useRef(zIndex);
   zRef.current = zIndex;
+  const display = useStore(displayStore, (s) => s.displays[image.id]);
+  const opacity = useStore(displayStore, (s) => s.layers[image.id]?.opacity ?? 1);
+  const version = display ? displayVersion(display) : undefined;
+  const opacityRef = useRef(opacity);
+  opacityRef.current = opacity;
+  // a new display is a new layer: Leaflet's redraw() mid-animation asks for fractional zoom tiles
   useEffect(() => {
+    if (!version) return; // the display arrives with imagery.info; tiles wait for it so none is fetched twice
     const proj = projectionOf(image);
-    const layer = new ImageTileLayer(image.id, {
+    const layer = new ImageTileLayer(image.id, version, {
       tileSize: 256,
       noWrap: true,
       bounds: L.latLngBounds(proj.bounds),
@@ -53,6 +75,7 @@ function ImageLayer({ map, image, zIndex }: { map: L.Map; image: MapImage; zInde
       className: 'vantage-image-layer',
       keepBuffer: 2,
       zIndex: zRef.current,
+      opacity: opacityRef.current,
     });
     layerRef.current = layer;
     layer.once('load', () => emitAppEvent('tiles-loaded'));
@@ -62,9 +85,35 @@ function ImageLayer({ map, image, zIndex }: { map: L.Map; image: MapImage; zInde
       layerRef.current = null;
       layer.remove();
     };
-  }, [map, image]);
+  }, [map, image, version]);
   useEffect(() => {
     layerRef.current?.setZIndex(zIndex);
   }, [zIndex]);
+  useEffect(() => {
+    layerRef.current?.setOpacity(opacity);
+  }, [opacity]);
+  useEffect(() => {
+    const layer = layerRef.current;
+    if (!layer) return;
+    const el = layer.getContainer();
+    if (!el) return;
+    if (clipLeftOf === null) {
+      el.style.clipPath = '';
+      return;
+    }
+    // the layer container lives in layer coordinates (the map pane is translated while panning): clip there
+    const update = () => {
+      const size = map.getSize();
+      const tl = map.containerPointToLayerPoint([0, 0]);
+      const br = map.containerPointToLayerPoint([size.x * clipLeftOf, size.y]);
+      el.style.clipPath = `polygon(${tl.x}px ${tl.y}px, ${br.x}px ${tl.y}px, ${br.x}px ${br.y}px, ${tl.x}px ${br.y}px)`;
+    };
+    update();
+    map.on('move zoom resize zoomend', update);
+    return () => {
+      map.off('move zoom resize zoomend', update);
+      el.style.clipPath = '';
+    };
+  }, [map, clipLeftOf, image, version]);
   return null;
 }

@@ -1,0 +1,158 @@
+import { DisplayPreset, presetDisplay, type ColourMap, type ImageDisplay } from '../../../main/contract/imageDisplay.js';
+import { useStore } from '../stores/createStore.js';
+import { displayStore, setDisplay } from '../stores/displayStore.js';
+import type { MapImage } from '../stores/mapStore.js';
+
+const PRESET_NAMES: Record<DisplayPreset, string> = {
+  natural: 'Natural',
+  'false-colour-nir': 'False colour (NIR-R-G)',
+  ndvi: 'NDVI',
+  'sar-db': 'SAR (dB)',
+  thermal: 'Thermal',
+};
+const COLOUR_MAPS: ColourMap[] = ['grey', 'inferno', 'viridis', 'rdylgn', 'palette'];
+
+/** Band picker, stretch, gamma, colour map and presets of the active image; every change is saved at once. */
+export function DisplayPanel({ image }: { image: MapImage }) {
+  const display = useStore(displayStore, (s) => s.displays[image.id]);
+  const error = useStore(displayStore, (s) => s.error);
+  if (!display) return null;
+  const facts = { bandCount: image.bandCount, dtype: image.dtype, hasPalette: display.colourMap === 'palette' };
+  const apply = (d: ImageDisplay) => void setDisplay(image.id, d);
+  const bandOptions = Array.from({ length: image.bandCount }, (_, i) => i);
+  const single = display.bands.length === 1;
+  const bandLabels = display.preset === 'ndvi' ? ['NIR', 'Red'] : single ? ['Band'] : ['R', 'G', 'B'];
+  return (
+    <div className="display-panel" data-testid="display-panel">
+      <label>
+        Preset{' '}
+        <select
+          data-testid="display-preset"
+          value={display.preset}
+          onChange={(e) => {
+            const p = presetDisplay(e.target.value as DisplayPreset, facts);
+            if ('error' in p) displayStore.set({ error: p.error });
+            else apply(p);
+          }}
+        >
+          {DisplayPreset.options.map((p) => (
+            <option key={p} value={p}>
+              {PRESET_NAMES[p]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <div className="display-row">
+        {display.bands.map((b, k) => (
+          <label key={k}>
+            {bandLabels[k]}{' '}
+            <select
+              data-testid={`display-band-${k}`}
+              value={b}
+              onChange={(e) => apply({ ...display, bands: display.bands.map((x, j) => (j === k ? Number(e.target.value) : x)) })}
+            >
+              {bandOptions.map((i) => (
+                <option key={i} value={i}>
+                  {i + 1}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
+        {display.preset !== 'ndvi' && image.bandCount >= 3 && (
+          <button type="button" className="link" onClick={() => apply({ ...display, bands: single ? [0, 1, 2] : [display.bands[0]!], colourMap: 'grey' })}>
+            {single ? 'RGB' : 'one band'}
+          </button>
+        )}
+      </div>
+      <div className="display-row">
+        <label>
+          Stretch{' '}
+          <select
+            data-testid="display-stretch"
+            value={display.stretch.kind}
+            onChange={(e) =>
+              apply({
+                ...display,
+                stretch: e.target.value === 'percentile' ? { kind: 'percentile', lo: 2, hi: 98 } : { kind: 'minmax', min: 0, max: image.dtype === 'Byte' ? 255 : 1 },
+              })
+            }
+          >
+            <option value="percentile">percentile</option>
+            <option value="minmax">min/max</option>
+          </select>
+        </label>
+        <NumberField
+          label={display.stretch.kind === 'percentile' ? 'lo %' : 'min'}
+          value={display.stretch.kind === 'percentile' ? display.stretch.lo : display.stretch.min}
+          onCommit={(v) => apply({ ...display, stretch: display.stretch.kind === 'percentile' ? { ...display.stretch, lo: v } : { ...display.stretch, min: v } })}
+        />
+        <NumberField
+          label={display.stretch.kind === 'percentile' ? 'hi %' : 'max'}
+          value={display.stretch.kind === 'percentile' ? display.stretch.hi : display.stretch.max}
+          onCommit={(v) => apply({ ...display, stretch: display.stretch.kind === 'percentile' ? { ...display.stretch, hi: v } : { ...display.stretch, max: v } })}
+        />
+      </div>
+      <div className="display-row">
+        <label>
+          Gamma{' '}
+          <input
+            type="range"
+            min={0.2}
+            max={3}
+            step={0.1}
+            value={display.gamma}
+            data-testid="display-gamma"
+            onChange={(e) => apply({ ...display, gamma: Number(e.target.value) })}
+          />{' '}
+          {display.gamma.toFixed(1)}
+        </label>
+      </div>
+      {display.bands.length !== 3 && (
+        <label>
+          Colour map{' '}
+          <select data-testid="display-colourmap" value={display.colourMap} onChange={(e) => apply({ ...display, colourMap: e.target.value as ColourMap })}>
+            {COLOUR_MAPS.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      {image.source === 'sar' || display.preset === 'sar-db' ? (
+        <label>
+          <input
+            type="checkbox"
+            checked={display.sarSpeckleSmoothing}
+            onChange={(e) => apply({ ...display, sarSpeckleSmoothing: e.target.checked })}
+          />{' '}
+          speckle smoothing (display only)
+        </label>
+      ) : null}
+      {error && <p className="inline-error">{error}</p>}
+    </div>
+  );
+}
+
+function NumberField({ label, value, onCommit }: { label: string; value: number; onCommit: (v: number) => void }) {
+  return (
+    <label>
+      {label}{' '}
+      <input
+        key={value}
+        type="number"
+        defaultValue={value}
+        step="any"
+        style={{ width: 64 }}
+        onBlur={(e) => {
+          const v = Number(e.target.value);
+          if (Number.isFinite(v) && v !== value) onCommit(v);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') (e.target as HTMLInputElement).blur();
+        }}
+      />
+    </label>
+  );
+}

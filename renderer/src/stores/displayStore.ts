@@ -1,0 +1,140 @@
+import type { PixelInfo } from '../../../main/contract/calls/imagery.js';
+import { DEFAULT_LAYER, type ImageDisplay, type LayerSettings } from '../../../main/contract/imageDisplay.js';
+import { client, errorText } from './clientRef.js';
+import { createStore } from './createStore.js';
+import { cursorStore, mapStore } from './mapStore.js';
+
+/**
+ * Per-image look (display settings, layer opacity/visibility) as the backend stores it, the swipe comparison
+ * and the pixel under the cursor. Kept apart from mapStore: it is loaded lazily per image.
+ */
+export interface DisplayState {
+  displays: Record<string, ImageDisplay>;
+  layers: Record<string, LayerSettings>;
+  /** swipe: the top image is shown only left of the divider (fraction of the map width) */
+  swipe: { imageId: string; position: number } | null;
+  pixel: PixelInfo | null;
+  error: string | null;
+}
+
+export const displayStore = createStore<DisplayState>({ displays: {}, layers: {}, swipe: null, pixel: null, error: null });
+
+const loading = new Set<string>();
+
+/** Reads display + layer settings of images the map has not seen yet. */
+function loadMissing(): void {
+  const { images } = mapStore.get();
+  const { displays } = displayStore.get();
+  for (const img of images) {
+    if (img.missing || displays[img.id] || loading.has(img.id)) continue;
+    loading.add(img.id);
+    client()
+      .call('imagery.info', { imageId: img.id })
+      .then((info) => {
+        displayStore.set((s) => ({ displays: { ...s.displays, [img.id]: info.display }, layers: { ...s.layers, [img.id]: info.layer } }));
+        // a stored hidden layer stays hidden after reopening the case
+        if (!info.layer.visible && !mapStore.get().hiddenImageIds.includes(img.id)) {
+          mapStore.set((m) => ({ hiddenImageIds: [...m.hiddenImageIds, img.id] }));
+        }
+      })
+      .catch((e: unknown) => displayStore.set({ error: `could not read the display of ${img.name}: ${errorText(e)}` }))
+      .finally(() => loading.delete(img.id));
+  }
+}
+
+let started = false;
+/** Starts following the map's images and the cursor (once, at app start; idempotent). */
+export function startDisplayStore(): void {
+  if (started) return;
+  started = true;
+  mapStore.subscribe(loadMissing);
+  cursorStore.subscribe(pixelRequested);
+  loadMissing();
+}
+
+export function layerOf(id: string): LayerSettings {
+  return displayStore.get().layers[id] ?? DEFAULT_LAYER;
+}
+
+export async function setDisplay(imageId: string, display: ImageDisplay): Promise<void> {
+  try {
+    const r = await client().call('imagery.setDisplay', { imageId, display });
+    displayStore.set((s) => ({ displays: { ...s.displays, [imageId]: r.display }, error: null }));
+  } catch (e) {
+    displayStore.set({ error: `could not change the display: ${errorText(e)}` });
+  }
+}
+
+const layerTimers = new Map<string, ReturnType<typeof setTimeout>>();
+/** Applies at once on the map; saved once the slider has been still for a moment. */
+export function setLayer(imageId: string, patch: Partial<LayerSettings>): void {
+  const layer = { ...layerOf(imageId), ...patch };
+  displayStore.set((s) => ({ layers: { ...s.layers, [imageId]: layer } }));
+  clearTimeout(layerTimers.get(imageId));
+  layerTimers.set(
+    imageId,
+    setTimeout(() => {
+      layerTimers.delete(imageId);
+      client()
+        .call('imagery.setLayer', { imageId, layer: layerOf(imageId) })
+        .catch((e: unknown) => displayStore.set({ error: `could not save the layer: ${errorText(e)}` }));
+    }, 250),
+  );
+}
+
+export function setSwipe(swipe: DisplayState['swipe']): void {
+  displayStore.set({ swipe });
+}
+
+/** Moves an image one place up (towards the top of the stack) or down, and saves the order. */
+export function moveLayer(imageId: string, dir: 'up' | 'down'): void {
+  const { images, sessionId } = mapStore.get();
+  const i = images.findIndex((m) => m.id === imageId);
+  const j = dir === 'up' ? i + 1 : i - 1;
+  if (i < 0 || j < 0 || j >= images.length || !sessionId) return;
+  const next = [...images];
+  [next[i], next[j]] = [next[j]!, next[i]!];
+  mapStore.set({ images: next });
+  client()
+    .call('imagery.setOrder', { sessionId, imageIds: next.map((m) => m.id) })
+    .catch((e: unknown) => displayStore.set({ error: `could not save the layer order: ${errorText(e)}` }));
+}
+
+/* Pixel inspector: one request in flight at a time; the latest cursor position wins; same pixel is not re-read. */
+let inFlight = false;
+let wanted: { imageId: string; x: number; y: number } | null = null;
+let lastKey = '';
+
+function pixelRequested(): void {
+  const c = cursorStore.get().cursor;
+  const imageId = mapStore.get().activeImageId;
+  if (!c?.px || !imageId) {
+    wanted = null;
+    return;
+  }
+  const x = Math.floor(c.px[0]);
+  const y = Math.floor(c.px[1]);
+  const key = `${imageId}:${x}:${y}`;
+  if (key === lastKey) return;
+  lastKey = key;
+  wanted = { imageId, x, y };
+  if (!inFlight) void pump();
+}
+
+async function pump(): Promise<void> {
+  inFlight = true;
+  try {
+    while (wanted) {
+      const w = wanted;
+      wanted = null;
+      try {
+        const pixel = await client().call('imagery.pixel', w);
+        displayStore.set({ pixel });
+      } catch (e) {
+        displayStore.set({ pixel: null, error: `could not read the pixel: ${errorText(e)}` });
+      }
+    }
+  } finally {
+    inFlight = false;
+  }
+}
