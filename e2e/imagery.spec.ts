@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import sharp from 'sharp';
 import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
@@ -69,6 +70,159 @@ test('pixel inspector agrees with GDAL; display changes re-render and persist', 
     await waitForAppEvent(page, 'session-opened');
     await expect(page.getByTestId('display-gamma')).toHaveValue('2');
     await expect(page.locator('.vantage-image-layer').first()).toHaveCSS('opacity', '0.5');
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+const SECOND = 'imagery/optical_4326/world.rgb.tif';
+
+/** a one-zoom MBTiles (zoom 1, four solid tiles) written here, as a user's offline basemap would be */
+async function writeMbtiles(file: string): Promise<void> {
+  const db = new Database(file);
+  db.exec('CREATE TABLE metadata (name TEXT, value TEXT); CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);');
+  for (const [k, v] of [['name', 'E2E basemap'], ['format', 'png'], ['minzoom', '0'], ['maxzoom', '1']]) db.prepare('INSERT INTO metadata VALUES (?, ?)').run(k, v);
+  const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 20, g: 120, b: 220 } } }).png().toBuffer();
+  for (let x = 0; x < 2; x++) for (let y = 0; y < 2; y++) db.prepare('INSERT INTO tiles VALUES (1, ?, ?, ?)').run(x, y, png);
+  db.close();
+}
+
+/** Drops a real file on the map the way a file manager does: a drop event carrying a DataTransfer with the File. */
+async function dropFile(page: Page, file: string): Promise<void> {
+  const bytes = readFileSync(file).toString('base64');
+  const dt = await page.evaluateHandle(
+    ({ b64, name }) => {
+      const bin = atob(b64);
+      const arr = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+      // the page's DOM classes (this file is typed for Node)
+      const g = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(f: unknown): void } };
+        File: new (parts: unknown[], name: string, opts: { type: string }) => unknown;
+      };
+      const t = new g.DataTransfer();
+      t.items.add(new g.File([arr], name, { type: 'image/tiff' }));
+      return t;
+    },
+    { b64: bytes, name: path.basename(file) },
+  );
+  await page.getByTestId('map').dispatchEvent('dragover', { dataTransfer: dt });
+  await page.getByTestId('map').dispatchEvent('drop', { dataTransfer: dt });
+}
+
+test('drop opens images (copied into imports); layers reorder, fade, swipe; a preset re-renders tiles', async () => {
+  test.skip(missingData(SECOND) !== null, missingData(SECOND) ?? '');
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-drop-'));
+  const browser = await launchChromium();
+  const backend = await startBackend(dataDir);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = watchConsole(page);
+    await page.goto(backend.url);
+    await waitForAppEvent(page, 'session-opened');
+
+    // the browser cannot name a dropped file's path: it is uploaded into the imports folder and opened from there
+    await dropFile(page, path.join(dataRoot(), SECOND));
+    await waitForAppEvent(page, 'image-opened');
+    await waitForAppEvent(page, 'tiles-loaded');
+    await expect(page.getByTestId('drop-notice')).toContainText("copied into the case's imports folder");
+    await dropFile(page, path.join(dataRoot(), IMAGE));
+    await waitForAppEvent(page, 'image-opened', 2);
+    await waitForAppEvent(page, 'tiles-loaded', 2); // each new layer reports its first full load once
+    expect(readdirSync(path.join(dataDir, 'imports')).sort()).toEqual(['RGB.byte.tif', 'world.rgb.tif']);
+
+    const items = page.getByTestId('layer-item');
+    await expect(items).toHaveCount(2);
+    const topId = (await items.nth(0).getAttribute('data-image-id'))!;
+    const bottomId = (await items.nth(1).getAttribute('data-image-id'))!;
+    const layer = (id: string) => page.locator(`.vantage-image-layer[data-image-id="${id}"]`);
+    const z = async (id: string) => Number(await layer(id).evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { zIndex: string } }).getComputedStyle(el).zIndex));
+    expect(await z(topId)).toBeGreaterThan(await z(bottomId));
+
+    // reorder: the top image moves down, in the list and on the map
+    await page.getByRole('button', { name: 'Move RGB.byte.tif down' }).click();
+    await expect(items.nth(0)).toHaveAttribute('data-image-id', bottomId);
+    await expect.poll(async () => (await z(topId)) < (await z(bottomId))).toBe(true);
+    await page.getByRole('button', { name: 'Move RGB.byte.tif up' }).click();
+    await expect(items.nth(0)).toHaveAttribute('data-image-id', topId);
+
+    // opacity of one layer only
+    await items.nth(0).getByTestId('layer-opacity').fill('0.3');
+    await expect(layer(topId)).toHaveCSS('opacity', '0.3');
+    await expect(layer(bottomId)).toHaveCSS('opacity', '1');
+
+    // swipe: the top layer is clipped at the divider, which moves with the keyboard
+    await items.nth(0).getByTestId('layer-swipe').check();
+    const divider = page.getByTestId('swipe-divider');
+    await expect(divider).toHaveAttribute('aria-valuenow', '50');
+    const clip = () => layer(topId).evaluate((el) => (el as unknown as { style: { clipPath: string } }).style.clipPath);
+    await expect.poll(clip).toMatch(/^polygon/);
+    const clipAt50 = await clip();
+    await divider.press('ArrowRight');
+    await expect(divider).toHaveAttribute('aria-valuenow', '52');
+    await expect.poll(clip).not.toBe(clipAt50);
+    await items.nth(0).getByTestId('layer-swipe').uncheck();
+    await expect(divider).toHaveCount(0);
+    await expect.poll(clip).toBe('');
+
+    // a preset change: new tile URLs (display version) and different pixels
+    await items.nth(0).locator('.layer-name').click();
+    const tile = layer(topId).locator('img.leaflet-tile').first();
+    const before = (await tile.getAttribute('src'))!;
+    // the backend renders the display in force whatever `v` says: read the old look's pixels before changing it
+    const pixels = async (src: string) => sharp(await (await page.request.get(new URL(src, backend.url).href)).body()).raw().toBuffer();
+    const a = await pixels(before);
+    const tilesSoFar = await page.evaluate(() => ((globalThis as unknown as { __vantageEvents?: string[] }).__vantageEvents ?? []).filter((e) => e === 'tiles-loaded').length);
+    await page.getByTestId('display-preset').selectOption('thermal');
+    await waitForAppEvent(page, 'tiles-loaded', tilesSoFar + 1);
+    const after = (await tile.getAttribute('src'))!;
+    const v = (src: string) => new URL(src, 'http://page/').searchParams.get('v');
+    expect(v(after)).not.toBe(v(before));
+    const b = await pixels(after);
+    expect(a.length).toBe(b.length);
+    expect(a.equals(b)).toBe(false);
+
+    // an MBTiles basemap chosen with "Basemap…" (uploaded in a browser) is drawn under the imagery
+    const mbtiles = path.join(dataDir, 'base.mbtiles');
+    await writeMbtiles(mbtiles);
+    await page.getByTestId('basemap-file').setInputFiles(mbtiles);
+    await expect(page.getByTestId('basemap-name')).toHaveText('E2E basemap');
+    await expect(page.locator('.vantage-basemap-layer img.leaflet-tile-loaded').first()).toBeAttached();
+    const baseSrc = (await page.locator('.vantage-basemap-layer img').first().getAttribute('src'))!;
+    expect(baseSrc).toContain('imagery.basemapTile');
+    expect(await pixels(baseSrc).then((p) => [...p.subarray(0, 3)])).toEqual([20, 120, 220]);
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a large striped TIFF shows its overview build as a progress bar on its layer until the cache is ready', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-ovr-'));
+  // 4,096² px, 3 bands, striped, no overviews: the size from which the backend builds an overview cache
+  const striped = path.join(dataDir, 'striped_4096.tif');
+  execFileSync('gdal_translate', ['-q', '-outsize', '4096', '4096', '-co', 'TILED=NO', path.join(dataRoot(), IMAGE), striped]);
+  const browser = await launchChromium();
+  const backend = await startBackend(dataDir);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = watchConsole(page);
+    await page.goto(backend.url);
+    await waitForAppEvent(page, 'session-opened');
+    await openImage(page, striped);
+    const bar = page.getByTestId('overview-progress');
+    await expect(bar).toBeVisible();
+    await expect(bar).toContainText('Building overviews');
+    await expect(bar).toHaveCount(0, { timeout: 60_000 });
+    const db = new Database(path.join(dataDir, 'vantage.db'), { readonly: true });
+    const sha = (db.prepare('SELECT sha256 FROM images').get() as { sha256: string }).sha256;
+    db.close();
+    expect(readdirSync(path.join(dataDir, 'cache', 'overviews', sha))).toContain('manifest.json');
     expect(problems).toEqual([]);
   } finally {
     await browser.close();

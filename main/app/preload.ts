@@ -1,5 +1,5 @@
 // Sandboxed preload: exposes one task function per contract call/stream, never ipcRenderer itself.
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import type { StreamMessage, VantageBridge } from '../contract/bridge.js';
 import { procedures } from '../contract/procedures.js';
 import { APP_SCHEME } from './windowOptions.js';
@@ -28,5 +28,8 @@ for (const [name, def] of Object.entries(procedures)) {
   }
 }
 
-const bridge = { calls, streams, resourceScheme: APP_SCHEME } as unknown as VantageBridge;
+// A dropped File's path is known only here: it goes straight to the main process, the page gets a reference back.
+const droppedFileRef = (file: File) => ipcRenderer.invoke('vantage:call:files.fromDrop', { path: webUtils.getPathForFile(file) });
+
+const bridge = { calls, streams, resourceScheme: APP_SCHEME, droppedFileRef } as unknown as VantageBridge;
 contextBridge.exposeInMainWorld('vantageBridge', bridge);

@@ -17,6 +17,8 @@ export interface VantageBridge {
   };
   /** custom protocol serving resources: `${resourceScheme}://resource/${name}?query` */
   resourceScheme: string;
+  /** a reference for a file dropped on the page (the preload resolves its path; the page never sees it) */
+  droppedFileRef?: (file: File) => Promise<BridgeResult<{ ref: string }>>;
 }
 
 /** Loopback wire protocol (transport B), shared by server and browser client. */
@@ -26,6 +28,8 @@ export const LOOPBACK = {
   rpcPrefix: '/rpc/',
   resourcePrefix: '/resource/',
   wsPath: '/ws',
+  /** POST the bytes of a dropped file, `?name=<file name>`; answers { ok, result: { ref, name } } */
+  uploadPath: '/upload',
 } as const;
 
 export type WsClientMessage =

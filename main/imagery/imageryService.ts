@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { PixelInfo } from '../contract/calls/imagery.js';
+import type { OverviewBuild, PixelInfo } from '../contract/calls/imagery.js';
 import { VantageError } from '../contract/errors.js';
 import { DEFAULT_LAYER, displayVersion, ImageDisplay, LayerSettings } from '../contract/imageDisplay.js';
 import { factsOf, inspectImage, sha256File } from './imageFacts.js';
 import type { ImageFacts, ImageryPort } from './imageryPort.js';
 import { LruCache } from './lruCache.js';
 import { OpenImage } from './openImage.js';
+import { needsOverviews, OVERVIEW_MIN_SIDE, overviewDirFor, overviewsReady } from './overviewCache.js';
 import { probePixel } from './pixelProbe.js';
 import type { WindowData } from './rasterSource.js';
 import { findThermalCalibration, type ThermalCalibration } from './thermalCalibration.js';
@@ -38,7 +39,13 @@ export interface ImageryOptions {
   workerUrl?: string | URL;
   poolSize?: number;
   displays?: DisplayStore;
+  /** where overview caches of large striped TIFFs go (`<dataDir>/cache/overviews`); absent → none are built */
+  overviewCacheDir?: string;
+  /** striped files at least this large (max side, px) get an overview cache */
+  overviewMinSide?: number;
 }
+
+type OverviewState = OverviewBuild & { dir: string | null; done: Promise<void> };
 
 interface Registered {
   path: string;
@@ -48,6 +55,7 @@ interface Registered {
   display: ImageDisplay;
   layer: LayerSettings;
   thermal: ThermalCalibration | null;
+  overview: OverviewState;
 }
 
 /** Open images by id: facts, map tiles, display settings, pixel values and RGB crops for the model's views. */
@@ -100,7 +108,8 @@ export class ImageryService implements ImageryPort {
         const l = LayerSettings.safeParse(stored?.layer);
         const display = d.success && !this.displayProblem(image, d.data) ? d.data : image.defaultDisplay;
         const layer = l.success ? l.data : DEFAULT_LAYER;
-        return { path, image, facts, display, layer, thermal: findThermalCalibration(path) };
+        const overview: OverviewState = { state: 'none', progress: 0, message: null, dir: null, done: Promise.resolve() };
+        return { path, image, facts, display, layer, thermal: findThermalCalibration(path), overview };
       } catch (e) {
         await image.close();
         throw e;
@@ -108,11 +117,65 @@ export class ImageryService implements ImageryPort {
     })();
     this.images.set(id, p);
     try {
-      return (await p).facts;
+      const r = await p;
+      this.startOverviews(id, r);
+      return r.facts;
     } catch (e) {
       if (this.images.get(id) === p) this.images.delete(id);
       throw e;
     }
+  }
+
+  /**
+   * Large striped files decode whole strips for every window, so zoomed-out tiles would read the entire file:
+   * like GDAL's .ovr, a pyramid is built once in the background (a tile worker, not this thread) and reused by
+   * content hash on later opens. Tiles render from level 0 until it is ready.
+   */
+  private startOverviews(id: string, r: Registered): void {
+    const cacheDir = this.opts.overviewCacheDir;
+    if (!cacheDir || !needsOverviews(r.image.source.facts, this.opts.overviewMinSide ?? OVERVIEW_MIN_SIDE)) return;
+    const dir = overviewDirFor(cacheDir, r.facts.sha256);
+    const o = r.overview;
+    if (overviewsReady(dir, r.image.source.facts)) {
+      Object.assign(o, { state: 'ready', progress: 1, dir });
+      return;
+    }
+    o.state = 'building';
+    const onProgress = (p: number): void => {
+      o.progress = Math.max(o.progress, Math.min(1, p));
+    };
+    const job = this.pool
+      ? this.pool.request(this.overviewRoute(id), { op: 'overviews', path: r.path, dir }, onProgress)
+      : this.local!.buildOverviews(r.path, dir, onProgress);
+    o.done = job.then(
+      () => {
+        Object.assign(o, { state: 'ready', progress: 1, dir });
+      },
+      (e: unknown) => {
+        const err = VantageError.from(e);
+        Object.assign(o, { state: 'failed', message: `overviews could not be built (${err.message}); zoomed-out views stay slow` });
+      },
+    );
+  }
+
+  /** a routing key whose worker is not the one rendering this striped image's tiles (when there are two or more) */
+  private overviewRoute(id: string): string {
+    const size = this.pool!.size;
+    const busy = TilePool.route(id, size);
+    for (let i = 0; i < 64; i++) if (size === 1 || TilePool.route(`${id}/ovr${i}`, size) !== busy) return `${id}/ovr${i}`;
+    return `${id}/ovr`;
+  }
+
+  /** State of the image's background overview build (the layer list shows it as a progress bar). */
+  async overviewBuild(id: string): Promise<OverviewBuild> {
+    const { state, progress, message } = (await this.get(id)).overview;
+    return { state, progress, message };
+  }
+
+  /** Resolves when the image's overview build has finished (or failed); at once when there is none. */
+  async overviewsSettled(id: string): Promise<OverviewBuild> {
+    await (await this.get(id)).overview.done;
+    return this.overviewBuild(id);
   }
 
   private async get(id: string): Promise<Registered> {
@@ -175,10 +238,11 @@ export class ImageryService implements ImageryPort {
   }
 
   private async renderTile(id: string, r: Registered, display: ImageDisplay, z: number, x: number, y: number): Promise<Uint8Array> {
-    if (!this.pool) return this.local!.tile(id, r.path, display, z, x, y);
+    const overviews = r.overview.state === 'ready' ? r.overview.dir : null;
+    if (!this.pool) return this.local!.tile(id, r.path, overviews, display, z, x, y);
     // a striped level decodes whole: one worker per image keeps one copy of it
     const route = r.image.source.facts.striped ? id : `${id}/${z}/${Math.floor(x / ROUTE_SPAN)}/${Math.floor(y / ROUTE_SPAN)}`;
-    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, display, z, x, y });
+    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, overviews, display, z, x, y });
     if (!png) throw new VantageError('INTERNAL', 'the tile worker returned no tile');
     return png;
   }
@@ -189,8 +253,9 @@ export class ImageryService implements ImageryPort {
    */
   async readRgb(id: string, rect: [number, number, number, number], outW: number, outH: number): Promise<Uint8Array> {
     const r = await this.get(id);
-    if (!this.pool) return this.local!.rgb(id, r.path, rect, outW, outH);
-    const rgb = await this.pool.request(r.image.source.facts.striped ? id : `${id}/rgb`, { op: 'rgb', id, path: r.path, rect, outW, outH });
+    const overviews = r.overview.state === 'ready' ? r.overview.dir : null;
+    if (!this.pool) return this.local!.rgb(id, r.path, overviews, rect, outW, outH);
+    const rgb = await this.pool.request(r.image.source.facts.striped ? id : `${id}/rgb`, { op: 'rgb', id, path: r.path, overviews, rect, outW, outH });
     if (!rgb) throw new VantageError('INTERNAL', 'the tile worker returned no pixels');
     return rgb;
   }

@@ -6,6 +6,7 @@ import { displayVersion, type ImageDisplay } from '../contract/imageDisplay.js';
 import { defaultDisplayOf, resolvePlan, type RenderPlan } from './displayStretch.js';
 import { GeoTiffSource } from './geotiffSource.js';
 import type { LruCache } from './lruCache.js';
+import { OverviewedSource } from './overviewCache.js';
 import { PlainImageSource } from './plainImageSource.js';
 import type { RasterSource, WindowData } from './rasterSource.js';
 
@@ -69,8 +70,10 @@ export class OpenImage {
     this.transformError = err;
   }
 
-  static async open(file: string, cache: LruCache<WindowData>): Promise<OpenImage> {
-    return new OpenImage(file, await openRasterSource(file), cache);
+  /** overviewDir: a built overview cache for this file (striped TIFFs), whose levels are added after level 0 */
+  static async open(file: string, cache: LruCache<WindowData>, overviewDir: string | null = null): Promise<OpenImage> {
+    const source = await openRasterSource(file);
+    return new OpenImage(file, overviewDir ? OverviewedSource.wrap(source, overviewDir) : source, cache);
   }
 
   get defaultDisplay(): ImageDisplay {

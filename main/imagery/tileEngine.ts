@@ -1,7 +1,8 @@
 import { VantageError } from '../contract/errors.js';
 import type { ImageDisplay } from '../contract/imageDisplay.js';
 import { LruCache } from './lruCache.js';
-import { OpenImage } from './openImage.js';
+import { OpenImage, openRasterSource } from './openImage.js';
+import { buildOverviews } from './overviewCache.js';
 import { sampleRgba } from './pixelSampler.js';
 import type { WindowData } from './rasterSource.js';
 import { renderTile } from './tileRenderer.js';
@@ -13,32 +14,42 @@ import { renderTile } from './tileRenderer.js';
  */
 export class TileEngine {
   private readonly cache: LruCache<WindowData>;
-  private readonly images = new Map<string, { path: string; image: Promise<OpenImage> }>();
+  private readonly images = new Map<string, { path: string; overviews: string | null; image: Promise<OpenImage> }>();
+
+  private closed = false;
 
   constructor(cacheBytes: number) {
     this.cache = new LruCache<WindowData>(cacheBytes);
   }
 
-  private image(id: string, path: string): Promise<OpenImage> {
+  /** overviews: the built overview cache dir (striped files), null until it is ready; a change reopens the image */
+  private image(id: string, path: string, overviews: string | null): Promise<OpenImage> {
     const e = this.images.get(id);
-    if (e && e.path === path) return e.image;
+    if (e && e.path === path && e.overviews === overviews) return e.image;
     if (e) void this.release(id);
-    const image = OpenImage.open(path, this.cache);
+    const image = OpenImage.open(path, this.cache, overviews);
     image.catch(() => {
       if (this.images.get(id)?.image === image) this.images.delete(id);
     });
-    this.images.set(id, { path, image });
+    this.images.set(id, { path, overviews, image });
     return image;
   }
 
-  async tile(id: string, path: string, display: ImageDisplay | null, z: number, x: number, y: number): Promise<Uint8Array> {
-    const img = await this.image(id, path);
+  async tile(id: string, path: string, overviews: string | null, display: ImageDisplay | null, z: number, x: number, y: number): Promise<Uint8Array> {
+    const img = await this.image(id, path, overviews);
     return renderTile(img, z, x, y, await img.plan(display ?? undefined));
   }
 
   /** RGB interleaved of a full-res rect resampled (nearest, best overview) to outW×outH, default display. */
-  async rgb(id: string, path: string, rect: [number, number, number, number], outW: number, outH: number): Promise<Uint8Array> {
-    const img = await this.image(id, path);
+  async rgb(
+    id: string,
+    path: string,
+    overviews: string | null,
+    rect: [number, number, number, number],
+    outW: number,
+    outH: number,
+  ): Promise<Uint8Array> {
+    const img = await this.image(id, path, overviews);
     const [x0, y0, x1, y1] = rect;
     if (!(x1 > x0 && y1 > y0) || !(outW >= 1 && outH >= 1) || !Number.isInteger(outW) || !Number.isInteger(outH)) {
       throw new VantageError('BAD_INPUT', `readRgb needs x1>x0, y1>y0 and integer outW, outH ≥ 1 (got ${rect.join(',')} → ${outW}×${outH})`);
@@ -65,6 +76,16 @@ export class TileEngine {
     return rgb;
   }
 
+  /** Builds a striped file's overview cache (its own open of the file: the display LRU is not disturbed). */
+  async buildOverviews(path: string, dir: string, onProgress: (fraction: number) => void): Promise<void> {
+    const source = await openRasterSource(path);
+    try {
+      await buildOverviews(source, dir, { onProgress, cancelled: () => this.closed });
+    } finally {
+      await source.close();
+    }
+  }
+
   async release(id: string): Promise<void> {
     const e = this.images.get(id);
     if (!e) return;
@@ -74,6 +95,7 @@ export class TileEngine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const id of [...this.images.keys()]) await this.release(id);
   }
 }

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { VantageError } from '../contract/errors.js';
 import type { TileReply, TileRequest } from './tileProtocol.js';
 
-type Pending = { resolve: (d: Uint8Array | null) => void; reject: (e: Error) => void };
+type Pending = { resolve: (d: Uint8Array | null) => void; reject: (e: Error) => void; onProgress?: (p: number) => void };
 type Body = TileRequest extends infer R ? (R extends TileRequest ? Omit<R, 'seq'> : never) : never;
 
 /**
@@ -31,6 +31,10 @@ export class TilePool {
     w.on('message', (r: TileReply) => {
       const p = this.pending.get(r.seq);
       if (!p) return;
+      if ('progress' in r) {
+        p.onProgress?.(r.progress);
+        return;
+      }
       this.pending.delete(r.seq);
       this.unrefIfIdle(i, w);
       if (r.ok) p.resolve(r.data);
@@ -64,14 +68,15 @@ export class TilePool {
     return (h >>> 0) % size;
   }
 
-  request(routeKey: string, body: Body): Promise<Uint8Array | null> {
+  /** onProgress receives the worker's progress replies (long jobs such as an overview build) */
+  request(routeKey: string, body: Body, onProgress?: (p: number) => void): Promise<Uint8Array | null> {
     if (this.closed) return Promise.reject(new VantageError('CANCELLED', 'the imagery engine is shut down'));
     const i = TilePool.route(routeKey, this.size);
     const w = this.worker(i);
     const seq = ++this.seq;
     w.ref();
     return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject, worker: i });
+      this.pending.set(seq, { resolve, reject, worker: i, onProgress });
       w.postMessage({ ...body, seq } as TileRequest);
     });
   }

@@ -11,9 +11,12 @@ const engine = new TileEngine(Number((workerData as { cacheBytes?: number } | nu
 async function handle(msg: TileRequest): Promise<Uint8Array | null> {
   switch (msg.op) {
     case 'tile':
-      return engine.tile(msg.id, msg.path, msg.display, msg.z, msg.x, msg.y);
+      return engine.tile(msg.id, msg.path, msg.overviews, msg.display, msg.z, msg.x, msg.y);
     case 'rgb':
-      return engine.rgb(msg.id, msg.path, msg.rect, msg.outW, msg.outH);
+      return engine.rgb(msg.id, msg.path, msg.overviews, msg.rect, msg.outW, msg.outH);
+    case 'overviews':
+      await engine.buildOverviews(msg.path, msg.dir, (progress) => port!.postMessage({ seq: msg.seq, progress } satisfies TileReply));
+      return null;
     case 'release':
       await engine.release(msg.id);
       return null;

@@ -8,6 +8,7 @@ import { LOOPBACK, type WsClientMessage, type WsServerMessage } from '../contrac
 import { VantageError } from '../contract/errors.js';
 import { contentSecurityPolicy } from '../security/csp.js';
 import { type Dispatcher, httpStatusOf, toErrorPayload } from './dispatcher.js';
+import { receiveUpload, type UploadTarget } from './uploadRoute.js';
 
 export interface LoopbackOptions {
   dispatcher: Dispatcher;
@@ -17,6 +18,8 @@ export interface LoopbackOptions {
   /** fixed token for tests; a fresh random one per launch otherwise */
   token?: string;
   log?: (msg: string) => void;
+  /** enables POST /upload (dropped files in browser mode) into this folder */
+  uploads?: UploadTarget;
 }
 
 export interface LoopbackServer {
@@ -155,6 +158,17 @@ export async function startLoopbackServer(opts: LoopbackOptions): Promise<Loopba
     const why = refusal(req, true);
     if (why) return refuse(res, why);
 
+    // browser-mode drag-and-drop: the bytes of a dropped image, streamed into the imports folder (token checked above)
+    if (url.pathname === LOOPBACK.uploadPath && opts.uploads) {
+      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'BAD_INPUT', message: 'uploads are POST' } });
+      receiveUpload(req, opts.uploads, url.searchParams.get('name'))
+        .then((result) => sendJson(res, 200, { ok: true, result }))
+        .catch((err: unknown) => {
+          res.setHeader('Connection', 'close'); // a refused body is not read to its end
+          sendError(res, err);
+        });
+      return;
+    }
     if (url.pathname.startsWith(LOOPBACK.rpcPrefix)) {
       if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'BAD_INPUT', message: 'calls are POST' } });
       const name = url.pathname.slice(LOOPBACK.rpcPrefix.length);

@@ -27,4 +27,6 @@ export const appCalls = {
     FolderListing,
   ),
   'files.pick': call(z.object({ purpose: Purpose }).strict(), z.object({ ref: FileRef.nullable() })),
+  /** Electron only: the preload's path of a file dropped on the map → a reference (the page never sees the path) */
+  'files.fromDrop': call(z.object({ path: z.string().min(1).max(4096) }).strict(), z.object({ ref: FileRef })),
 } as const;

@@ -1,9 +1,32 @@
 import { z } from 'zod';
 import { ImageDisplay, LayerSettings } from '../imageDisplay.js';
 import { FileRef, Id, ImageInfo } from '../schemas.js';
-import { call, resource } from './define.js';
+import { call, empty, resource } from './define.js';
 
-export const ImageInfoWithDisplay = ImageInfo.extend({ display: ImageDisplay, layer: LayerSettings });
+/**
+ * The background overview cache of a large striped TIFF: 'none' when the image needs none (tiled, small, or has
+ * its own overviews); zoomed-out tiles use it once 'ready'. progress is 0…1.
+ */
+export const OverviewBuild = z.object({
+  state: z.enum(['none', 'building', 'ready', 'failed']),
+  progress: z.number().min(0).max(1),
+  message: z.string().nullable(),
+});
+export type OverviewBuild = z.infer<typeof OverviewBuild>;
+
+/** The offline basemap in force (a user-supplied raster MBTiles file). */
+export const BasemapInfo = z.object({
+  name: z.string(),
+  format: z.string(),
+  minZoom: z.number().int(),
+  maxZoom: z.number().int(),
+  /** west, south, east, north in degrees, when the file says */
+  bounds: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
+  attribution: z.string().nullable(),
+});
+export type BasemapInfo = z.infer<typeof BasemapInfo>;
+
+export const ImageInfoWithDisplay = ImageInfo.extend({ display: ImageDisplay, layer: LayerSettings, overviewBuild: OverviewBuild });
 
 /** What is under one image pixel (the pixel inspector). */
 export const PixelInfo = z.object({
@@ -38,6 +61,22 @@ export const imageryCalls = {
   'imagery.pixel': call(
     z.object({ imageId: Id, x: z.number().finite(), y: z.number().finite() }).strict(),
     PixelInfo,
+  ),
+  /** puts an MBTiles file in force as the offline basemap (null removes it); for this run of the backend */
+  'imagery.setBasemap': call(z.object({ file: FileRef.nullable() }).strict(), z.object({ basemap: BasemapInfo.nullable() })),
+  'imagery.basemap': call(empty, z.object({ basemap: BasemapInfo.nullable() })),
+  /** XYZ tile of the basemap as PNG; transparent where the file has none */
+  'imagery.basemapTile': resource(
+    z
+      .object({
+        z: z.coerce.number().int().min(0).max(30),
+        x: z.coerce.number().int().min(0),
+        y: z.coerce.number().int(),
+        /** basemap name: only busts the browser cache when the basemap changes */
+        v: z.string().max(200).optional(),
+      })
+      .strict(),
+    'image/png',
   ),
   /** 256×256 PNG map tile in Web Mercator (or pixel space for non-georeferenced images), transparent outside */
   'imagery.tile': resource(

@@ -34,7 +34,10 @@ const cog = makeLargeCog(src, path.join(dir, `cog_${size}.tif`), size);
 const striped = makeLargeStriped(src, path.join(dir, `striped_${stripedSize}.tif`), stripedSize);
 console.log(`inputs ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (reused when present): ${cog}, ${striped}`);
 
-const svc = new ImageryService({ workerUrl: await buildTileWorker() });
+// --no-overviews measures striped files as before the overview cache (every zoomed-out tile reads level 0)
+const overviewCacheDir = args.includes('--no-overviews') ? undefined : path.join(dir, 'overviews');
+if (overviewCacheDir) rmSync(overviewCacheDir, { recursive: true, force: true });
+const svc = new ImageryService({ workerUrl: await buildTileWorker(), overviewCacheDir });
 console.log(`tile engine: ${svc.mode}`);
 try {
   for (const [label, file, zoomsFrom] of [
@@ -43,6 +46,11 @@ try {
   ] as const) {
     warmOsCache(file);
     const facts = await svc.register(label, file);
+    if ((await svc.overviewBuild(label)).state === 'building') {
+      const b0 = performance.now();
+      const done = await svc.overviewsSettled(label);
+      console.log(`${label}: overview cache ${done.state} in ${((performance.now() - b0) / 1000).toFixed(1)} s (background build, first open only)`);
+    }
     // native zoom of this ~1 m/px image is about 17; sweep from the whole-image view down to full resolution
     const zooms = label === 'COG' ? [12, 13, 14, 15, 16, 17] : [14, 15, 16, 17];
     const addrs = tileSweep(facts.footprint!, zooms, 48);

@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
 import { useStore } from '../stores/createStore.js';
 import { displayStore, moveLayer, setLayer, setSwipe, startDisplayStore } from '../stores/displayStore.js';
+import { basemapStore, clearBasemap, setBasemapFile } from '../stores/basemapStore.js';
+import { dropStore } from '../stores/dropStore.js';
 import { activeImage, mapStore, setActiveImage, toggleImageVisible } from '../stores/mapStore.js';
 import { projectionOf } from '../stores/projections.js';
 import { DisplayPanel } from './DisplayPanel.js';
@@ -13,6 +15,9 @@ export function LayerList() {
   const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
   const layers = useStore(displayStore, (s) => s.layers);
   const swipe = useStore(displayStore, (s) => s.swipe);
+  const overviews = useStore(displayStore, (s) => s.overviews);
+  const drop = useStore(dropStore, (s) => s);
+  const basemap = useStore(basemapStore, (s) => s);
   const active = useStore(mapStore, (s) => activeImage(s));
   useEffect(() => startDisplayStore(), []);
   return (
@@ -20,7 +25,35 @@ export function LayerList() {
       <header className="section-header">
         <h2 id="layers-heading">Layers</h2>
       </header>
-      {images.length === 0 && <p className="muted">No imagery yet. Use “Open image”.</p>}
+      {images.length === 0 && <p className="muted">No imagery yet. Use “Open image” or drop an image file on the map.</p>}
+      <div className="basemap-row" data-testid="basemap">
+        <label className="button" title="An offline basemap from an MBTiles file (raster tiles), drawn under the imagery">
+          {basemap.busy ? 'Opening basemap…' : 'Basemap…'}
+          <input
+            type="file"
+            accept=".mbtiles"
+            hidden
+            data-testid="basemap-file"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              e.target.value = '';
+              if (f) void setBasemapFile(f);
+            }}
+          />
+        </label>
+        {basemap.info && (
+          <>
+            <span className="muted" data-testid="basemap-name">{basemap.info.name}</span>
+            <button type="button" className="icon-button" aria-label="Remove the basemap" onClick={() => void clearBasemap()}>
+              ✕
+            </button>
+          </>
+        )}
+        {basemap.error && <p className="error" role="alert">{basemap.error}</p>}
+      </div>
+      {drop.busy && <p className="muted" data-testid="drop-busy">Opening {drop.busy}…</p>}
+      {drop.notice && <p className="muted" data-testid="drop-notice">{drop.notice}</p>}
+      {drop.error && <p className="error" role="alert">{drop.error}</p>}
       <ul className="item-list" data-testid="layer-list">
         {[...images].reverse().map((img, k) => {
           const index = images.length - 1 - k;
@@ -62,6 +95,13 @@ export function LayerList() {
                   </button>
                 </span>
               </div>
+              {overviews[img.id]?.state === 'building' && (
+                <div className="layer-overview" data-testid="overview-progress">
+                  <progress max={1} value={overviews[img.id]!.progress} aria-label={`Building overviews of ${img.name}`} />
+                  <span className="muted">Building overviews (first open) {Math.round(overviews[img.id]!.progress * 100)} %</span>
+                </div>
+              )}
+              {overviews[img.id]?.state === 'failed' && <p className="muted">{overviews[img.id]!.message}</p>}
               {!img.missing && (
                 <div className="layer-controls">
                   <input

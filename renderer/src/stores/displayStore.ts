@@ -1,4 +1,4 @@
-import type { PixelInfo } from '../../../main/contract/calls/imagery.js';
+import type { OverviewBuild, PixelInfo } from '../../../main/contract/calls/imagery.js';
 import { DEFAULT_LAYER, type ImageDisplay, type LayerSettings } from '../../../main/contract/imageDisplay.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
@@ -15,9 +15,11 @@ export interface DisplayState {
   swipe: { imageId: string; position: number } | null;
   pixel: PixelInfo | null;
   error: string | null;
+  /** background overview builds of large striped images (shown as a progress bar on the layer) */
+  overviews: Record<string, OverviewBuild>;
 }
 
-export const displayStore = createStore<DisplayState>({ displays: {}, layers: {}, swipe: null, pixel: null, error: null });
+export const displayStore = createStore<DisplayState>({ displays: {}, layers: {}, swipe: null, pixel: null, error: null, overviews: {} });
 
 const loading = new Set<string>();
 
@@ -31,7 +33,12 @@ function loadMissing(): void {
     client()
       .call('imagery.info', { imageId: img.id })
       .then((info) => {
-        displayStore.set((s) => ({ displays: { ...s.displays, [img.id]: info.display }, layers: { ...s.layers, [img.id]: info.layer } }));
+        displayStore.set((s) => ({
+          displays: { ...s.displays, [img.id]: info.display },
+          layers: { ...s.layers, [img.id]: info.layer },
+          overviews: { ...s.overviews, [img.id]: info.overviewBuild },
+        }));
+        if (info.overviewBuild.state === 'building') pollOverview(img.id);
         // a stored hidden layer stays hidden after reopening the case
         if (!info.layer.visible && !mapStore.get().hiddenImageIds.includes(img.id)) {
           mapStore.set((m) => ({ hiddenImageIds: [...m.hiddenImageIds, img.id] }));
@@ -40,6 +47,21 @@ function loadMissing(): void {
       .catch((e: unknown) => displayStore.set({ error: `could not read the display of ${img.name}: ${errorText(e)}` }))
       .finally(() => loading.delete(img.id));
   }
+}
+
+const OVERVIEW_POLL_MS = 1000;
+/** Follows a background overview build until it settles (the image may be closed meanwhile: then it stops). */
+function pollOverview(imageId: string): void {
+  setTimeout(() => {
+    if (!mapStore.get().images.some((i) => i.id === imageId)) return;
+    client()
+      .call('imagery.info', { imageId })
+      .then((info) => {
+        displayStore.set((s) => ({ overviews: { ...s.overviews, [imageId]: info.overviewBuild } }));
+        if (info.overviewBuild.state === 'building') pollOverview(imageId);
+      })
+      .catch(() => undefined); // the image went away: nothing left to show
+  }, OVERVIEW_POLL_MS);
 }
 
 let started = false;

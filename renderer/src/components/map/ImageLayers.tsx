@@ -6,6 +6,8 @@ import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
 import { client } from '../../stores/clientRef.js';
 import { useStore } from '../../stores/createStore.js';
 import { displayStore, setSwipe } from '../../stores/displayStore.js';
+import { openDroppedFile } from '../../stores/dropStore.js';
+import { basemapStore, loadBasemap } from '../../stores/basemapStore.js';
 import { mapStore, shownImages, type MapImage } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { SwipeDivider } from './SwipeDivider.js';
@@ -32,7 +34,73 @@ class ImageTileLayer extends L.TileLayer {
   }
 }
 
+/** Dropping an image file on the map opens it (dropStore says how: by reference, or uploaded in a browser). */
+function useDropToOpen(map: L.Map): void {
+  useEffect(() => {
+    const el = map.getContainer();
+    const hasFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+    const over = (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault(); // without this the browser navigates to the dropped file
+      e.dataTransfer!.dropEffect = 'copy';
+      el.classList.add('map-drop-target');
+    };
+    const leave = () => el.classList.remove('map-drop-target');
+    const drop = (e: DragEvent) => {
+      el.classList.remove('map-drop-target');
+      const file = e.dataTransfer?.files[0];
+      if (!file) return;
+      e.preventDefault();
+      void openDroppedFile(file);
+    };
+    el.addEventListener('dragover', over);
+    el.addEventListener('dragleave', leave);
+    el.addEventListener('drop', drop);
+    return () => {
+      el.removeEventListener('dragover', over);
+      el.removeEventListener('dragleave', leave);
+      el.removeEventListener('drop', drop);
+    };
+  }, [map]);
+}
+
+/** The offline MBTiles basemap under all imagery, when the user has set one. */
+function useBasemap(map: L.Map): void {
+  const info = useStore(basemapStore, (s) => s.info);
+  useEffect(() => loadBasemap(), []);
+  useEffect(() => {
+    if (!info) return;
+    const layer = new BasemapTileLayer(info.name, {
+      tileSize: 256,
+      minNativeZoom: info.minZoom,
+      maxNativeZoom: info.maxZoom,
+      zIndex: 1,
+      className: 'vantage-basemap-layer',
+      ...(info.bounds ? { bounds: L.latLngBounds([info.bounds[1], info.bounds[0]], [info.bounds[3], info.bounds[2]]) } : {}),
+      ...(info.attribution ? { attribution: info.attribution } : {}),
+    });
+    layer.addTo(map);
+    return () => {
+      layer.remove();
+    };
+  }, [map, info]);
+}
+
+class BasemapTileLayer extends L.TileLayer {
+  constructor(
+    private readonly name: string,
+    options: L.TileLayerOptions,
+  ) {
+    super('', options);
+  }
+  override getTileUrl(coords: L.Coords): string {
+    return client().resourceUrl('imagery.basemapTile', { z: coords.z, x: coords.x, y: coords.y, v: this.name });
+  }
+}
+
 export function ImageLayers({ map }: { map: L.Map }) {
+  useDropToOpen(map);
+  useBasemap(map);
   const images = useStore(mapStore, (s) => s.images);
   const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
   const activeId = useStore(mapStore, (s) => s.activeImageId);
@@ -81,6 +149,7 @@ function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: Map
     layer.once('load', () => emitAppEvent('tiles-loaded'));
     layer.on('tileerror', () => mapStore.set({ error: `some tiles of ${image.name} could not be loaded` }));
     layer.addTo(map);
+    layer.getContainer()?.setAttribute('data-image-id', image.id); // which image a map layer shows (tests, devtools)
     return () => {
       layerRef.current = null;
       layer.remove();
