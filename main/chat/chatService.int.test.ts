@@ -58,12 +58,29 @@ describeWithData('chat service: task modes, instant masks, bad input', ['imagery
     };
   }
 
-  it('instant mask: the first click runs the grounding encoder, the next click on the same view only the pixel decoder', async () => {
-    const first = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 400, y: 350 } });
+  it('instant mask: features are cached per image tile — same tile only runs the pixel decoder, another tile computes its own', async () => {
+    // 791×718 image, test pack S = 64: tiles of 4·64 = 256 px; the last column/row is shifted back to end on the edge
+    const first = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 400, y: 350 } }); // tile [256,256,512,512]
     expect(first.cached).toBe(false);
     const second = await chat.instantMask({ sessionId, imageId, region: { kind: 'box', x0: 300, y0: 300, x1: 500, y1: 450 } });
     expect(second.cached).toBe(true);
-    for (const m of [first, second]) {
+    const other = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 700, y: 100 } }); // tile [512,0,768,256]
+    expect(other.cached).toBe(false);
+    const otherAgain = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 600, y: 30 } });
+    expect(otherAgain.cached).toBe(true);
+    const edge = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 780, y: 700 } }); // tile [535,462,791,718]
+    expect(edge.cached).toBe(false);
+    const back = await chat.instantMask({ sessionId, imageId, region: { kind: 'point', x: 260, y: 500 } });
+    expect(back.cached).toBe(true);
+    // the masks lie in their tile
+    for (const [m, [x0, y0, x1, y1]] of [[other, [512, 0, 768, 256]], [otherAgain, [512, 0, 768, 256]], [edge, [535, 462, 791, 718]]] as const) {
+      if (!m.bbox) continue;
+      expect(m.bbox[0]).toBeGreaterThanOrEqual(x0);
+      expect(m.bbox[1]).toBeGreaterThanOrEqual(y0);
+      expect(m.bbox[2]).toBeLessThanOrEqual(x1);
+      expect(m.bbox[3]).toBeLessThanOrEqual(y1);
+    }
+    for (const m of [first, second, other, edge]) {
       expect(Number.isFinite(m.score)).toBe(true);
       if (m.bbox) {
         expect(m.bbox[0]).toBeGreaterThanOrEqual(0);
@@ -98,7 +115,7 @@ describeWithData('chat service: task modes, instant masks, bad input', ['imagery
     expect(again.answer).toBe(sampled.answer);
   });
 
-  it('an image the pack cannot take is refused with the reason; the failed turn is recorded and the case goes on', async () => {
+  it('an image the pack cannot take is refused up front with the reason: nothing is stored and the case goes on', async () => {
     const sarOnly = path.join(tmp, 'sar-pack');
     cpSync(testPackDir, sarOnly, { recursive: true });
     const mf = path.join(sarOnly, 'manifest.json');
@@ -106,10 +123,16 @@ describeWithData('chat service: task modes, instant masks, bad input', ['imagery
     const repo = new CaseRepository(db);
     const sessions = new SessionsService(repo, imagery);
     const sarChat = new ChatService(repo, sessions, imagery, new ModelService(host, { builtinDir: testPackDir, forcedDir: sarOnly }), host);
+    const before = repo.listTurns(sessionId).length;
+    const events: ChatEvent[] = [];
     await expect(
-      sarChat.ask({ sessionId, imageId, text: 'what is here', regions: [], mode: 'chat', maxNewTokens: 4 }, () => {}, new AbortController().signal),
+      sarChat.ask({ sessionId, imageId, text: 'what is here', regions: [], mode: 'chat', maxNewTokens: 4 }, (e) => events.push(e), new AbortController().signal),
     ).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('does not take optical imagery; it takes sar') });
-    const last = repo.listTurns(sessionId).at(-1)!;
-    expect([last.role, last.status]).toEqual(['assistant', 'failed']);
+    expect(events).toEqual([]);
+    expect(repo.listTurns(sessionId)).toHaveLength(before);
+    // with the optical pack loaded again, the same question goes through
+    await host.loadPack(testPackDir);
+    const ok = await ask('chat', 'what is here');
+    expect(ok.answer.length).toBeGreaterThan(0);
   });
 });

@@ -9,6 +9,7 @@ import type { InferencePort, MaskOut } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
 import type { InstantMask } from '../contract/calls/chat.js';
 import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
+import { instantTile, regionBounds } from '../inference/viewPlanner.js';
 
 export interface AskInput {
   sessionId: string;
@@ -22,7 +23,7 @@ export interface AskInput {
   seed?: number;
 }
 
-/** Instant-mask views are the global view of the image; their grounding features are cached in the worker by this key. */
+/** Instant-mask views are fixed image tiles; their grounding features are cached in the worker by this key. */
 const instantViewKey = (imageId: string, rect: readonly number[]) => `${imageId}:${rect.join(',')}`;
 
 /**
@@ -51,6 +52,14 @@ export class ChatService {
     const model = this.models.status();
     if (!model.pack?.stages.includes('decoder')) {
       throw new VantageError('UNSUPPORTED', `the loaded model pack "${model.pack?.name ?? 'none'}" cannot chat (no decoder stage)`);
+    }
+    // Before anything is stored: a question the pack cannot take must not leave a failed turn in the case.
+    const sources = this.host.sources;
+    if (!sources.includes(info.source)) {
+      throw new VantageError(
+        'UNSUPPORTED',
+        `model pack "${model.pack.name}" does not take ${info.source} imagery; it takes ${sources.join(', ') || 'none'}. Load a pack made for ${info.source} images, or ask about another image`,
+      );
     }
     const history = this.repo
       .listTurns(input.sessionId)
@@ -108,8 +117,10 @@ export class ChatService {
   }
 
   /**
-   * A mask preview from a point or box alone: grounding + pixel stages on the image's global view. The view's
-   * grounding features are cached in the worker, so a second click on the same image runs only the pixel decoder.
+   * A mask preview from a point or box alone: grounding + pixel stages on the fixed image tile the prompt falls in
+   * (viewPlanner.instantTile: k·S full-resolution pixels per tile, so the mask keeps detail on large images). The
+   * tile's grounding features are cached in the worker, so a second click in the same tile runs only the pixel
+   * decoder; a click in another tile computes that tile's. A box across a tile edge uses the global view.
    * Nothing is stored.
    */
   async instantMask(input: { sessionId: string; imageId: string; region: AskInput['regions'][number] }): Promise<InstantMask> {
@@ -124,7 +135,7 @@ export class ChatService {
       throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
     }
     const size = this.host.viewSize;
-    const rect = this.host.planViews(info.width, info.height, [r])[0]!;
+    const rect = instantTile(info.width, info.height, size, regionBounds(r)) ?? this.host.planViews(info.width, info.height, [r])[0]!;
     const rgb = await this.imagery.readRgb(info.id, rect, size, size);
     const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
     const m = await this.host.instantMask({ rect, rgb, key: instantViewKey(info.id, rect) }, prompt);

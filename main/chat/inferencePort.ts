@@ -1,4 +1,5 @@
 import type { ModelStatus, PackInfo, RegionGeometry } from '../contract/index.js';
+import type { MaskResult } from '../inference/pipeline.js';
 
 export type Rect = [number, number, number, number];
 
@@ -13,16 +14,8 @@ export interface AskRequest {
   sampling: { temperature: number; topP: number; seed: number };
 }
 
-export interface MaskOut {
-  data: Uint8Array;
-  size: number;
-  /** the image-pixel rectangle the M×M mask covers (the global view) */
-  rect: Rect;
-  score: number;
-  phrase: string | null;
-  regionIndex: number | null;
-  cachedFeatures?: boolean;
-}
+/** A mask as the pipeline produces it (M×M over the global view rect, in image pixels). */
+export type MaskOut = MaskResult;
 
 export type InferenceEvent = { type: 'token'; index: number; text: string } | { type: 'mask'; mask: MaskOut };
 
@@ -39,6 +32,8 @@ export interface InferencePort {
   status(): ModelStatus;
   planViews(width: number, height: number, regions: RegionGeometry[]): Rect[];
   readonly viewSize: number;
+  /** image sources the loaded pack takes (manifest `sources`) */
+  readonly sources: readonly string[];
   ask(req: AskRequest, onEvent: (e: InferenceEvent) => void, signal: AbortSignal): Promise<AskResult>;
   /** a mask from a point/box alone on one view; `key` names the view for the grounding-feature cache */
   instantMask(

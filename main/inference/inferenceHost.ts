@@ -45,6 +45,7 @@ export class InferenceHost implements InferencePort {
   private readonly pending = new Map<number, Pending>();
   private state: ModelStatus = { state: 'none', pack: null, stageProviders: {}, providers: [], error: null };
   private view: ReadyInfo['view'] | null = null;
+  private packSources: string[] = [];
 
   constructor(private readonly opts: InferenceHostOptions) {}
 
@@ -121,6 +122,7 @@ export class InferenceHost implements InferencePort {
       ]);
       if (reply.type !== 'ready') throw new VantageError('INTERNAL', `inference worker answered ${reply.type} to init`);
       this.view = reply.view;
+      this.packSources = reply.sources;
       this.state = { state: 'ready', pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers, error: null };
       return { pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers };
     } catch (err) {
@@ -144,6 +146,12 @@ export class InferenceHost implements InferencePort {
 
   get viewSize(): number {
     return this.requireView().size;
+  }
+
+  /** Image sources (optical, sar, infrared) the loaded pack takes. */
+  get sources(): readonly string[] {
+    this.requireView();
+    return this.packSources;
   }
 
   /** View rectangles (image px) for one question: global first, then the grid cells. */

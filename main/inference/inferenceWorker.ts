@@ -49,6 +49,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
           stageProviders: p.stageProviders,
           providers: p.providers,
           view: { size: v.size, maxViews: v.maxViews, maxImagePixels: v.maxImagePixels },
+          sources: [...p.pack.manifest.sources],
         });
       });
       loading = run.catch(() => undefined);

@@ -34,6 +34,8 @@ export interface AskInput {
   system?: string | undefined;
   /** return the ids and first-step logits (tests, diagnostics) */
   trace?: boolean | undefined;
+  /** with `trace`: also return every stage's tensors (golden tests against the PyTorch reference; large) */
+  traceTensors?: boolean | undefined;
 }
 
 export interface MaskResult {
@@ -57,6 +59,21 @@ export interface AskTrace {
   firstLogits: Float32Array;
   /** generated ids including the stop token when one ended the answer */
   generatedIds: number[];
+  /** with `traceTensors`: stage inputs/outputs by name (mask_logits / image_embeddings: one entry per pixel call) */
+  tensors?: StageTensors;
+}
+
+export interface StageTensors {
+  pixel_values: Float32Array;
+  visual_tokens: Float32Array;
+  region_masks: Float32Array;
+  image_embeds: Float32Array;
+  region_embeds: Float32Array;
+  inputs_embeds: Float32Array;
+  prefill_logits: Float32Array;
+  grounding_pixel_values: Float32Array[];
+  image_embeddings: Float32Array[];
+  mask_logits: Float32Array[];
 }
 
 export interface AskResult {
@@ -90,6 +107,8 @@ export class InferencePipeline {
   /** wall time per stage since load (the benchmark reads and resets it) */
   readonly stageTimes: Partial<Record<StageName, { ms: number; calls: number }>> = {};
   private disposed = false;
+  /** set during a traced ask: the grounding and pixel calls record their tensors here */
+  private taps: (Partial<StageTensors> & Pick<StageTensors, 'grounding_pixel_values' | 'image_embeddings' | 'mask_logits'>) | null = null;
 
   private constructor(
     readonly pack: LoadedPackInfo,
@@ -165,10 +184,13 @@ export class InferencePipeline {
         throw new VantageError('BAD_INPUT', `view ${n} has ${v.rgb.length} bytes; this pack needs ${S}×${S} RGB views (${plane * 3} bytes)`);
       }
       const base = n * 3 * plane;
+      // Float32 at every step, as the reference computes it (u8/255, − mean, ÷ std, each rounded to float32):
+      // each operation on float32 operands done in float64 and rounded once is exactly the float32 result, so
+      // pixel_values are bit-identical to PyTorch's (reference_pipeline.json holds their sha256).
       for (let c = 0; c < 3; c++) {
-        const m = mean[c]!, s = std[c]!;
+        const m = Math.fround(mean[c]!), s = Math.fround(std[c]!);
         const o = base + c * plane;
-        for (let i = 0; i < plane; i++) out[o + i] = (v.rgb[i * 3 + c]! / 255 - m) / s;
+        for (let i = 0; i < plane; i++) out[o + i] = Math.fround(Math.fround(v.rgb[i * 3 + c]! / 255) - m) / s;
       }
     });
     return out;
@@ -191,9 +213,12 @@ export class InferencePipeline {
     const s = this.stage('grounding', 'masks');
     const g = this.pack.manifest.grounding!;
     const S = this.pack.manifest.view.size;
-    const out = await this.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', this.pixels([v], g.mean, g.std), [1, 3, S, S]) });
+    const pv = this.pixels([v], g.mean, g.std);
+    const out = await this.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', pv, [1, 3, S, S]) });
     this.groundingStats.runs++;
     const feats = floats(out.image_embeddings, 'image_embeddings').slice();
+    this.taps?.grounding_pixel_values.push(pv);
+    this.taps?.image_embeddings.push(feats);
     this.groundingCache.set(key, feats);
     while (this.groundingCache.size > GROUNDING_CACHE_SIZE) this.groundingCache.delete(this.groundingCache.keys().next().value!);
     return feats;
@@ -219,6 +244,7 @@ export class InferencePipeline {
       point_labels: feed(s, 'point_labels', labels, [1, P]),
     });
     const logits = floats(out.mask_logits, 'mask_logits');
+    this.taps?.mask_logits.push(logits.slice());
     const M = m.pixel?.maskSize ?? Math.round(Math.sqrt(logits.length));
     const data = new Uint8Array(M * M);
     for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
@@ -227,6 +253,19 @@ export class InferencePipeline {
 
   // ------------------------------------------------------------------------------------------------------- ask
   async ask(input: AskInput, cb: AskCallbacks, signal?: AbortSignal): Promise<AskResult> {
+    if (!(input.trace && input.traceTensors)) return this.answer(input, cb, signal);
+    const taps: NonNullable<typeof this.taps> = { grounding_pixel_values: [], image_embeddings: [], mask_logits: [] };
+    this.taps = taps;
+    try {
+      const r = await this.answer(input, cb, signal);
+      if (r.trace) r.trace.tensors = taps as StageTensors;
+      return r;
+    } finally {
+      this.taps = null;
+    }
+  }
+
+  private async answer(input: AskInput, cb: AskCallbacks, signal?: AbortSignal): Promise<AskResult> {
     const t0 = performance.now();
     const m = this.pack.manifest;
     const llm = m.llm;
@@ -284,6 +323,7 @@ export class InferencePipeline {
     const pix = this.pixels(input.views, m.view.mean, m.view.std);
     const vOut = await this.timed('vision', vision, { pixel_values: feed(vision, 'pixel_values', pix, [V, 3, S, S]) });
     const visual = floats(vOut.visual_tokens, 'visual_tokens');
+    if (this.taps) Object.assign(this.taps, { pixel_values: pix, visual_tokens: visual.slice() });
     checkAbort();
     const regionMasks = rasterizeRegions(input.regions, input.views[0]!.rect, S);
     const pOut = await this.timed('prompt', prompt, {
@@ -292,11 +332,13 @@ export class InferencePipeline {
     });
     const imageEmbeds = floats(pOut.image_embeds, 'image_embeds');
     const regionEmbeds = floats(pOut.region_embeds, 'region_embeds');
+    if (this.taps) Object.assign(this.taps, { region_masks: regionMasks.data, image_embeds: imageEmbeds.slice(), region_embeds: regionEmbeds.slice() });
     checkAbort();
 
     // ---- embed + splice
     const eOut = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
     const tokenEmbeds = floats(eOut.inputs_embeds, 'inputs_embeds');
+    if (this.taps) this.taps.inputs_embeds = tokenEmbeds.slice();
     const regionIds = new Map<number, number>();
     for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
     const T = ids.length + V * N - 1;
@@ -365,6 +407,7 @@ export class InferencePipeline {
     };
 
     let out = await step(seq, T);
+    if (this.taps) this.taps.prefill_logits = out.logits.slice();
     const firstLogits = input.trace ? out.logits.slice((T - 1) * V_, T * V_) : new Float32Array(0);
     checkAbort();
     if (forcedText) {

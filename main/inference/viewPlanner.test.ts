@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseGrid, planViews, regionBounds, type Rect } from './viewPlanner.js';
+import { chooseGrid, instantTile, planViews, regionBounds, type Rect } from './viewPlanner.js';
 
 const spec = { size: 448, maxViews: 5, maxImagePixels: 100_000_000 };
 
@@ -86,5 +86,21 @@ describe('regionBounds', () => {
     expect(regionBounds({ kind: 'circle', cx: 10, cy: 20, r: 5 })).toEqual([5, 15, 15, 25]);
     expect(regionBounds({ kind: 'box', x0: 9, y0: 8, x1: 1, y1: 2 })).toEqual([1, 2, 9, 8]);
     expect(regionBounds({ kind: 'scribble', points: [[0, 0], [10, 0]], width: 4 })).toEqual([-2, -2, 12, 2]);
+  });
+});
+
+describe('instantTile (fixed instant-mask tiles of 4·S px)', () => {
+  it('puts clicks in fixed tiles; the last tile is shifted back to end on the edge', () => {
+    expect(instantTile(791, 718, 64, [400, 350, 400, 350])).toEqual([256, 256, 512, 512]);
+    expect(instantTile(791, 718, 64, [300, 300, 500, 450])).toEqual([256, 256, 512, 512]);
+    expect(instantTile(791, 718, 64, [780, 700, 780, 700])).toEqual([535, 462, 791, 718]);
+    expect(instantTile(791, 718, 64, [791, 718, 791, 718])).toEqual([535, 462, 791, 718]);
+    expect(instantTile(791, 718, 64, [0, 0, 0, 0])).toEqual([0, 0, 256, 256]);
+  });
+
+  it('an image within one tile is the whole image; a box across a tile edge gets no tile', () => {
+    expect(instantTile(150, 90, 64, [10, 10, 140, 80])).toEqual([0, 0, 150, 90]);
+    expect(instantTile(1000, 200, 64, [240, 10, 270, 50])).toBeNull();
+    expect(instantTile(1000, 200, 64, [900, 10, 990, 50])).toEqual([744, 0, 1000, 200]);
   });
 });

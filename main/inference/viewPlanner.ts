@@ -103,3 +103,29 @@ export function planViews(width: number, height: number, spec: ViewSpec, regions
   }
   return { views, grid, roi };
 }
+
+/** Edge of an instant-mask tile in view sizes: a tile of k·S full-resolution pixels is resized to one S×S view. */
+export const INSTANT_TILE_VIEWS = 4;
+
+/**
+ * The instant-mask tile for a point/box prompt (PACK_CONTRACT.md "Instant masks"): the image is covered by a
+ * fixed grid of T×T tiles (T = k·S full-resolution pixels; the last tile in a row or column is shifted back so
+ * that it ends on the image edge and keeps its size); the prompt belongs to the tile holding the centre of its
+ * bounds. Fixed tiles make the grounding features reusable: every later click in that tile is a cache hit.
+ * An image no larger than T in both directions is a single tile, the whole image. Returns null when the prompt
+ * does not fit inside its tile (e.g. a box across a tile edge): the caller then uses the global view.
+ */
+export function instantTile(width: number, height: number, size: number, bounds: Rect, k = INSTANT_TILE_VIEWS): Rect | null {
+  const T = size * k;
+  const axis = (c: number, len: number): [number, number] => {
+    if (len <= T) return [0, len];
+    const last = Math.ceil(len / T) - 1;
+    const idx = Math.min(last, Math.max(0, Math.floor(c / T)));
+    const start = Math.min(idx * T, len - T);
+    return [start, start + T];
+  };
+  const [x0, x1] = axis((bounds[0] + bounds[2]) / 2, width);
+  const [y0, y1] = axis((bounds[1] + bounds[3]) / 2, height);
+  const fits = bounds[0] >= x0 && bounds[2] <= x1 && bounds[1] >= y0 && bounds[3] <= y1;
+  return fits ? [x0, y0, x1, y1] : null;
+}

@@ -18,6 +18,8 @@ export interface ReadyInfo {
   providers: ProviderStatus[];
   /** what the host needs to plan views without asking the worker */
   view: { size: number; maxViews: number; maxImagePixels: number };
+  /** image sources the pack takes (manifest `sources`), checked before a question is stored */
+  sources: string[];
 }
 
 export type WorkerReply =

@@ -3,7 +3,10 @@ writes tokenizer.json, manifest.json and reference.json.
 
 Run: /usr/bin/python3 native-models/testpack/generate.py   (deterministic; ~2-3 minutes on one CPU thread)
 Env: VANTAGE_TESTPACK_STEPS=<n> overrides the number of training steps (0 = untrained weights, for quick checks);
-     VANTAGE_TESTPACK_OUT=<dir> writes <dir>/pack and <dir>/reference.json instead of the committed ones.
+     VANTAGE_TESTPACK_OUT=<dir> writes <dir>/pack, <dir>/reference.json and <dir>/reference_pipeline.json instead of
+     the committed ones;
+     VANTAGE_TESTPACK_STATE=<file.pt> (development only) saves the trained weights there, or loads them instead of
+     training when the file exists, so that the goldens can be iterated on without the 2-3 minutes of training.
 """
 import hashlib
 import json
@@ -20,6 +23,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import CONFIG, Decoder, TinyModel  # noqa: E402
+import pipeline_reference  # noqa: E402
 
 OUT_DIR = os.environ.get("VANTAGE_TESTPACK_OUT", HERE)  # for experiments that must not touch the committed pack
 PACK_DIR = os.path.join(OUT_DIR, "pack")
@@ -795,7 +799,15 @@ def main():
     t0 = time.time()
     model = TinyModel()
     model.train()
-    info = train(model, STEPS)
+    state_file = os.environ.get("VANTAGE_TESTPACK_STATE")
+    if state_file and os.path.exists(state_file):
+        saved = torch.load(state_file)
+        model.load_state_dict(saved["state"])
+        info = saved["info"]
+    else:
+        info = train(model, STEPS)
+        if state_file:
+            torch.save({"state": model.state_dict(), "info": info}, state_file)
     model.eval()
     os.makedirs(PACK_DIR, exist_ok=True)
     with open(os.path.join(PACK_DIR, "tokenizer.json"), "w") as f:
@@ -804,6 +816,12 @@ def main():
     export(model)
     write_manifest(info)
     ref = write_reference(model, info)
+    # After everything the pack's bytes depend on: the pipeline goldens read the trained model and write only
+    # reference_pipeline.json (no RNG draws, no training side effects).
+    pipe = pipeline_reference.write(model, sys.modules[__name__], os.path.join(PACK_DIR, "manifest.json"),
+                                    os.path.join(OUT_DIR, "reference_pipeline.json"))
+    print("pipeline goldens ->", pipe["multiView"]["generatedText"],
+          [(m["positivePixels"], m["bbox"]) for m in pipe["multiView"]["segMasks"]])
     for c in ref["cases"]:
         print(c["name"], "->", c["generatedText"], [(m["positivePixels"], m["bbox"]) for m in c["segMasks"]])
     im = ref["instantMask"]

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegionGeometry } from '../contract/geometry.js';
+import type { TaskMode } from '../contract/taskModes.js';
+import { ImageryService } from '../imagery/imageryService.js';
+import { renderChatPrompt, type ImageSource } from './chatPrompt.js';
+import type { PackManifest } from './packManifest.js';
+import { InferencePipeline, type MaskResult } from './pipeline.js';
+import { rasterizeRegion } from './regionRaster.js';
+import { testPackDir } from './testPackFixtures.js';
+import { PackTokenizer } from './tokenizer.js';
+import { planViews, type Rect } from './viewPlanner.js';
+
+/**
+ * The whole pipeline against goldens that the PyTorch reference wrote from the contract's text
+ * (native-models/testpack/pipeline_reference.py → reference_pipeline.json; never onnxruntime): view division,
+ * region rasters, chat template + tokenisation with trimming, and every stage's tensors, greedy tokens and masks
+ * for a 3-view question on a non-square image read through the real imagery engine.
+ */
+
+interface TensorGolden { shape: number[]; sum: number; absSum: number; values?: number[]; indices?: number[]; sha256?: string; lastRow?: number[] }
+interface MaskGolden { score: number; positivePixels: number; bbox: number[] | null; rle: number[]; maskLogits: number[] }
+interface Golden {
+  viewSpec: { size: number; maxViews: number; maxImagePixels: number };
+  viewDivision: { width: number; height: number; regions: RegionGeometry[]; views: Rect[]; grid: { cols: number; rows: number }; roi: boolean }[];
+  rasters: { rect: Rect; region: RegionGeometry; pixels: number; rle: number[] }[];
+  chat: {
+    mode: TaskMode; text: string; regions: number; source: ImageSource; history: ['user' | 'assistant', string][];
+    maxNewTokens: number; imageExtraTokens: number; rendered: string; ids: number[]; droppedTurns: number;
+  }[];
+  multiView: {
+    regions: RegionGeometry[];
+    request: { mode: TaskMode; text: string; source: ImageSource; maxNewTokens: number };
+    views: Rect[];
+    viewRgbSha256: string[];
+    pixelValues: TensorGolden;
+    regionMasks: number[][];
+    prompt: string;
+    inputIds: number[];
+    sequenceLength: number;
+    visualTokens: TensorGolden;
+    imageEmbeds: TensorGolden;
+    regionEmbeds: TensorGolden;
+    inputsEmbeds: TensorGolden;
+    prefillLogits: TensorGolden;
+    groundingPixelValues: TensorGolden;
+    imageEmbeddings: TensorGolden;
+    generatedIds: number[];
+    generatedText: string;
+    segMasks: MaskGolden[];
+    instantMask: Omit<MaskGolden, 'maskLogits'> & { box: { x0: number; y0: number; x1: number; y1: number } };
+  };
+}
+
+const golden = JSON.parse(readFileSync(path.join(testPackDir, '..', 'reference_pipeline.json'), 'utf8')) as Golden;
+const manifest = JSON.parse(readFileSync(path.join(testPackDir, 'manifest.json'), 'utf8')) as PackManifest;
+const S = manifest.view.size;
+const TOL = 1e-4;
+
+/** Row-major run lengths of a 0/1 mask, starting with zeros (the golden's encoding). */
+function rle(mask: ArrayLike<number>): number[] {
+  const runs: number[] = [];
+  let cur = 0, n = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const v = mask[i] ? 1 : 0;
+    if (v !== cur) {
+      runs.push(n);
+      cur = v;
+      n = 0;
+    }
+    n++;
+  }
+  runs.push(n);
+  return runs;
+}
+
+const sha256 = (b: Uint8Array | Float32Array) => createHash('sha256').update(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).digest('hex');
+
+/** every element within TOL of the golden's full values (or its sampled indices), and the sums consistent */
+function expectClose(name: string, got: Float32Array, want: TensorGolden): void {
+  expect(got.length, `${name} size`).toBe(want.shape.reduce((a, b) => a * b, 1));
+  let worst = 0, at = -1;
+  const check = (i: number, w: number) => {
+    const d = Math.abs(got[i]! - w);
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  };
+  if (want.values && !want.indices) want.values.forEach((w, i) => check(i, w));
+  else want.indices!.forEach((i, k) => check(i, want.values![k]!));
+  // the golden values are rounded to 6 decimals: half a unit of that is added to the tolerance
+  expect(worst, `${name}: max |Δ| at flat index ${at}`).toBeLessThanOrEqual(TOL + 5e-7);
+  if (Number.isNaN(want.sum)) return;
+  let sum = 0, abs = 0;
+  for (const v of got) {
+    sum += v;
+    abs += Math.abs(v);
+  }
+  expect(Math.abs(abs - want.absSum), `${name} absSum`).toBeLessThanOrEqual(TOL * Math.max(1, Math.sqrt(got.length)) + 1e-6 * want.absSum);
+  expect(Math.abs(sum - want.sum), `${name} sum`).toBeLessThanOrEqual(TOL * Math.max(1, Math.sqrt(got.length)) + 1e-6 * want.absSum);
+}
+
+/** The golden's synthetic image (conventions.image), rendered with the same integer formulas. */
+function syntheticImage(W: number, H: number): Uint8Array {
+  const img = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      let rgb = [60 + ((7 * x + 3 * y) % 31), 120 + ((5 * x + 11 * y) % 23), 50 + ((3 * x + 13 * y) % 19)];
+      if (x >= 20 && x < 70 && y >= 25 && y < 60) rgb = [210, 40, 35];
+      if ((x - 115) ** 2 + (y - 45) ** 2 <= 225) rgb = [240, 240, 240];
+      img.set(rgb, (y * W + x) * 3);
+    }
+  return img;
+}
+
+describe('pipeline goldens from the PyTorch reference', () => {
+  it('divides images into the same views (aspect grids, ROI crops for images over maxImagePixels)', () => {
+    expect(golden.viewSpec).toEqual({ size: S, maxViews: manifest.view.maxViews, maxImagePixels: manifest.view.maxImagePixels });
+    expect(golden.viewDivision.some((c) => c.roi)).toBe(true);
+    for (const c of golden.viewDivision) {
+      const plan = planViews(c.width, c.height, golden.viewSpec, c.regions);
+      expect({ views: plan.views, grid: plan.grid, roi: plan.roi }, `${c.width}×${c.height} with ${c.regions.length} regions`).toEqual({ views: c.views, grid: c.grid, roi: c.roi });
+    }
+  });
+
+  it('rasterises all five region kinds to identical masks (global and ROI views)', () => {
+    const kinds = new Set(golden.rasters.map((r) => r.region.kind));
+    expect([...kinds].sort()).toEqual(['box', 'circle', 'point', 'polygon', 'scribble']);
+    for (const r of golden.rasters) {
+      const m = rasterizeRegion(r.region, r.rect, S);
+      const label = `${r.region.kind} ${JSON.stringify(r.region)} in ${r.rect.join(',')}`;
+      expect(m.reduce((a, b) => a + b, 0), label).toBe(r.pixels);
+      expect(rle(m), label).toEqual(r.rle);
+    }
+  });
+
+  it('renders the chat template, trims history to the budget and tokenises identically', async () => {
+    const tok = await PackTokenizer.load(path.join(testPackDir, 'tokenizer.json'));
+    expect(golden.chat.some((c) => c.droppedTurns >= 2)).toBe(true);
+    for (const c of golden.chat) {
+      const r = renderChatPrompt(
+        manifest,
+        { text: c.text, history: c.history.map(([role, text]) => ({ role, text })), source: c.source, mode: c.mode, regionCount: c.regions },
+        { maxTokens: manifest.llm!.maxContext - c.maxNewTokens, imageExtraTokens: c.imageExtraTokens, countTokens: (t) => tok.encode(t).length },
+      );
+      expect(r.text).toBe(c.rendered);
+      expect(r.droppedTurns, c.rendered).toBe(c.droppedTurns);
+      expect(tok.encode(r.text), r.text).toEqual(c.ids);
+    }
+  });
+
+  describe('a 3-view question on a 150×90 image, stage by stage', () => {
+    let tmp: string;
+    let imagery: ImageryService;
+    let pipeline: InferencePipeline;
+    const mv = golden.multiView;
+    const W = 150, H = 90;
+
+    beforeAll(async () => {
+      tmp = mkdtempSync(path.join(tmpdir(), 'vantage-goldens-'));
+      const file = path.join(tmp, 'synthetic.png');
+      await sharp(Buffer.from(syntheticImage(W, H)), { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+      imagery = new ImageryService({});
+      await imagery.register('synthetic', file);
+      pipeline = await InferencePipeline.create(testPackDir, { forced: 'cpu' });
+    });
+
+    afterAll(async () => {
+      await pipeline?.dispose();
+      await imagery?.close();
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it('views, preprocessing, every stage tensor, greedy tokens and masks match', async () => {
+      const plan = planViews(W, H, golden.viewSpec, mv.regions);
+      expect(plan.views).toEqual(mv.views);
+      expect(plan.views.length).toBeGreaterThanOrEqual(3);
+      // view pixels through the real imagery engine (PNG, default display): nearest at view-pixel centres
+      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('synthetic', rect, S, S) })));
+      expect(views.map((v) => sha256(v.rgb))).toEqual(mv.viewRgbSha256);
+
+      const masks: MaskResult[] = [];
+      const r = await pipeline.ask(
+        { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true },
+        { onToken: () => {}, onMask: (m) => masks.push(m) },
+      );
+      const t = r.trace!;
+      const x = t.tensors!;
+      // preprocessing: bit-identical float32 (same bytes in, float32 rounding at every step on both sides)
+      expect(sha256(x.pixel_values)).toBe(mv.pixelValues.sha256);
+      expect(x.grounding_pixel_values).toHaveLength(1);
+      expect(sha256(x.grounding_pixel_values[0]!)).toBe(mv.groundingPixelValues.sha256);
+      mv.regionMasks.forEach((want, k) => expect(rle(x.region_masks.subarray(k * S * S, (k + 1) * S * S)), `region mask ${k}`).toEqual(want));
+
+      expect(t.prompt).toBe(mv.prompt);
+      expect(t.inputIds).toEqual(mv.inputIds);
+      expect(t.sequenceLength).toBe(mv.sequenceLength);
+      expectClose('visual_tokens', x.visual_tokens, mv.visualTokens);
+      expectClose('image_embeds', x.image_embeds, mv.imageEmbeds);
+      expectClose('region_embeds', x.region_embeds, mv.regionEmbeds);
+      expectClose('inputs_embeds', x.inputs_embeds, mv.inputsEmbeds);
+      expectClose('prefill logits', x.prefill_logits, mv.prefillLogits);
+      expectClose('prefill logits, last row', t.firstLogits, { shape: [mv.prefillLogits.lastRow!.length], sum: NaN, absSum: NaN, values: mv.prefillLogits.lastRow! });
+      expect(x.image_embeddings).toHaveLength(1);
+      expectClose('image_embeddings', x.image_embeddings[0]!, mv.imageEmbeddings);
+
+      expect(t.generatedIds).toEqual(mv.generatedIds);
+      expect(masks).toHaveLength(mv.segMasks.length);
+      expect(x.mask_logits).toHaveLength(mv.segMasks.length);
+      mv.segMasks.forEach((want, k) => {
+        expectClose(`mask_logits ${k}`, x.mask_logits[k]!, { shape: [1, 1, S, S], sum: NaN, absSum: NaN, values: want.maskLogits });
+        expect(rle(masks[k]!.data), `mask ${k}`).toEqual(want.rle);
+        expect(Math.abs(masks[k]!.score - want.score)).toBeLessThanOrEqual(TOL);
+        expect(masks[k]!.rect).toEqual(mv.views[0]);
+      });
+
+      // an instant mask (box alone) on the same global view: same binary mask, same score
+      const b = mv.instantMask.box;
+      const im = await pipeline.instantMask(views[0]!, { kind: 'box', ...b });
+      expect(rle(im.data)).toEqual(mv.instantMask.rle);
+      expect(Math.abs(im.score - mv.instantMask.score)).toBeLessThanOrEqual(TOL);
+    });
+  });
+});
