@@ -37,6 +37,8 @@ test('two dates: side by side with linked pan, blink, change detection with poly
     await openThroughBrowser(page, A, 1);
     await openThroughBrowser(page, B, 2);
 
+    // the launcher sits in the map toolbar, clear of the chat panel
+    await expect(page.getByRole('toolbar', { name: 'Map tools' }).getByTestId('compare-open')).toBeEnabled();
     await page.getByTestId('compare-open').click();
     const panel = page.getByTestId('compare-panel');
     await expect(panel).toBeVisible();

@@ -52,6 +52,10 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     await expect(rows.first().getByTestId('object-area')).toHaveText(/(m²|ha)$/);
     await rows.first().hover();
     await expect(page.locator('.vantage-mask-focused')).toHaveCount(1);
+    // hovering a mask on the map names it with its geodesic area, not pixels
+    await page.mouse.move(box.x + 5, box.y + 5);
+    await page.locator('path.vantage-mask').first().hover({ force: true });
+    await expect(page.locator('.vantage-mask-tooltip')).toHaveText(/ · [\d,.]+ (m²|ha)$/);
 
     // choose the export folder through the in-app folder browser
     await page.getByTestId('export-choose-folder').click();
@@ -74,6 +78,10 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     expect(info).toMatch(/WGS 84/);
 
     await page.getByTestId('object-select').first().uncheck();
+    // the PDF at the current map view, with the analyst's title and name
+    await page.getByTestId('export-title').fill('Harbour survey');
+    await page.getByTestId('export-analyst').fill('R. Analyst');
+    await page.getByTestId('export-extent').selectOption('view');
     await page.getByTestId('export-pdf').click();
     await expect(result).toHaveAttribute('data-kind', 'pdf');
     const pdf = path.join(outDir, (await result.getAttribute('data-file'))!);
@@ -81,6 +89,9 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     expect(text).toContain('outline what is in <region1>');
     expect(text).toContain('EPSG:32618');
     expect(text).toContain('vantage-test-pack');
+    expect(text).toContain('Harbour survey');
+    expect(text).toContain('analyst R. Analyst');
+    expect(text.replace(/\s+/g, ' ')).toMatch(/Map extent: chosen view, lon -?[\d.]+ to -?[\d.]+, lat/);
     // stored in the case: the PDF written again, byte for byte, under a free name
     await page.getByTestId('stored-reports').locator('summary').click();
     await page.getByTestId('stored-reports').getByRole('button', { name: 'write again' }).first().click();

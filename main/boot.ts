@@ -10,7 +10,9 @@ import { ChangeService } from './change/changeService.js';
 import { VantageError } from './contract/errors.js';
 import type { Handlers } from './contract/procedures.js';
 import { FileAccess, type Purpose } from './files/fileAccess.js';
+import { checkDroppedImage } from './imagery/droppedFile.js';
 import { ImageryService } from './imagery/imageryService.js';
+import { BasemapService } from './imagery/mbtilesBasemap.js';
 import { InferenceHost } from './inference/inferenceHost.js';
 import { ModelService } from './packs/modelService.js';
 import { PackStore } from './packs/packStore.js';
@@ -71,9 +73,11 @@ export function createServices(opts: BootOptions): Services {
   // tiles render in a worker pool (dist/main/tileWorker.mjs; in-process when not built); displays persist per image
   const imagery = new ImageryService({
     workerUrl: workerPath('tileWorker'),
+    overviewCacheDir: path.join(opts.dataDir, 'cache', 'overviews'),
     // an id the case does not know (a scratch registration) simply has no stored look
     displays: { load: (id) => (repo.hasImage(id) ? repo.getImage(id).display : null), save: (id, d) => repo.setDisplay(id, d) },
   });
+  const basemap = new BasemapService();
   const inference = new InferenceHost({ workerUrl: workerPath('inferenceWorker') });
   const models = new ModelService(inference, {
     builtinDir: builtinPackDir(),
@@ -86,7 +90,7 @@ export function createServices(opts: BootOptions): Services {
   if (purged > 0) log(`${purged} case(s) deleted more than 30 days ago were purged`);
   const caseFiles = new CaseFileService(db, opts.dataDir, appVersion());
   const chat = new ChatService(repo, sessions, imagery, models, inference);
-  const change = new ChangeService(repo, sessions);
+  const change = new ChangeService(repo, sessions, workerPath('changeWorker'));
   const reports = new ReportService(repo, imagery, appVersion());
 
   const registered = new Set<string>();
@@ -100,6 +104,10 @@ export function createServices(opts: BootOptions): Services {
   const handlers: Handlers = {
     'app.status': async () => ({ version: appVersion(), mode: opts.mode, nativeDialogs: opts.dialogs !== undefined }),
     'files.browse': (i) => files.browse(i),
+    'files.fromDrop': async (i) => {
+      if (opts.mode !== 'electron') throw new VantageError('UNSUPPORTED', 'in the browser a dropped file is uploaded, not named by path');
+      return { ref: files.refFor(await checkDroppedImage(i.path), 'file') };
+    },
     'files.pick': async (i) => {
       if (!opts.dialogs) throw new VantageError('UNSUPPORTED', 'native dialogs exist only in the desktop app; use files.browse');
       const picked = await opts.dialogs.pick(i.purpose);
@@ -108,7 +116,7 @@ export function createServices(opts: BootOptions): Services {
     'imagery.open': (i) => sessions.openImage(i.sessionId, files.resolve(i.file, 'file')),
     'imagery.info': async (i) => {
       await ensureRegistered(i.imageId);
-      return { ...sessions.info(i.imageId), display: await imagery.display(i.imageId), layer: await imagery.layer(i.imageId) };
+      return { ...sessions.info(i.imageId), display: await imagery.display(i.imageId), layer: await imagery.layer(i.imageId), overviewBuild: await imagery.overviewBuild(i.imageId) };
     },
     'imagery.setDisplay': async (i) => {
       await ensureRegistered(i.imageId);
@@ -160,6 +168,9 @@ export function createServices(opts: BootOptions): Services {
     'reports.export': (i) => reports.export({ ...i, folderPath: i.folder ? files.resolve(i.folder, 'dir') : undefined }),
     'reports.list': async (i) => reports.list(i.sessionId),
     'reports.rewrite': async (i) => reports.rewrite(i.reportId, i.folder ? files.resolve(i.folder, 'dir') : undefined),
+    'imagery.setBasemap': async (i) => ({ basemap: basemap.set(i.file === null ? null : files.resolve(i.file, 'file')) }),
+    'imagery.basemap': async () => ({ basemap: basemap.info() }),
+    'imagery.basemapTile': (i) => basemap.tile(i.z, i.x, i.y),
     'imagery.tile': async (i) => {
       await ensureRegistered(i.imageId);
       return imagery.tile(i.imageId, i.z, i.x, i.y);
@@ -182,6 +193,7 @@ export function createServices(opts: BootOptions): Services {
     async close() {
       await inference.close();
       await imagery.close();
+      basemap.close();
       db.close();
       lock?.release();
     },

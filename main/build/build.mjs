@@ -28,6 +28,7 @@ await Promise.all([
       cli: 'main/cli/vantage.ts',
       inferenceWorker: 'main/inference/inferenceWorker.ts',
       tileWorker: 'main/imagery/tileWorker.ts',
+      changeWorker: 'main/change/changeWorker.ts',
       electronMain: 'main/app/electronMain.ts',
     },
     outdir: out,

@@ -3,7 +3,8 @@ import { encodeRle, maskBounds } from '../analysis/maskVectorizer.js';
 import type { ChangeResult, TiePoint } from '../contract/calls/change.js';
 import { VantageError } from '../contract/errors.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
-import { analyzeFiles } from './changeAnalysis.js';
+import { runChangeAnalysis } from './changeRunner.js';
+import { changeAnswer, changeQuestion } from './changeRecord.js';
 
 export interface ChangeInput {
   sessionId: string;
@@ -22,6 +23,8 @@ export class ChangeService {
   constructor(
     private readonly repo: CaseRepository,
     private readonly sessions: SessionsService,
+    /** bundled worker (dist/main/changeWorker.mjs); null or missing on disk → the analysis runs in-process */
+    private readonly workerFile: string | null = null,
   ) {}
 
   async analyze(input: ChangeInput): Promise<ChangeResult> {
@@ -29,24 +32,15 @@ export class ChangeService {
     const a = await this.sessions.imageOf(input.sessionId, input.imageA);
     const b = await this.sessions.imageOf(input.sessionId, input.imageB);
     const t0 = performance.now();
-    const r = await analyzeFiles(a.row.path, b.row.path, {
+    const r = await runChangeAnalysis(a.row.path, b.row.path, {
       tiePoints: input.tiePoints ?? null,
       ...(input.minArea !== undefined ? { minArea: input.minArea } : {}),
-    });
+    }, this.workerFile);
     const durationMs = performance.now() - t0;
     const s = r.stats;
     const [dateA, dateB] = r.dates;
-    const label = (name: string, date: string | null, id: string) => `${name} (${date ?? 'date unknown'}, image ${id})`;
-    const question = `Change analysis: ${label(a.info.name, dateA, a.info.id)} → ${label(b.info.name, dateB, b.info.id)}`;
-    const area = (m2: number | null, px: number) => (m2 !== null ? `${(m2 / 1e4).toFixed(2)} ha` : `${px} px`);
-    const answer =
-      `${s.method === 'cva' ? 'Change-vector analysis' : 'Log-ratio (dB)'} on ${a.info.name}'s grid (${s.alignment.mode}` +
-      `${s.alignment.crs ? `, ${s.alignment.crs}` : ''}): overlap ${area(s.overlap.m2, s.overlap.px)} ` +
-      `(${s.overlap.pctOfA.toFixed(1)}% of A, ${s.overlap.pctOfB.toFixed(1)}% of B)` +
-      (s.offset ? `, residual offset ${s.offset.dxPx.toFixed(2)}, ${s.offset.dyPx.toFixed(2)} px` : ', residual offset not measurable') +
-      `; ${s.polygonCount} changed area(s), ${area(s.changedM2, s.changedPx)} in all ` +
-      `(${s.changedPctOfOverlap.toFixed(1)}% of the overlap; Otsu threshold ${s.threshold.toFixed(3)}).` +
-      (s.alignment.warnings.length ? ` Warnings: ${s.alignment.warnings.join('; ')}.` : '');
+    const question = changeQuestion({ name: a.info.name, date: dateA, imageId: a.info.id }, { name: b.info.name, date: dateB, imageId: b.info.id });
+    const answer = changeAnswer(a.info.name, s);
 
     const saved = this.repo.addQuestion({ sessionId: input.sessionId, imageId: a.info.id, text: question, regions: [] });
     const [wx0, wy0, wx1, wy1] = s.overlap.window;

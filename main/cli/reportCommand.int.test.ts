@@ -39,5 +39,20 @@ describeWithData('vantage report on a case made by vantage ask', ['imagery/optic
       expect(execFileSync('ogrinfo', ['-so', '-al', path.join(out, f)], { encoding: 'utf8' })).toContain(`Feature Count: ${ask.masks.length}`);
     }
     expect(execFileSync('pdftotext', [path.join(out, 'a.pdf'), '-'], { encoding: 'utf8' })).toContain('vantage-test-pack');
+
+    // --extent: the PDF map at a lon/lat box (the middle of the image's footprint, from GDAL), titled
+    const ring = (JSON.parse(execFileSync('gdalinfo', ['-json', file!], { encoding: 'utf8' })) as { wgs84Extent: { coordinates: number[][][] } }).wgs84Extent.coordinates[0]!;
+    const lons = ring.map((p) => p[0]!);
+    const lats = ring.map((p) => p[1]!);
+    const mid = (v: number[], f: number) => Math.min(...v) + f * (Math.max(...v) - Math.min(...v));
+    const extent = [mid(lons, 0.3), mid(lats, 0.3), mid(lons, 0.7), mid(lats, 0.7)].join(',');
+    await vantage('report', '--session', ask.sessionId, '--pdf', path.join(out, 'b.pdf'), '--extent', extent, '--title', 'Middle third');
+    const text = execFileSync('pdftotext', [path.join(out, 'b.pdf'), '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(text).toContain('Middle third');
+    expect(text).toContain(`Map extent: chosen view, lon ${mid(lons, 0.3).toFixed(5)} to ${mid(lons, 0.7).toFixed(5)}`);
+    await expect(vantage('report', '--session', ask.sessionId, '--pdf', path.join(out, 'c.pdf'), '--extent', '10,20,5,30')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/--extent expects minLon,minLat,maxLon,maxLat/),
+    });
+    expect(existsSync(path.join(out, 'c.pdf'))).toBe(false);
   }, 60_000);
 });

@@ -73,7 +73,9 @@ async function cmdServe(args: string[], dataDir: string) {
   services.models.warmUp();
   const staticDir = existsSync(path.join(rendererDir(), 'index.html')) ? rendererDir() : null;
   if (!staticDir) process.stderr.write('vantage: renderer not built (run `npm run build`); serving the API only\n');
-  const server = await startLoopbackServer({ dispatcher: services.dispatcher, staticDir, port, log: (m) => process.stderr.write(`[vantage] ${m}\n`) });
+  // dropped files reach a browser page as bytes only: they are stored in the imports folder and opened from there
+  const uploads = { dir: path.join(dataDir, 'imports'), refFor: (p: string) => services.files.refFor(p, 'file') };
+  const server = await startLoopbackServer({ dispatcher: services.dispatcher, staticDir, port, uploads, log: (m) => process.stderr.write(`[vantage] ${m}\n`) });
   process.stdout.write(`${server.url}\n`);
   const stop = async () => {
     await server.close();

@@ -1,5 +1,8 @@
 import sharp from 'sharp';
+import type { ReportExtent } from '../contract/calls/reports.js';
+import { VantageError } from '../contract/errors.js';
 import type { RegionGeometry } from '../contract/geometry.js';
+import { createPixelTransform, type XY } from '../contract/georef.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { CaseObject, ImageFactsRow } from './caseObjects.js';
 import type { RegionRecord } from '../../db/repository.js';
@@ -37,6 +40,95 @@ export function caseExtent(image: { width: number; height: number }, objects: Ca
   return [Math.max(0, x0), Math.max(0, y0), Math.min(image.width, x1), Math.min(image.height, y1)];
 }
 
+/** Points along the edges of a rectangle (corners included): projected rectangles curve. */
+function edgePoints([x0, y0, x1, y1]: Rect, n = 16): XY[] {
+  const pts: XY[] = [];
+  for (let i = 0; i <= n; i++) {
+    const fx = x0 + ((x1 - x0) * i) / n;
+    const fy = y0 + ((y1 - y0) * i) / n;
+    pts.push([fx, y0], [fx, y1], [x0, fy], [x1, fy]);
+  }
+  return pts;
+}
+
+function boundsOf(pts: XY[]): Rect {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const [x, y] of pts) {
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+  }
+  return [x0, y0, x1, y1];
+}
+
+/**
+ * The image-pixel rectangle a chosen extent covers on `image`: a WGS84 box goes through the image's own model
+ * (its edges sampled, so a rotated or projected grid gets the whole box), then is clamped to the image.
+ */
+export function extentRect(image: ImageFactsRow, extent: ReportExtent, caseRect: () => Rect): Rect {
+  const { width, height, name } = image.info;
+  let r: Rect;
+  if (extent.kind === 'case') return caseRect();
+  if (extent.kind === 'pixels') r = extent.rect;
+  else {
+    if (!image.info.georeferenced) {
+      throw new VantageError('BAD_INPUT', `${name} has no georeferencing, so a lon/lat extent cannot be placed on it: use the current view in pixels or the whole case`);
+    }
+    const t = createPixelTransform(image.info);
+    const [w, s, e, n] = extent.bbox;
+    r = boundsOf(edgePoints([w, s, e, n]).map((p) => t.lngLatToPixel(p)));
+  }
+  const c: Rect = [Math.max(0, r[0]), Math.max(0, r[1]), Math.min(width, r[2]), Math.min(height, r[3])];
+  if (!(c[2] - c[0] >= 1 && c[3] - c[1] >= 1)) {
+    const what = extent.kind === 'wgs84' ? `lon/lat box ${extent.bbox.join(', ')}` : `pixel rectangle ${extent.rect.map((v) => Math.round(v)).join(', ')}`;
+    throw new VantageError('BAD_INPUT', `the chosen extent (${what}) does not cover ${name} (${width} × ${height} px): pan the map onto the image or choose "whole case"`);
+  }
+  return c;
+}
+
+/**
+ * The rectangle of `other` showing the same ground as `rect` of `image` (through both georeferencings; by the images'
+ * size ratio when either has none, which is approximate), not clamped: parts outside `other` are drawn grey.
+ */
+export function matchingRect(image: ImageFactsRow, rect: Rect, other: ImageFactsRow): { rect: Rect; exact: boolean } {
+  try {
+    if (image.info.georeferenced && other.info.georeferenced) {
+      const ta = createPixelTransform(image.info);
+      const tb = createPixelTransform(other.info);
+      const r = boundsOf(edgePoints(rect).map((p) => tb.lngLatToPixel(ta.pixelToLngLat(p))));
+      if (r.every(Number.isFinite) && r[2] > r[0] && r[3] > r[1]) return { rect: r, exact: true };
+    }
+  } catch {
+    // fall through to the size ratio
+  }
+  const kx = other.info.width / image.info.width;
+  const ky = other.info.height / image.info.height;
+  return { rect: [rect[0] * kx, rect[1] * ky, rect[2] * kx, rect[3] * ky], exact: false };
+}
+
+/** RGB of `rect` (which may reach past the image) at width × height: the part inside is read, the rest is grey. */
+async function readCanvas(imagery: ImageryPort, image: ImageFactsRow, rect: Rect, width: number, height: number): Promise<Uint8Array> {
+  const [x0, y0, x1, y1] = rect;
+  const c: Rect = [Math.max(0, x0), Math.max(0, y0), Math.min(image.info.width, x1), Math.min(image.info.height, y1)];
+  const out = new Uint8Array(width * height * 3).fill(128);
+  const ox0 = Math.round(((c[0] - x0) / (x1 - x0)) * width);
+  const oy0 = Math.round(((c[1] - y0) / (y1 - y0)) * height);
+  const ow = Math.min(width - ox0, Math.round(((c[2] - c[0]) / (x1 - x0)) * width));
+  const oh = Math.min(height - oy0, Math.round(((c[3] - c[1]) / (y1 - y0)) * height));
+  if (ow < 1 || oh < 1) return out;
+  await imagery.register(image.id, image.path);
+  const part = await imagery.readRgb(image.id, c, ow, oh);
+  for (let j = 0; j < oh; j++) out.set(part.subarray(j * ow * 3, (j + 1) * ow * 3), ((oy0 + j) * width + ox0) * 3);
+  return out;
+}
+
+export interface SnapshotOptions {
+  maxSide?: number;
+  /** pixels come from this image's rectangle (the same ground as `rect`), overlays stay in `image`'s pixels */
+  source?: { image: ImageFactsRow; rect: Rect };
+  /** outlines only (the "after" side of a change shows what lies under the polygons) */
+  outline?: boolean;
+}
+
 export function regionBounds(g: RegionGeometry): Rect {
   switch (g.kind) {
     case 'point': return [g.x, g.y, g.x, g.y];
@@ -57,8 +149,9 @@ export async function renderSnapshot(
   rect: Rect,
   objects: CaseObject[],
   regions: RegionRecord[],
-  maxSide = 1100,
+  opts: SnapshotOptions = {},
 ): Promise<Snapshot> {
+  const maxSide = opts.maxSide ?? 1100;
   const [x0, y0, x1, y1] = rect;
   const k = maxSide / Math.max(x1 - x0, y1 - y0);
   const width = Math.max(1, Math.round((x1 - x0) * k));
@@ -66,8 +159,8 @@ export async function renderSnapshot(
   let rgb: Uint8Array;
   let imageRead = true;
   try {
-    await imagery.register(image.id, image.path);
-    rgb = await imagery.readRgb(image.id, rect, width, height);
+    const src = opts.source ?? { image, rect };
+    rgb = await readCanvas(imagery, src.image, src.rect, width, height);
   } catch {
     imageRead = false;
     rgb = new Uint8Array(width * height * 3).fill(128);
@@ -80,7 +173,7 @@ export async function renderSnapshot(
     const colour = OBJECT_COLOURS[i % OBJECT_COLOURS.length]!;
     const polys = o.geometry?.pixel ?? o.mask.polygons;
     const d = polys.map((p) => p.map((r) => `M${r.map(([x, y]) => pt(x, y)).join('L')}Z`).join('')).join('');
-    parts.push(`<path d="${d}" fill="${colour}" fill-opacity="0.4" fill-rule="evenodd" stroke="${colour}" stroke-width="2"/>`);
+    parts.push(`<path d="${d}" fill="${colour}" fill-opacity="${opts.outline ? 0 : 0.4}" fill-rule="evenodd" stroke="${colour}" stroke-width="2"/>`);
   });
   for (const r of regions) parts.push(regionSvg(r.geometry, pt, sx));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;

@@ -4,7 +4,10 @@ import type { ImageryPort } from '../imagery/imageryPort.js';
 import { geodesicDistance } from '../analysis/polygonGeoreference.js';
 import type { CaseObject, CaseSnapshot } from './caseObjects.js';
 import { attributionLines } from './dataAttribution.js';
-import { caseExtent, OBJECT_COLOURS, renderSnapshot, type Rect } from './mapSnapshot.js';
+import type { ReportExtent } from '../contract/calls/reports.js';
+import { VantageError } from '../contract/errors.js';
+import { caseChanges, type CaseChange } from './caseChanges.js';
+import { caseExtent, extentRect, matchingRect, OBJECT_COLOURS, renderSnapshot, type Rect } from './mapSnapshot.js';
 
 export interface PdfOptions {
   title: string;
@@ -12,6 +15,8 @@ export interface PdfOptions {
   /** ISO time the report is dated: fixed by the caller so the same case gives the same document */
   createdAt: string;
   appVersion: string;
+  /** the map snapshot's extent */
+  extent: ReportExtent;
 }
 
 const PAGE = { w: 595.28, h: 841.89, m: 42 };
@@ -24,6 +29,7 @@ export function pdfText(s: string): string {
     .replace(/[\u2212\u2013\u2014]/g, '-')
     .replace(/[\u2018\u2019]/g, "'")
     .replace(/[\u201c\u201d]/g, '"')
+    .replace(/\u2192/g, '->')
     .replace(/\t/g, ' ')
     .split('\n')
     .map((line) => line.replace(/[^\u0020-\u007e\u00a0-\u00ff\u2026]/g, '?'))
@@ -38,6 +44,17 @@ function fmtArea(o: CaseObject): string {
 
 /** Builds the case report: map with masks and prompts, legend, scale, north, grid; objects; conversation; metadata. */
 export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], imagery: ImageryPort, opts: PdfOptions): Promise<Uint8Array> {
+  // the map image and extent first: a bad extent stops the report before anything is drawn
+  const ext = opts.extent;
+  let image = objects[0]?.image ?? snapshot.images[0];
+  if (ext.kind === 'pixels' && ext.imageId) {
+    image = snapshot.images.find((i) => i.id === ext.imageId);
+    if (!image) throw new VantageError('NOT_FOUND', `the extent refers to image ${ext.imageId}, which is not in case "${snapshot.session.name}"`);
+  }
+  const onImage = image ? objects.filter((o) => o.image.id === image.id) : [];
+  const regions = image ? snapshot.regions.filter((r) => r.imageId === image.id) : [];
+  const rect = image ? extentRect(image, ext, () => caseExtent(image.info, onImage, regions)) : null;
+
   const date = new Date(opts.createdAt);
   const doc = new PDFDocument({
     size: 'A4',
@@ -58,11 +75,7 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
     .text(T(`Case "${snapshot.session.name}"  ·  analyst ${opts.analyst}  ·  ${opts.createdAt.slice(0, 10)} ${opts.createdAt.slice(11, 16)} UTC`), { width });
   doc.moveDown(0.6);
 
-  const image = objects[0]?.image ?? snapshot.images[0];
-  if (image) {
-    const onImage = objects.filter((o) => o.image.id === image.id);
-    const regions = snapshot.regions.filter((r) => r.imageId === image.id);
-    const rect = caseExtent(image.info, onImage, regions);
+  if (image && rect) {
     const snap = await renderSnapshot(imagery, image, rect, onImage, regions);
     const mapW = width - 30;
     const mapH = Math.min(430, (mapW * snap.height) / snap.width);
@@ -88,6 +101,13 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
     if (!snap.imageRead) {
       doc.fontSize(9).fillColor('#b00020').text(T(`The image file ${image.path} could not be read: only the outlines are drawn.`), left + 6, top + 6, { width: drawW - 12 });
     }
+    const extentText =
+      ext.kind === 'case'
+        ? 'whole case (all masks and prompts)'
+        : ext.kind === 'wgs84'
+          ? `chosen view, lon ${ext.bbox[0].toFixed(5)} to ${ext.bbox[2].toFixed(5)}, lat ${ext.bbox[1].toFixed(5)} to ${ext.bbox[3].toFixed(5)}`
+          : `chosen view, pixels ${rect.map((v) => Math.round(v)).join(', ')}`;
+    doc.font('Helvetica').fontSize(7.5).fillColor(MUTED).text(T(`Map extent: ${extentText} on ${image.info.name}`), PAGE.m, top + mapH + 4, { width });
     doc.y = top + mapH + 18;
     doc.x = PAGE.m;
     // legend
@@ -115,6 +135,12 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
 
   section(doc, 'Objects');
   objectTable(doc, objects, width);
+
+  const changes = [...caseChanges(snapshot).values()].filter((c) => {
+    const obj = snapshot.objects.find((o) => o.turn.id === c.turnId);
+    return !obj || objects.includes(obj);
+  });
+  for (const c of changes) await changeSection(doc, snapshot, c, imagery, width);
 
   section(doc, 'Conversation');
   const masksOfTurn = new Map<string, string[]>();
@@ -153,6 +179,80 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
   doc.end();
   await done;
   return new Uint8Array(Buffer.concat(chunks));
+}
+
+const fmtM2 = (m2: number | null) =>
+  m2 === null ? '-' : m2 >= 10_000 ? `${(m2 / 1e4).toLocaleString('en-US', { maximumFractionDigits: 2 })} ha (${Math.round(m2).toLocaleString('en-US')} m²)` : `${Math.round(m2).toLocaleString('en-US')} m²`;
+
+/** Before / after: both dates side by side at the change extent with the change polygons, the figures and both images. */
+async function changeSection(doc: PDFKit.PDFDocument, snapshot: CaseSnapshot, c: CaseChange, imagery: ImageryPort, width: number): Promise<void> {
+  const T = (s: string) => pdfText(s);
+  const r = c.record;
+  const dateOf = (d: string | null) => d ?? 'date unknown';
+  doc.addPage();
+  section(doc, T(`Before / after: ${dateOf(r.before.date)} to ${dateOf(r.after.date)}`));
+  const obj = snapshot.objects.find((o) => o.turn.id === c.turnId) ?? null;
+  const gap = 10;
+  const half = (width - gap) / 2;
+  if (c.before && c.after) {
+    const a = c.before;
+    const rect = caseExtent(a.info, obj ? [obj] : [], []);
+    const match = matchingRect(a, rect, c.after);
+    const objs = obj ? [obj] : [];
+    const before = await renderSnapshot(imagery, a, rect, objs, [], { maxSide: 700 });
+    const after = await renderSnapshot(imagery, a, rect, objs, [], { maxSide: 700, source: { image: c.after, rect: match.rect }, outline: true });
+    const h = Math.min(300, (half * before.height) / before.width);
+    const w = (h * before.width) / before.height;
+    const top = doc.y + 14;
+    const frames: [string, Buffer, number][] = [
+      [`Before: ${r.before.name} (${dateOf(r.before.date)})`, before.jpeg, PAGE.m],
+      [`After: ${r.after.name} (${dateOf(r.after.date)})`, after.jpeg, PAGE.m + half + gap],
+    ];
+    for (const [label, jpeg, left] of frames) {
+      doc.font('Helvetica-Bold').fontSize(8.5).fillColor(INK).text(T(label), left, top - 12, { width: half, lineBreak: false, ellipsis: true });
+      doc.image(jpeg, left, top, { width: w, height: h });
+      doc.rect(left, top, w, h).lineWidth(0.8).strokeColor(INK).stroke();
+    }
+    doc.y = top + h + 6;
+    doc.x = PAGE.m;
+    doc.font('Helvetica').fontSize(7.5).fillColor(MUTED).text(
+      T(
+        `Extent: pixels ${rect.map((v) => Math.round(v)).join(', ')} of ${a.info.name}; change polygons filled on the earlier date, outlined on the later` +
+          (match.exact ? ' (the later image placed by its georeferencing).' : ' (the later image placed by the image size ratio: approximate, the pair has no common georeferencing).'),
+      ),
+      { width },
+    );
+  } else {
+    doc.font('Helvetica').fontSize(9).fillColor('#b00020').text(T('One of the two images is no longer in this case: only the figures are shown.'), { width });
+  }
+  doc.moveDown(0.5);
+  const offset = r.offsetPx ? `${r.offsetPx[0].toFixed(2)}, ${r.offsetPx[1].toFixed(2)} px (x, y)` : 'not measurable';
+  const changedM2 = obj?.summary.areaM2 ?? r.changedM2;
+  const overlap = r.overlapM2 !== null ? fmtM2(r.overlapM2) : r.overlapPx !== null ? `${r.overlapPx.toLocaleString('en-US')} px` : '-';
+  const rows: [string, string][] = [
+    ['Method', `${r.method}, automatic (Otsu) threshold`],
+    ['Overlap', `${overlap}${r.overlapPctOfA !== null ? ` (${r.overlapPctOfA}% of before, ${r.overlapPctOfB}% of after)` : ''}`],
+    ['Residual offset', offset],
+    ['Threshold', r.threshold === null ? '-' : String(r.threshold)],
+    ['Changed area', changedM2 !== null ? fmtM2(changedM2) : obj ? `${Math.round(obj.summary.areaPx).toLocaleString('en-US')} px` : '-'],
+    ['Change polygons', String(obj ? obj.mask.polygons.length : (r.polygonCount ?? 0))],
+  ];
+  for (const side of ['before', 'after'] as const) {
+    const img = c[side];
+    const ref = r[side];
+    rows.push([
+      side === 'before' ? 'Before image' : 'After image',
+      `${img?.info.name ?? ref.name}, ${dateOf(ref.date)}, image ${ref.imageId}, sha256 ${img?.sha256 ?? 'unknown (image removed)'}`,
+    ]);
+  }
+  for (const [k, v] of rows) {
+    if (doc.y > PAGE.h - PAGE.m - 20) doc.addPage();
+    const y = doc.y;
+    doc.font('Helvetica-Bold').fontSize(8.5).fillColor(INK).text(T(k), PAGE.m, y, { width: 95 });
+    doc.font('Helvetica').text(T(v), PAGE.m + 100, y, { width: width - 100 });
+    doc.y = Math.max(doc.y, y + 11) + 2;
+  }
+  doc.x = PAGE.m;
 }
 
 function section(doc: PDFKit.PDFDocument, title: string): void {

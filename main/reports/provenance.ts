@@ -1,3 +1,4 @@
+import { caseChanges } from './caseChanges.js';
 import type { CaseObject, CaseSnapshot } from './caseObjects.js';
 
 /** Flat attributes every exported feature carries (the same names in GeoJSON and GeoPackage). */
@@ -28,6 +29,15 @@ export interface FeatureAttributes {
   perimeter_m: number | null;
   touches_edge: number;
   coordinates: string;
+  /** change masks (two dates): the earlier image ("before", the grid the change is drawn on) and the later one; null otherwise */
+  before_image_id: string | null;
+  before_image_name: string | null;
+  before_image_sha256: string | null;
+  before_date: string | null;
+  after_image_id: string | null;
+  after_image_name: string | null;
+  after_image_sha256: string | null;
+  after_date: string | null;
 }
 
 export const ATTRIBUTE_TYPES: Record<keyof FeatureAttributes, 'TEXT' | 'REAL' | 'INTEGER'> = {
@@ -56,11 +66,20 @@ export const ATTRIBUTE_TYPES: Record<keyof FeatureAttributes, 'TEXT' | 'REAL' | 
   perimeter_m: 'REAL',
   touches_edge: 'INTEGER',
   coordinates: 'TEXT',
+  before_image_id: 'TEXT',
+  before_image_name: 'TEXT',
+  before_image_sha256: 'TEXT',
+  before_date: 'TEXT',
+  after_image_id: 'TEXT',
+  after_image_name: 'TEXT',
+  after_image_sha256: 'TEXT',
+  after_date: 'TEXT',
 };
 
 export function attributesOf(o: CaseObject, snapshot: CaseSnapshot): FeatureAttributes {
   const s = o.summary;
   // the question is the user turn just before the answer that produced the mask
+  const change = caseChanges(snapshot).get(o.turn.id) ?? null;
   const question = snapshot.turns.find((t) => t.role === 'user' && snapshot.turns.indexOf(t) === snapshot.turns.indexOf(o.turn) - 1);
   return {
     mask_id: s.maskId,
@@ -88,5 +107,13 @@ export function attributesOf(o: CaseObject, snapshot: CaseSnapshot): FeatureAttr
     perimeter_m: s.perimeterM,
     touches_edge: s.touchesEdge ? 1 : 0,
     coordinates: s.georeferenced ? 'georeferenced' : 'image pixels (x = column, y = -row): the image has no georeferencing',
+    before_image_id: change?.record.before.imageId ?? null,
+    before_image_name: change ? (change.before?.info.name ?? change.record.before.name) : null,
+    before_image_sha256: change?.before?.sha256 ?? null,
+    before_date: change?.record.before.date ?? null,
+    after_image_id: change?.record.after.imageId ?? null,
+    after_image_name: change ? (change.after?.info.name ?? change.record.after.name) : null,
+    after_image_sha256: change?.after?.sha256 ?? null,
+    after_date: change?.record.after.date ?? null,
   };
 }

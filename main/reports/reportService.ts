@@ -60,6 +60,7 @@ export class ReportService {
         analyst: req.analyst?.trim() || safeUserName(),
         createdAt,
         appVersion: this.appVersion,
+        extent: req.extent ?? { kind: 'case' },
       });
     }
     const dest = this.destination(req, snapshot.images[0]?.path ?? null, snapshot.session.name, createdAt);
@@ -70,7 +71,13 @@ export class ReportService {
       fileName: path.basename(dest),
       path: dest,
       createdAt,
-      options: { maskIds: req.maskIds ?? null, simplifyM: req.simplifyM, analyst: req.analyst ?? null, title: req.title ?? null },
+      options: {
+        maskIds: req.maskIds ?? null,
+        simplifyM: req.simplifyM,
+        analyst: req.analyst ?? null,
+        title: req.title ?? null,
+        extent: req.kind === 'pdf' ? (req.extent ?? { kind: 'case' }) : null,
+      },
       bytes,
       sha256: createHash('sha256').update(bytes).digest('hex'),
       featureCount: objects.length,
@@ -128,5 +135,7 @@ function summaryOf(r: ReportRecord): ReportSummary {
     createdAt: r.createdAt,
     bytes: r.size,
     featureCount: r.featureCount,
+    title: typeof r.options.title === 'string' ? r.options.title : null,
+    analyst: typeof r.options.analyst === 'string' ? r.options.analyst : null,
   };
 }

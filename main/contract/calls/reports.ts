@@ -33,6 +33,35 @@ export const MeasuredObject = z.object({
 });
 export type MeasuredObject = z.infer<typeof MeasuredObject>;
 
+const finite = z.number().finite();
+
+/**
+ * The map snapshot's extent in a PDF report: the case's masks and regions ('case', the default), or what the map
+ * showed when the analyst asked ('wgs84' bbox for georeferenced images, 'pixels' of the shown image otherwise).
+ */
+export const ReportExtent = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('case') }).strict(),
+  z
+    .object({
+      kind: z.literal('wgs84'),
+      /** [minLon, minLat, maxLon, maxLat] */
+      bbox: z
+        .tuple([finite.min(-180).max(180), finite.min(-90).max(90), finite.min(-180).max(180), finite.min(-90).max(90)])
+        .refine(([w, s, e, n]) => w < e && s < n, 'the extent needs minLon < maxLon and minLat < maxLat'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('pixels'),
+      /** the image the rectangle is on; the report's map image when absent */
+      imageId: Id.optional(),
+      /** [x0, y0, x1, y1] image pixels */
+      rect: z.tuple([finite, finite, finite, finite]).refine(([x0, y0, x1, y1]) => x0 < x1 && y0 < y1, 'the extent needs x0 < x1 and y0 < y1'),
+    })
+    .strict(),
+]);
+export type ReportExtent = z.infer<typeof ReportExtent>;
+
 export const ReportSummary = z.object({
   id: Id,
   kind: ReportKind,
@@ -42,6 +71,9 @@ export const ReportSummary = z.object({
   createdAt: z.string(),
   bytes: z.number().int(),
   featureCount: z.number().int(),
+  /** the PDF's title and analyst as asked (null when defaulted): the export panel starts from the last ones */
+  title: z.string().nullable(),
+  analyst: z.string().nullable(),
 });
 export type ReportSummary = z.infer<typeof ReportSummary>;
 
@@ -60,6 +92,8 @@ export const ExportOptions = z
     simplifyM: z.number().min(0).max(10_000).default(0),
     analyst: z.string().max(200).optional(),
     title: z.string().max(200).optional(),
+    /** PDF map snapshot extent; the case's objects when absent */
+    extent: ReportExtent.optional(),
   })
   .strict();
 export type ExportOptions = z.infer<typeof ExportOptions>;

@@ -15,6 +15,17 @@ import { CompareView } from './map/CompareView.js';
 
 const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(m2 / 1e4).toFixed(2)} ha` : `${m2.toFixed(0)} m²`) : `${px.toFixed(0)} px`);
 
+/** The toolbar's "Compare dates" button (a floating one covered the chat panel's corner). */
+export function CompareLauncher() {
+  const open = useStore(compareStore, (x) => x.open);
+  const usable = useStore(mapStore, (x) => x.images.filter((i) => !i.missing).length);
+  return (
+    <button type="button" data-testid="compare-open" onClick={openCompare} disabled={open || usable < 2} title="Compare two dates of the same place (needs two images)">
+      Compare dates
+    </button>
+  );
+}
+
 /** Two dates of one place: pick the pair, compare (side by side or blink), run the classical change detection. */
 export function ComparePanel() {
   const s = useStore(compareStore, (x) => x);
@@ -28,13 +39,7 @@ export function ComparePanel() {
     return () => clearInterval(t);
   }, [s.open, s.mode, s.blinking, s.blinkMs]);
 
-  if (!s.open) {
-    return (
-      <button type="button" data-testid="compare-open" style={launcher} onClick={openCompare} disabled={usable.length < 2} title="Compare two dates">
-        Compare dates
-      </button>
-    );
-  }
+  if (!s.open) return null;
   const a = usable.find((i) => i.id === s.imageA) ?? null;
   const b = usable.find((i) => i.id === s.imageB) ?? null;
   const r = s.result;
@@ -137,7 +142,6 @@ export function ComparePanel() {
   );
 }
 
-const launcher = { position: 'fixed' as const, right: 12, bottom: 40, zIndex: 1500 };
 const panel = {
   position: 'fixed' as const,
   inset: '48px 24px 40px 24px',

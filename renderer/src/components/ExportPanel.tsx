@@ -1,6 +1,6 @@
 import type { ReportKind } from '../../../main/contract/calls/reports.js';
 import { useStore } from '../stores/createStore.js';
-import { chooseFolder, exportReport, reportStore, resetFolder, rewriteReport, setSimplify } from '../stores/reportStore.js';
+import { chooseFolder, exportReport, reportStore, resetFolder, rewriteReport, setExtentChoice, setReportText, setSimplify } from '../stores/reportStore.js';
 
 const KINDS: { kind: ReportKind; label: string }[] = [
   { kind: 'geojson', label: 'GeoJSON' },
@@ -10,7 +10,7 @@ const KINDS: { kind: ReportKind; label: string }[] = [
 
 /** Exports of the open case: vectors with provenance and the PDF report, into a folder the analyst chose. */
 export function ExportPanel() {
-  const { sessionId, objects, selected, simplifyM, folder, exporting, reports, lastExport, error } = useStore(reportStore, (s) => s);
+  const { sessionId, objects, selected, simplifyM, folder, exporting, reports, lastExport, error, title, analyst, extentChoice, mapExtent } = useStore(reportStore, (s) => s);
   const exportable = objects.some((o) => !o.problem);
   return (
     <section className="export-panel" aria-label="Export" data-testid="export-panel">
@@ -31,6 +31,24 @@ export function ExportPanel() {
         <input type="number" min={0} step={1} value={simplifyM} data-testid="export-simplify" onChange={(e) => setSimplify(Number(e.target.value))} />
         m
       </label>
+      <fieldset className="export-pdf-options">
+        <legend className="item-meta">PDF report</legend>
+        <label className="item-meta">
+          title
+          <input type="text" maxLength={200} value={title} placeholder="Vantage report: case name" data-testid="export-title" onChange={(e) => setReportText('title', e.target.value)} />
+        </label>
+        <label className="item-meta">
+          analyst
+          <input type="text" maxLength={200} value={analyst} placeholder="your user name" data-testid="export-analyst" onChange={(e) => setReportText('analyst', e.target.value)} />
+        </label>
+        <label className="item-meta" title="The map snapshot shows what the map shows now, or every mask and prompt of the case">
+          map extent
+          <select value={extentChoice} data-testid="export-extent" onChange={(e) => setExtentChoice(e.target.value === 'view' ? 'view' : 'case')}>
+            <option value="case">whole case</option>
+            <option value="view" disabled={!mapExtent}>current map view</option>
+          </select>
+        </label>
+      </fieldset>
       <div className="export-buttons">
         {KINDS.map(({ kind, label }) => (
           <button

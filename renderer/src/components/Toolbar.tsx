@@ -1,4 +1,5 @@
 import { useStore } from '../stores/createStore.js';
+import { CompareLauncher } from './ComparePanel.js';
 import { chooseImage } from '../stores/fileBrowserStore.js';
 import { clearPendingRegions, mapStore, setTool, type Tool } from '../stores/mapStore.js';
 
@@ -46,6 +47,8 @@ export function Toolbar() {
       >
         Clear regions{pending ? ` (${pending})` : ''}
       </button>
+      <span className="toolbar-sep" aria-hidden="true" />
+      <CompareLauncher />
       {error && (
         <span className="toolbar-error" role="alert" data-testid="map-error">
           {error}

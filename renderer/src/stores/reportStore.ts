@@ -1,4 +1,4 @@
-import type { ExportResult, MeasuredObject, ReportKind, ReportSummary } from '../../../main/contract/calls/reports.js';
+import type { ExportResult, MeasuredObject, ReportExtent, ReportKind, ReportSummary } from '../../../main/contract/calls/reports.js';
 import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
@@ -22,6 +22,13 @@ export interface ReportState {
   reports: ReportSummary[];
   lastExport: ExportResult | null;
   error: string | null;
+  /** PDF title and analyst as typed; empty = the defaults (case name, user name). Start from the last stored PDF's. */
+  title: string;
+  analyst: string;
+  /** PDF map extent: the map's current view, or all the case's masks and prompts */
+  extentChoice: 'view' | 'case';
+  /** what the map shows now, kept by the map (WGS84 box for georeferenced images, pixels otherwise) */
+  mapExtent: ReportExtent | null;
 }
 
 export const reportStore = createStore<ReportState>({
@@ -36,6 +43,10 @@ export const reportStore = createStore<ReportState>({
   reports: [],
   lastExport: null,
   error: null,
+  title: '',
+  analyst: '',
+  extentChoice: 'case',
+  mapExtent: null,
 });
 
 let loadSeq = 0;
@@ -63,7 +74,7 @@ export function watchCase(): () => void {
     if (key === watchedKey) return;
     const sessionChanged = s.sessionId !== reportStore.get().sessionId;
     watchedKey = key;
-    if (sessionChanged) reportStore.set({ sessionId: s.sessionId, objects: [], selected: [], reports: [], lastExport: null, error: null, folder: null });
+    if (sessionChanged) reportStore.set({ sessionId: s.sessionId, objects: [], selected: [], reports: [], lastExport: null, error: null, folder: null, title: '', analyst: '' });
     if (s.sessionId) void loadObjects(s.sessionId);
     if (s.sessionId && sessionChanged) void loadReports(s.sessionId);
   };
@@ -86,8 +97,9 @@ export function zoomToObject(maskId: string): void {
 }
 
 export async function exportReport(kind: ReportKind): Promise<void> {
-  const { sessionId, folder, selected, simplifyM } = reportStore.get();
+  const { sessionId, folder, selected, simplifyM, title, analyst, extentChoice, mapExtent } = reportStore.get();
   if (!sessionId) return;
+  const pdf = kind === 'pdf';
   reportStore.set({ exporting: kind, error: null });
   try {
     const r = await client().call('reports.export', {
@@ -96,6 +108,9 @@ export async function exportReport(kind: ReportKind): Promise<void> {
       simplifyM,
       ...(folder ? { folder: folder.ref } : {}),
       ...(selected.length ? { maskIds: selected } : {}),
+      ...(pdf && title.trim() ? { title: title.trim() } : {}),
+      ...(pdf && analyst.trim() ? { analyst: analyst.trim() } : {}),
+      ...(pdf ? { extent: extentChoice === 'view' && mapExtent ? mapExtent : { kind: 'case' as const } } : {}),
     });
     reportStore.set({ lastExport: r });
     await loadReports(sessionId);
@@ -109,7 +124,14 @@ export async function exportReport(kind: ReportKind): Promise<void> {
 export async function loadReports(sessionId: string): Promise<void> {
   try {
     const reports = await client().call('reports.list', { sessionId });
-    if (reportStore.get().sessionId === sessionId) reportStore.set({ reports });
+    if (reportStore.get().sessionId !== sessionId) return;
+    // the fields start from the last PDF's title and analyst until the analyst types others
+    const lastPdf = reports.find((r) => r.kind === 'pdf');
+    reportStore.set((s) => ({
+      reports,
+      title: s.title || (lastPdf?.title ?? ''),
+      analyst: s.analyst || (lastPdf?.analyst ?? ''),
+    }));
   } catch (e) {
     reportStore.set({ error: `could not list the stored reports: ${errorText(e)}` });
   }
@@ -167,6 +189,19 @@ export function closeFolderPicker(): void {
 
 export function setSimplify(metres: number): void {
   reportStore.set({ simplifyM: Number.isFinite(metres) && metres > 0 ? Math.min(metres, 10_000) : 0 });
+}
+
+export function setReportText(field: 'title' | 'analyst', value: string): void {
+  reportStore.set(field === 'title' ? { title: value.slice(0, 200) } : { analyst: value.slice(0, 200) });
+}
+
+export function setExtentChoice(choice: 'view' | 'case'): void {
+  reportStore.set({ extentChoice: choice });
+}
+
+/** Called by the map after every move: the extent a "current view" PDF uses. */
+export function setMapExtent(extent: ReportExtent | null): void {
+  reportStore.set({ mapExtent: extent });
 }
 
 export function resetFolder(): void {
