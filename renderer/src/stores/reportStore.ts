@@ -210,6 +210,8 @@ export function resetFolder(): void {
 
 export function formatArea(o: Pick<MeasuredObject, 'areaM2' | 'areaHa' | 'areaPx'>): string {
   if (o.areaM2 === null) return `${Math.round(o.areaPx).toLocaleString('en-US')} px²`;
+  // scene-sized objects read better in km² (as QGIS's measure tool shows them) than in millions of hectares
+  if (o.areaM2 >= 100_000_000) return `${(o.areaM2 / 1e6).toLocaleString('en-US', { maximumFractionDigits: 1 })} km²`;
   if (o.areaM2 >= 10_000) return `${o.areaHa!.toLocaleString('en-US', { maximumFractionDigits: 2 })} ha`;
   return `${Math.round(o.areaM2).toLocaleString('en-US')} m²`;
 }
