@@ -46,16 +46,16 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     const masks = await page.locator('.vantage-mask').count();
     expect(masks).toBeGreaterThan(0);
 
-    // the object list: one measured row per mask, geodesic area in m² or ha
+    // the object list: one measured row per mask, geodesic area in m², ha or km²
     const rows = page.getByTestId('object-row');
     await expect(rows).toHaveCount(masks);
-    await expect(rows.first().getByTestId('object-area')).toHaveText(/(m²|ha)$/);
+    await expect(rows.first().getByTestId('object-area')).toHaveText(/(m²|ha|km²)$/);
     await rows.first().hover();
     await expect(page.locator('.vantage-mask-focused')).toHaveCount(1);
     // hovering a mask on the map names it with its geodesic area, not pixels
     await page.mouse.move(box.x + 5, box.y + 5);
     await page.locator('path.vantage-mask').first().hover({ force: true });
-    await expect(page.locator('.vantage-mask-tooltip')).toHaveText(/ · [\d,.]+ (m²|ha)$/);
+    await expect(page.locator('.vantage-mask-tooltip')).toHaveText(/ · [\d,.]+ (m²|ha|km²)$/);
 
     // choose the export folder through the in-app folder browser
     await page.getByTestId('export-choose-folder').click();

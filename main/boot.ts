@@ -7,6 +7,7 @@ import { appVersion, builtinPackDir, workerPath } from './appPaths.js';
 import { CaseFileService } from './cases/caseFileService.js';
 import { ChatService } from './chat/chatService.js';
 import { ChangeService } from './change/changeService.js';
+import { ChangeCaptionService } from './change/changeCaptionService.js';
 import { VantageError } from './contract/errors.js';
 import type { Handlers } from './contract/procedures.js';
 import { FileAccess, type Purpose } from './files/fileAccess.js';
@@ -91,6 +92,7 @@ export function createServices(opts: BootOptions): Services {
   const caseFiles = new CaseFileService(db, opts.dataDir, appVersion());
   const chat = new ChatService(repo, sessions, imagery, models, inference);
   const change = new ChangeService(repo, sessions, workerPath('changeWorker'));
+  const changeCaption = new ChangeCaptionService(repo, sessions, imagery, models, inference, chat);
   const reports = new ReportService(repo, imagery, appVersion());
 
   const registered = new Set<string>();
@@ -164,6 +166,7 @@ export function createServices(opts: BootOptions): Services {
     'chat.instantMask': (i) => chat.instantMask(i),
     'chat.ask': (i, emit, signal) => chat.ask(i, emit, signal),
     'change.analyze': (i) => change.analyze(i),
+    'change.caption': (i, emit, signal) => changeCaption.caption(i, emit, signal),
     'reports.objects': async (i) => reports.objects(i.sessionId),
     'reports.export': (i) => reports.export({ ...i, folderPath: i.folder ? files.resolve(i.folder, 'dir') : undefined }),
     'reports.list': async (i) => reports.list(i.sessionId),

@@ -47,7 +47,7 @@ export function dateFromName(file: string): string | null {
   return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
 }
 
-function sideOf(img: OpenImage): PairSide {
+export function sideOf(img: OpenImage): PairSide {
   const f = img.source.facts;
   return {
     name: path.basename(img.path),

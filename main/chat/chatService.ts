@@ -153,7 +153,8 @@ export class ChatService {
     };
   }
 
-  private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
+  /** a model mask → stored, vectorised outline on the image (also used by change captioning) */
+  storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
     const grid = { width: m.size, height: m.size, data: m.data };
     const bounds = maskBounds(grid);
     if (!bounds) return null; // the model found nothing: no empty outline is stored

@@ -5,11 +5,13 @@ export type Rect = [number, number, number, number];
 
 export interface AskRequest {
   views: { rect: Rect; rgb: Uint8Array }[];
+  /** bitemporal mode: the later image's views on the same rects (pipeline AskInput.viewsB) */
+  viewsB?: { rect: Rect; rgb: Uint8Array }[];
   regions: RegionGeometry[];
   text: string;
   history: { role: 'user' | 'assistant'; text: string }[];
   source: 'optical' | 'sar' | 'infrared';
-  mode: import('../contract/taskModes.js').TaskMode;
+  mode: import('../inference/chatPrompt.js').AskMode;
   maxNewTokens: number;
   sampling: { temperature: number; topP: number; seed: number };
 }

@@ -12,8 +12,8 @@ const cli = path.join(repoRoot, 'dist', 'main', 'cli.mjs');
 let dataDir: string;
 
 beforeAll(async () => {
-  // a bundle built before the change command existed would not know it
-  if (!existsSync(cli) || !readFileSync(cli, 'utf8').includes('runChange')) {
+  // a bundle built before the change command (or its captioning) existed would not know it
+  if (!existsSync(cli) || !readFileSync(cli, 'utf8').includes('change.caption')) {
     await run(process.execPath, [path.join(repoRoot, 'main/build/build.mjs'), '--backend-only'], { cwd: repoRoot });
   }
   dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-cli-change-'));
@@ -48,6 +48,15 @@ describeWithData('vantage change', ['imagery/bitemporal_naip/naip_2009-08-18.tif
     expect(r.minAreaPx).toBe(9); // 200 m² over 4.99 × 5.00 m pixels, rounded up
     expect(r.caption).toBeNull();
   });
+
+  it('captions the pair with --pack (bitemporal mode of the test pack)', async () => {
+    const pack = path.join(repoRoot, 'native-models', 'testpack', 'pack');
+    const { stdout } = await vantage('change', a!, b!, '--json', '--pack', pack);
+    const r = JSON.parse(stdout) as { caption: { text: string | null; note: string } };
+    expect(typeof r.caption.text).toBe('string');
+    expect(r.caption.text!.length).toBeGreaterThan(0);
+    expect(r.caption.note).toMatch(/bitemporal/);
+  }, 60_000);
 
   it('refuses a pair that cannot be aligned, saying what to give', async () => {
     await expect(vantage('change', a!, path.join(path.dirname(a!), '..', 'MANIFEST.md'))).rejects.toMatchObject({ code: 1 });

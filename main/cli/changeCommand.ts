@@ -4,9 +4,11 @@ import { parseArgs } from 'node:util';
 import { createServices } from '../boot.js';
 import { parseTiePoints, type ChangeResult } from '../contract/calls/change.js';
 import { VantageError } from '../contract/errors.js';
+import type { ChatEvent } from '../contract/index.js';
 
 export const CHANGE_USAGE = `  change A B [--tie "xa,ya:xb,yb;…"] [--min-area M2] [--pack DIR] [--json]
-                                      classical change detection of B against A on A's grid: overlap, offset, changes`;
+                                      classical change detection of B against A on A's grid: overlap, offset, changes;
+                                      with --pack (bitemporal mode): a caption of what changed`;
 
 export interface CommandContext {
   dataDir: string;
@@ -52,18 +54,33 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
       ...(tiePoints ? { tiePoints } : {}),
       ...(minArea !== undefined ? { minArea } : {}),
     })) as ChangeResult;
-    // captioning needs a pack trained on image pairs; none of the known packs declares that mode yet
-    let caption: { text: string | null; note: string } | null = null;
+    // a caption needs a pack with the bitemporal mode (PACK_CONTRACT.md); the built-in test pack runs the mode but
+    // was never trained on image pairs, so its caption shows the mechanics, not a meaningful answer
+    let caption: { text: string | null; note: string; masks: number } | null = null;
     if (packDir) {
       await services.models.ensureReady();
       const pack = services.models.status().pack;
-      caption = {
-        text: null,
-        note: pack?.modes.includes('bitemporal')
-          ? `pack ${pack.name} declares a bitemporal mode, but change captioning is not wired in this version` +
-            (pack.builtin ? ' (and the built-in test pack was never trained on image pairs)' : '')
-          : `pack ${pack?.name ?? '?'} has no bitemporal mode (modes: ${pack?.modes.join(', ') || 'none'}): no caption`,
-      };
+      if (pack?.modes.includes('bitemporal')) {
+        let text: string | null = null;
+        let masks = 0;
+        await services.dispatcher.subscribe(
+          'change.caption',
+          { sessionId: session.id, imageA: a.id, imageB: b.id, regions: [] },
+          (raw) => {
+            const e = raw as ChatEvent;
+            if (e.type === 'mask') masks++;
+            if (e.type === 'done') text = e.turn.text;
+          },
+          new AbortController().signal,
+        );
+        caption = {
+          text,
+          note: `bitemporal mode of pack ${pack.name}` + (pack.builtin ? ' (the built-in test pack was never trained on image pairs: the caption is not meaningful)' : ''),
+          masks,
+        };
+      } else {
+        caption = { text: null, note: `pack ${pack?.name ?? '?'} has no bitemporal mode (modes: ${pack?.modes.join(', ') || 'none'}): no caption`, masks: 0 };
+      }
     }
     print(r, session.id, caption, ctx.json);
   } finally {
@@ -71,7 +88,7 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
   }
 }
 
-function print(r: ChangeResult, caseId: string, caption: { text: string | null; note: string } | null, json: boolean): void {
+function print(r: ChangeResult, caseId: string, caption: { text: string | null; note: string; masks: number } | null, json: boolean): void {
   const s = r.stats;
   if (json) {
     process.stdout.write(

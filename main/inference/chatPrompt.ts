@@ -3,11 +3,22 @@ import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/t
 import type { PackManifest } from './packManifest.js';
 
 export type ImageSource = 'optical' | 'sar' | 'infrared';
-export type AskMode = TaskMode;
+/**
+ * `bitemporal` is the pack contract's two-image mode (PACK_CONTRACT.md "Bitemporal mode"): not a task preset of
+ * the single-image chat (the chat panel never offers it), but a mode of the sequence itself: two `<image>`s.
+ */
+export type AskMode = TaskMode | 'bitemporal';
 
 /** Whether the answer opens with the pack's forced grounding prefix ("Sure, it is <SEG>."). */
 export function forcesSegPrefix(manifest: Pick<PackManifest, 'chat'>, mode: AskMode): boolean {
+  if (mode === 'bitemporal') return false;
   return TASK_MODE_SPECS[mode].forcedPrefix && manifest.chat.groundPrefix !== '';
+}
+
+/** The bitemporal instruction (PACK_CONTRACT.md): the whole pair, or the first region, then what the user typed. */
+export function bitemporalInstruction(text: string, regionCount: number): string {
+  const q = regionCount > 0 ? 'what changed in <region1> ?' : 'what changed between the two images ?';
+  return `${q} ${text}`.trim();
 }
 
 export interface HistoryTurn {
@@ -33,7 +44,7 @@ export interface RenderedPrompt {
 export interface PromptBudget {
   /** tokens the rendered text may take, after the image placeholder has been expanded */
   maxTokens: number;
-  /** extra positions the `<image>` placeholder grows by when image embeddings are spliced in (V·N − 1) */
+  /** extra positions the `<image>` placeholders grow by when image embeddings are spliced in (V·N − 1 each) */
   imageExtraTokens: number;
   countTokens: (text: string) => number;
 }
@@ -70,9 +81,14 @@ export function renderChatPrompt(
     throw new VantageError('BAD_INPUT', `this model pack accepts at most ${manifest.tokens.maxRegions} regions per question, got ${req.regionCount}; remove some regions`);
   }
   const sourceTag = manifest.tokens.sources[req.source];
-  const imagePrefix = `${sourceTag} ${manifest.tokens.image}`;
+  const bitemporal = req.mode === 'bitemporal';
+  // bitemporal: "<source> <image> <source> <image>" — the earlier date's views, then the later date's
+  const imagePrefix = bitemporal
+    ? `${sourceTag} ${manifest.tokens.image} ${sourceTag} ${manifest.tokens.image}`
+    : `${sourceTag} ${manifest.tokens.image}`;
   const tasks = (manifest.chat as { tasks?: Record<string, string> }).tasks;
-  const user = withRegionHints(manifest, applyTaskTemplate(req.mode, req.text, tasks), req.regionCount);
+  const instruction = req.mode === 'bitemporal' ? bitemporalInstruction(req.text, req.regionCount) : applyTaskTemplate(req.mode, req.text, tasks);
+  const user = withRegionHints(manifest, instruction, req.regionCount);
 
   const build = (history: HistoryTurn[]): string => {
     const chat = manifest.chat;

@@ -177,6 +177,7 @@ export class InferenceHost implements InferencePort {
     if (this.state.state !== 'ready') throw new VantageError('CONFLICT', `the model is not ready (${this.state.state}${this.state.error ? `: ${this.state.error}` : ''})`);
     const transfer = new Set<ArrayBuffer>();
     const views = req.views.map((v) => ({ ...v, rgb: this.transferable(v.rgb, transfer) }));
+    const viewsB = req.viewsB?.map((v) => ({ ...v, rgb: this.transferable(v.rgb, transfer) }));
     const seq = ++this.seq;
     const requestId = `ask-${++this.requestSeq}`;
     const onAbort = () => {
@@ -184,7 +185,7 @@ export class InferenceHost implements InferencePort {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const reply = await this.request({ type: 'ask', seq, requestId, input: { ...req, views } }, [...transfer], (r) => {
+      const reply = await this.request({ type: 'ask', seq, requestId, input: { ...req, views, ...(viewsB ? { viewsB } : {}) } }, [...transfer], (r) => {
         // Tokens already in flight when the caller aborted are dropped: after abort() the caller sees nothing more.
         if (signal.aborted) return;
         if (r.type === 'token') onEvent({ type: 'token', index: r.index, text: r.text });

@@ -24,6 +24,11 @@ export interface ViewInput {
 
 export interface AskInput {
   views: ViewInput[];
+  /**
+   * bitemporal mode only: the later date's views, rendered on the same rects as `views` (image B resampled onto
+   * image A's grid), in the same order; `views` are then the earlier date's
+   */
+  viewsB?: ViewInput[] | undefined;
   regions: RegionGeometry[];
   text: string;
   history: HistoryTurn[];
@@ -275,7 +280,9 @@ export class InferencePipeline {
     const embed = this.stage('embed', 'chat');
     const decoder = this.stage('decoder', 'chat');
     if (!llm || !tok) throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no llm section; it cannot chat`);
-    const spec = TASK_MODE_SPECS[input.mode];
+    const bitemporal = input.mode === 'bitemporal';
+    // bitemporal: no preset regions/masks requirement of its own (regions optional, masks when the model emits <SEG>)
+    const spec = bitemporal ? { needsMasks: false, minRegions: 0 } : TASK_MODE_SPECS[input.mode as Exclude<AskMode, 'bitemporal'>];
     if (!spec) throw new VantageError('BAD_INPUT', `unknown task mode "${String(input.mode)}"`);
     if (spec.needsMasks && !this.canSegment()) {
       throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" cannot draw masks (no grounding/pixel stages), needed for ${input.mode} mode; ask in chat mode`);
@@ -291,6 +298,18 @@ export class InferencePipeline {
     if (V < 1 || V > m.view.maxViews) {
       throw new VantageError('BAD_INPUT', `an ask needs 1 to ${m.view.maxViews} views (global first), got ${V}`);
     }
+    const viewsB = input.viewsB;
+    if (bitemporal) {
+      if (!m.modes.includes('bitemporal')) {
+        throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no bitemporal mode (modes: ${m.modes.join(', ') || 'none'}); it cannot compare two images`);
+      }
+      if (!viewsB || viewsB.length !== V || viewsB.some((v, i) => v.rect.some((c, k) => c !== input.views[i]!.rect[k]))) {
+        throw new VantageError('BAD_INPUT', `a bitemporal ask needs the later image's views on the same ${V} rects as the earlier image's`);
+      }
+    } else if (viewsB) {
+      throw new VantageError('BAD_INPUT', `a second image's views are only taken in bitemporal mode, not ${input.mode}`);
+    }
+    const images = bitemporal ? 2 : 1;
     if (!(input.maxNewTokens >= 1)) throw new VantageError('BAD_INPUT', `maxNewTokens must be at least 1, got ${input.maxNewTokens}`);
     const S = m.view.size, N = m.view.tokens, D = llm.hidden;
     const checkAbort = () => {
@@ -310,13 +329,13 @@ export class InferencePipeline {
         regionCount: input.regions.length,
         system: input.system,
       },
-      { maxTokens: llm.maxContext - input.maxNewTokens, imageExtraTokens: V * N - 1, countTokens: (t) => tok.encode(t).length },
+      { maxTokens: llm.maxContext - input.maxNewTokens, imageExtraTokens: images * (V * N - 1), countTokens: (t) => tok.encode(t).length },
     );
     const ids = tok.encode(rendered.text);
     const imageId = tok.requireId(m.tokens.image);
-    const imagePos = ids.indexOf(imageId);
-    if (imagePos < 0 || ids.indexOf(imageId, imagePos + 1) >= 0) {
-      throw new VantageError('INTERNAL', `the rendered prompt must hold exactly one ${m.tokens.image}`);
+    const imagePositions = ids.flatMap((id, i) => (id === imageId ? [i] : []));
+    if (imagePositions.length !== images) {
+      throw new VantageError('INTERNAL', `the rendered prompt must hold exactly ${images} ${m.tokens.image}, it holds ${imagePositions.length}`);
     }
 
     // ---- vision + prompt
@@ -334,6 +353,20 @@ export class InferencePipeline {
     const regionEmbeds = floats(pOut.region_embeds, 'region_embeds');
     if (this.taps) Object.assign(this.taps, { region_masks: regionMasks.data, image_embeds: imageEmbeds.slice(), region_embeds: regionEmbeds.slice() });
     checkAbort();
+    // one embedding block per <image>, in order: A's, then (bitemporal) B's from the same two stages on B's views,
+    // with the same region masks (regions are drawn in A's global view; their embeddings come from A's pass)
+    const imageBlocks: Float32Array[] = [imageEmbeds.slice(0, V * N * D)];
+    if (viewsB) {
+      const pixB = this.pixels(viewsB, m.view.mean, m.view.std);
+      const vB = await this.timed('vision', vision, { pixel_values: feed(vision, 'pixel_values', pixB, [V, 3, S, S]) });
+      checkAbort();
+      const pB = await this.timed('prompt', prompt, {
+        visual_tokens: feed(prompt, 'visual_tokens', floats(vB.visual_tokens, 'visual_tokens'), [V, N, D]),
+        region_masks: feed(prompt, 'region_masks', regionMasks.data, [regionMasks.count, S, S]),
+      });
+      imageBlocks.push(floats(pB.image_embeds, 'image_embeds').slice(0, V * N * D));
+      checkAbort();
+    }
 
     // ---- embed + splice
     const eOut = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
@@ -341,15 +374,16 @@ export class InferencePipeline {
     if (this.taps) this.taps.inputs_embeds = tokenEmbeds.slice();
     const regionIds = new Map<number, number>();
     for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
-    const T = ids.length + V * N - 1;
+    const T = ids.length + images * (V * N - 1);
     const seq = new Float32Array(T * D);
     let row = 0;
     const segId = tok.requireId(m.tokens.seg);
     const segPositions: number[] = []; // sequence positions of <SEG> forced into the prompt (ground mode)
     const assistantStart = ids.length - tok.encode(m.chat.assistantPrefix + (forced ? ` ${m.chat.groundPrefix}` : '')).length;
     ids.forEach((id, i) => {
-      if (i === imagePos) {
-        seq.set(imageEmbeds.subarray(0, V * N * D), row * D);
+      const block = imagePositions.indexOf(i);
+      if (block >= 0) {
+        seq.set(imageBlocks[block]!, row * D);
         row += V * N;
         return;
       }

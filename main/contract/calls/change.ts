@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { PixelPolygon } from '../geometry.js';
+import { PixelPolygon, RegionGeometry } from '../geometry.js';
 import { VantageError } from '../errors.js';
-import { Id } from '../schemas.js';
-import { call } from './define.js';
+import { ChatEvent, Id } from '../schemas.js';
+import { call, stream } from './define.js';
 
 const xy = z.tuple([z.number().finite(), z.number().finite()]);
 
@@ -116,5 +116,22 @@ export const changeCalls = {
       })
       .strict(),
     ChangeResult,
+  ),
+  /**
+   * "What changed here?": the pack's bitemporal mode on A (earlier) and B (later), of the whole pair or of the
+   * first region (drawn on A); streamed like chat.ask, stored as turns on image A naming both images, masks on A
+   */
+  'change.caption': stream(
+    z
+      .object({
+        sessionId: Id,
+        imageA: Id,
+        imageB: Id,
+        regions: z.array(RegionGeometry).max(8).default([]),
+        text: z.string().max(8000).optional(),
+        maxNewTokens: z.number().int().min(1).max(2048).default(64),
+      })
+      .strict(),
+    ChatEvent,
   ),
 } as const;

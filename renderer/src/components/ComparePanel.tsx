@@ -1,5 +1,6 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import {
+  askWhatChanged,
   closeCompare,
   compareStore,
   flipDate,
@@ -7,8 +8,10 @@ import {
   runChangeDetection,
   setCompareMode,
   setPair,
+  stopWhatChanged,
   toggleBlink,
 } from '../stores/compareStore.js';
+import { modelStore } from '../stores/modelStore.js';
 import { useStore } from '../stores/createStore.js';
 import { mapStore } from '../stores/mapStore.js';
 import { CompareView } from './map/CompareView.js';
@@ -138,6 +141,7 @@ export function ComparePanel() {
           {r.polygons.length > 50 && <p style={{ margin: 0 }}>… and {r.polygons.length - 50} smaller ones</p>}
         </div>
       )}
+      {a && b && a.id !== b.id && <WhatChanged />}
     </section>
   );
 }
@@ -156,3 +160,48 @@ const panel = {
   gap: 6,
   boxShadow: '0 4px 24px rgba(0,0,0,0.3)',
 };
+
+/**
+ * "What changed here?": the loaded pack's bitemporal mode on the pair, of the whole pair or of the region drawn on
+ * image A (the pending one); the answer streams in, its masks appear on image A. Offered only when the pack has it.
+ */
+function WhatChanged() {
+  const c = useStore(compareStore, (x) => x.caption);
+  const pack = useStore(modelStore, (x) => x.model?.pack ?? null);
+  const [text, setText] = useState('');
+  if (!pack?.modes.includes('bitemporal')) return null;
+  return (
+    <form
+      data-testid="what-changed"
+      style={{ display: 'flex', flexDirection: 'column', gap: 4, fontSize: 13 }}
+      onSubmit={(e) => {
+        e.preventDefault();
+        askWhatChanged(text);
+      }}
+    >
+      <div style={{ display: 'flex', gap: 6, alignItems: 'center' }}>
+        <input
+          type="text"
+          style={{ flex: 1 }}
+          placeholder="What changed here? (draw a region on image A to ask about it; optional extra text)"
+          data-testid="what-changed-text"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
+        {c?.streaming ? (
+          <button type="button" data-testid="what-changed-stop" onClick={stopWhatChanged}>Stop</button>
+        ) : (
+          <button type="submit" className="primary" data-testid="what-changed-ask">What changed here?</button>
+        )}
+      </div>
+      {c && (
+        <p style={{ margin: 0 }} data-testid="what-changed-answer" aria-busy={c.streaming}>
+          <small>{c.region ? 'region 1 on A' : 'whole pair'} · {pack.name}{pack.builtin ? ' (test pack, not trained on pairs: the text is not meaningful)' : ''}: </small>
+          {c.text}
+          {c.masks > 0 && <small> · {c.masks} mask(s) on image A</small>}
+        </p>
+      )}
+      {c?.error && <p role="alert" style={{ color: 'var(--danger)', margin: 0 }}>{c.error}</p>}
+    </form>
+  );
+}

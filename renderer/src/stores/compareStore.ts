@@ -1,4 +1,6 @@
 import { parseTiePoints, type ChangeResult, type TiePoint } from '../../../main/contract/calls/change.js';
+import type { Subscription } from '../../../main/contract/procedures.js';
+import type { ChatEvent } from '../../../main/contract/schemas.js';
 import { chatStore, fromTurn } from './chatStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
@@ -25,6 +27,8 @@ export interface CompareState {
   running: boolean;
   result: ChangeResult | null;
   error: string | null;
+  /** "What changed here?" (the pack's bitemporal mode): the streamed answer, masks go to the map on image A */
+  caption: { text: string; streaming: boolean; masks: number; region: boolean; error: string | null } | null;
 }
 
 export const compareStore = createStore<CompareState>({
@@ -41,6 +45,7 @@ export const compareStore = createStore<CompareState>({
   running: false,
   result: null,
   error: null,
+  caption: null,
 });
 
 /** Opens the compare panel, preselecting the first two images of the case (oldest first, as opened). */
@@ -142,4 +147,53 @@ async function showNewTurns(sessionId: string): Promise<void> {
   chatStore.set((s) => ({
     turns: [...s.turns, ...detail.turns.filter((t) => !s.turns.some((c) => c.id === t.id)).map((t) => fromTurn(t, detail.regions))],
   }));
+}
+
+let captionSub: Subscription | null = null;
+
+/**
+ * "What changed here?": change.caption on the pair, of the whole pair or of the region drawn on image A and not
+ * yet asked about (the first pending one). Tokens stream into the panel; masks land on image A on the main map.
+ */
+export function askWhatChanged(text: string): void {
+  const { imageA, imageB, caption } = compareStore.get();
+  const m = mapStore.get();
+  if (caption?.streaming) return;
+  if (!m.sessionId || !imageA || !imageB) {
+    compareStore.set({ error: 'pick image A and image B first' });
+    return;
+  }
+  const region = m.pending.find((r) => r.imageId === imageA)?.geometry;
+  const sessionId = m.sessionId;
+  compareStore.set({ caption: { text: '', streaming: true, masks: 0, region: !!region, error: null }, error: null });
+  const patch = (p: Partial<NonNullable<CompareState['caption']>>) =>
+    compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, ...p } : null }));
+  captionSub = client().subscribe(
+    'change.caption',
+    { sessionId, imageA, imageB, regions: region ? [region] : [], ...(text.trim() ? { text: text.trim() } : {}) },
+    {
+      next(ev: ChatEvent) {
+        if (ev.type === 'token') compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, text: s.caption.text + ev.text } : null }));
+        else if (ev.type === 'mask') {
+          addMask(ev.mask);
+          compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, masks: s.caption.masks + 1 } : null }));
+        } else if (ev.type === 'done') patch({ text: ev.turn.text });
+      },
+      error(err) {
+        captionSub = null;
+        patch({ streaming: false, error: errorText(err) });
+      },
+      complete() {
+        captionSub = null;
+        patch({ streaming: false });
+        void showNewTurns(sessionId);
+      },
+    },
+  );
+}
+
+export function stopWhatChanged(): void {
+  captionSub?.unsubscribe();
+  captionSub = null;
+  compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, streaming: false } : null }));
 }

@@ -1,0 +1,60 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+
+const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
+const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
+const missing = missingData(A) ?? missingData(B);
+if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
+test.skip(missing !== null, missing ?? '');
+test.setTimeout(40_000);
+
+async function openThroughBrowser(page: Page, rel: string, n: number): Promise<void> {
+  const file = path.join(dataRoot(), rel);
+  await page.getByTestId('open-image').click();
+  await page.getByTestId('file-browser-path').fill(path.dirname(file));
+  await page.getByTestId('file-browser-path').press('Enter');
+  await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
+  await waitForAppEvent(page, 'image-opened', n);
+}
+
+test('what changed here? streams a caption of the pair (bitemporal mode of the test pack), stored in the case', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-change-caption-'));
+  const browser = await launchChromium();
+  let backend: Backend | null = await startBackend(dataDir);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const problems = watchConsole(page);
+    await page.goto(backend.url);
+    await waitForAppEvent(page, 'session-opened');
+    await openThroughBrowser(page, A, 1);
+    await openThroughBrowser(page, B, 2);
+    await page.getByTestId('compare-open').click();
+
+    await page.getByTestId('what-changed-ask').click();
+    const answer = page.getByTestId('what-changed-answer');
+    await expect(answer).toHaveAttribute('aria-busy', 'false', { timeout: 20_000 });
+    await expect(answer).toContainText('whole pair');
+    await expect(answer).toContainText('not trained on pairs');
+    const text = (await answer.textContent()) ?? '';
+    expect(text.split(':').slice(1).join(':').trim().length).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+
+    await backend.stop();
+    backend = null;
+    const db = new Database(path.join(dataDir, 'vantage.db'), { readonly: true });
+    try {
+      const row = db.prepare("SELECT text FROM turns WHERE text LIKE 'Change caption:%'").get() as { text: string } | undefined;
+      expect(row?.text).toMatch(/naip_2009-08-18\.tif .* → naip_2020-08-31\.tif .*what changed between the two images \?/);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await browser.close();
+    await backend?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
