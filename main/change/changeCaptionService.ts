@@ -1,5 +1,5 @@
 import type { CaseRepository } from '../../db/repository.js';
-import type { ChatEvent, RegionGeometry, Turn } from '../contract/index.js';
+import type { ChatEvent, RegionGeometry } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
 import type { ChatService } from '../chat/chatService.js';
 import type { InferencePort } from '../chat/inferencePort.js';
@@ -75,41 +75,26 @@ export class ChangeCaptionService {
 
     const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(a.info.id, rect, size, size) })));
     const viewsB = await Promise.all(rects.map(async (rect, i) => ({ rect, rgb: await this.imagery.readRgb(b.info.id, rectsB[i]!, size, size) })));
-    let answer = '';
-    const provenance = { name: pack.name, version: pack.version, sha256: pack.sha256 };
-    const finish = (status: Turn['status'], durationMs: number | null, provider: string | null) =>
-      this.repo.finishTurn(saved.assistantTurnId, { text: answer, status, durationMs, pack: provenance, provider });
-    try {
-      const result = await this.host.ask(
-        {
-          views,
-          viewsB,
-          regions: input.regions,
-          text,
-          history: [],
-          source: a.info.source,
-          mode: 'bitemporal',
-          maxNewTokens: input.maxNewTokens ?? 64,
-          sampling: { temperature: 0, topP: 1, seed: 0 },
-        },
-        (e) => {
-          if (e.type === 'token') {
-            answer += e.text;
-            emit(e);
-          } else {
-            const mask = this.chat.storeMask(e.mask, saved.assistantTurnId, a.info.id, saved.regions.map((r) => r.id));
-            if (mask) emit({ type: 'mask', mask });
-          }
-        },
-        signal,
-      );
-      answer = result.text;
-      emit({ type: 'done', turn: finish('complete', result.durationMs, result.provider) });
-    } catch (err) {
-      const cancelled = signal.aborted || VantageError.from(err).code === 'CANCELLED';
-      finish(cancelled ? 'cancelled' : 'failed', null, null);
-      if (cancelled) return;
-      throw err;
-    }
+    await this.chat.streamAnswer(
+      {
+        views,
+        viewsB,
+        regions: input.regions,
+        text,
+        history: [],
+        source: a.info.source,
+        mode: 'bitemporal',
+        maxNewTokens: input.maxNewTokens ?? 64,
+        sampling: { temperature: 0, topP: 1, seed: 0 },
+      },
+      {
+        assistantTurnId: saved.assistantTurnId,
+        regionIds: saved.regions.map((r) => r.id),
+        imageId: a.info.id,
+        pack: { name: pack.name, version: pack.version, sha256: pack.sha256 },
+      },
+      emit,
+      signal,
+    );
   }
 }

@@ -5,7 +5,7 @@ import { encodeRle, maskArea, maskBounds, vectorizeMask } from '../analysis/mask
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { ModelService } from '../packs/modelService.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
-import type { InferencePort, MaskOut } from './inferencePort.js';
+import type { AskRequest, InferencePort, MaskOut } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
 import type { InstantMask } from '../contract/calls/chat.js';
 import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
@@ -79,28 +79,46 @@ export class ChatService {
     const rects = this.host.planViews(info.width, info.height, input.regions);
     const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(info.id, rect, size, size) })));
 
-    let text = '';
     const pack = model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null;
+    await this.streamAnswer(
+      {
+        views,
+        regions: input.regions,
+        text: input.text,
+        history,
+        source: info.source,
+        mode: input.mode,
+        maxNewTokens: input.maxNewTokens,
+        sampling: { temperature: input.temperature ?? 0, topP: input.topP ?? 1, seed: input.seed ?? 0 },
+      },
+      { assistantTurnId: saved.assistantTurnId, regionIds: saved.regions.map((r) => r.id), imageId: info.id, pack },
+      emit,
+      signal,
+    );
+  }
+
+  /**
+   * Streams the model's answer into the assistant turn a question opened: tokens as they come, masks stored and
+   * vectorised on `imageId`, then the turn closed with its provenance — or marked cancelled/failed with the text so far.
+   */
+  async streamAnswer(
+    request: AskRequest,
+    turn: { assistantTurnId: string; regionIds: string[]; imageId: string; pack: Turn['pack'] },
+    emit: (e: ChatEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let text = '';
     const finish = (status: Turn['status'], durationMs: number | null, provider: string | null) =>
-      this.repo.finishTurn(saved.assistantTurnId, { text, status, durationMs, pack, provider });
+      this.repo.finishTurn(turn.assistantTurnId, { text, status, durationMs, pack: turn.pack, provider });
     try {
       const result = await this.host.ask(
-        {
-          views,
-          regions: input.regions,
-          text: input.text,
-          history,
-          source: info.source,
-          mode: input.mode,
-          maxNewTokens: input.maxNewTokens,
-          sampling: { temperature: input.temperature ?? 0, topP: input.topP ?? 1, seed: input.seed ?? 0 },
-        },
+        request,
         (e) => {
           if (e.type === 'token') {
             text += e.text;
             emit(e);
           } else {
-            const mask = this.storeMask(e.mask, saved.assistantTurnId, info.id, saved.regions.map((r) => r.id));
+            const mask = this.storeMask(e.mask, turn.assistantTurnId, turn.imageId, turn.regionIds);
             if (mask) emit({ type: 'mask', mask });
           }
         },
@@ -154,7 +172,7 @@ export class ChatService {
   }
 
   /** a model mask → stored, vectorised outline on the image (also used by change captioning) */
-  storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
+  private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
     const grid = { width: m.size, height: m.size, data: m.data };
     const bounds = maskBounds(grid);
     if (!bounds) return null; // the model found nothing: no empty outline is stored

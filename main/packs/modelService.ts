@@ -4,7 +4,7 @@ import type { PackEntry } from '../contract/calls/models.js';
 import { modesForStages } from '../contract/taskModes.js';
 import { VantageError } from '../contract/errors.js';
 import type { InferencePort } from '../chat/inferencePort.js';
-import { loadPack, type LoadedPackInfo } from '../inference/packManifest.js';
+import { loadPack, toPackInfo, type LoadedPackInfo } from '../inference/packManifest.js';
 import type { PackStore } from './packStore.js';
 import type { SettingsStore } from './settingsStore.js';
 
@@ -84,14 +84,7 @@ export class ModelService {
     const current = path.resolve(this.currentDir());
     const masks = p.stages.includes('grounding') && p.stages.includes('pixel');
     return {
-      name: p.name,
-      version: p.version,
-      licence: p.licence,
-      sha256: p.sha256,
-      stages: p.stages,
-      modes: p.modes,
-      sizeBytes: p.sizeBytes,
-      expectedVramMB: p.expectedVramMB,
+      ...toPackInfo(p),
       builtin,
       selected: path.resolve(p.dir) === current,
       tasks: modesForStages(p.stages),
