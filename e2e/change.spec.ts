@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
@@ -11,15 +11,6 @@ const missing = missingData(A) ?? missingData(B);
 if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
 test.skip(missing !== null, missing ?? '');
 test.setTimeout(40_000);
-
-async function openThroughBrowser(page: Page, rel: string, n: number): Promise<void> {
-  const file = path.join(dataRoot(), rel);
-  await page.getByTestId('open-image').click();
-  await page.getByTestId('file-browser-path').fill(path.dirname(file));
-  await page.getByTestId('file-browser-path').press('Enter');
-  await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
-  await waitForAppEvent(page, 'image-opened', n);
-}
 
 /** The map pane's translate: changes whenever that Leaflet map pans. */
 const paneTransform = (page: Page, testId: string) =>
@@ -34,8 +25,8 @@ test('two dates: side by side with linked pan, blink, change detection with poly
     const problems = watchConsole(page);
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
-    await openThroughBrowser(page, A, 1);
-    await openThroughBrowser(page, B, 2);
+    await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
+    await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
 
     // the launcher sits in the map toolbar, clear of the chat panel
     await expect(page.getByRole('toolbar', { name: 'Map tools' }).getByTestId('compare-open')).toBeEnabled();

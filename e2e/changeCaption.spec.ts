@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { expect, test } from '@playwright/test';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
@@ -11,15 +11,6 @@ const missing = missingData(A) ?? missingData(B);
 if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
 test.skip(missing !== null, missing ?? '');
 test.setTimeout(40_000);
-
-async function openThroughBrowser(page: Page, rel: string, n: number): Promise<void> {
-  const file = path.join(dataRoot(), rel);
-  await page.getByTestId('open-image').click();
-  await page.getByTestId('file-browser-path').fill(path.dirname(file));
-  await page.getByTestId('file-browser-path').press('Enter');
-  await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
-  await waitForAppEvent(page, 'image-opened', n);
-}
 
 test('what changed here? streams a caption of the pair (bitemporal mode of the test pack), stored in the case', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-change-caption-'));
@@ -30,8 +21,8 @@ test('what changed here? streams a caption of the pair (bitemporal mode of the t
     const problems = watchConsole(page);
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
-    await openThroughBrowser(page, A, 1);
-    await openThroughBrowser(page, B, 2);
+    await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
+    await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
     await page.getByTestId('compare-open').click();
 
     await page.getByTestId('what-changed-ask').click();

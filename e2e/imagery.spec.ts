@@ -5,20 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole } from './stack.js';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
 if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
 test.skip(missing !== null, missing ?? '');
-
-async function openImage(page: Page, file: string): Promise<void> {
-  await page.getByTestId('open-image').click();
-  await page.getByTestId('file-browser-path').fill(path.dirname(file));
-  await page.getByTestId('file-browser-path').press('Enter');
-  await page.locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
-  await waitForAppEvent(page, 'image-opened');
-}
 
 test('pixel inspector agrees with GDAL; display changes re-render and persist', async () => {
   const file = path.join(dataRoot(), IMAGE);
@@ -30,7 +22,7 @@ test('pixel inspector agrees with GDAL; display changes re-render and persist', 
     const problems = watchConsole(page);
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
-    await openImage(page, file);
+    await openImageThroughBrowser(page, file);
     await waitForAppEvent(page, 'tiles-loaded');
 
     // the pixel under the cursor: values equal gdallocationinfo's, with lon/lat and MGRS
@@ -214,7 +206,7 @@ test('a large striped TIFF shows its overview build as a progress bar on its lay
     const problems = watchConsole(page);
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
-    await openImage(page, striped);
+    await openImageThroughBrowser(page, striped);
     const bar = page.getByTestId('overview-progress');
     await expect(bar).toBeVisible();
     await expect(bar).toContainText('Building overviews');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -31,11 +31,7 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await expect(page.getByTestId('status-stages')).toContainText('decoder');
     await expect(page.getByTestId('status-stages')).toContainText(': cpu');
 
-    await page.getByTestId('open-image').click();
-    await page.getByTestId('file-browser-path').fill(path.dirname(file));
-    await page.getByTestId('file-browser-path').press('Enter');
-    await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="RGB.byte.tif"]`).click();
-    await waitForAppEvent(page, 'image-opened');
+    await openImageThroughBrowser(page, file);
 
     // a point gives a mask preview at once (grounding + pixel stages), before any question is sent
     const map = page.getByTestId('map');

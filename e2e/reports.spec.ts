@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -24,10 +24,7 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
 
-    await page.getByTestId('open-image').click();
-    await page.getByTestId('file-browser-path').fill(path.dirname(file));
-    await page.getByTestId('file-browser-path').press('Enter');
-    await page.locator('[data-testid="file-entry"][data-name="RGB.byte.tif"]').click();
+    await openImageThroughBrowser(page, file);
     await waitForAppEvent(page, 'tiles-loaded');
 
     const box = (await page.getByTestId('map').boundingBox())!;

@@ -82,3 +82,12 @@ export async function waitForAppEvent(page: Page, name: string, count = 1, timeo
     { timeout },
   );
 }
+
+/** Opens an image the way a user does in browser mode: the backend file browser, a typed folder, a click on the file. */
+export async function openImageThroughBrowser(page: Page, file: string, openedCount = 1): Promise<void> {
+  await page.getByTestId('open-image').click();
+  await page.getByTestId('file-browser-path').fill(path.dirname(file));
+  await page.getByTestId('file-browser-path').press('Enter');
+  await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
+  await waitForAppEvent(page, 'image-opened', openedCount);
+}

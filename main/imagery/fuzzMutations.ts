@@ -1,16 +1,8 @@
 /** Mutations of real TIFF files for the fuzz test (deterministic: a case replays from its seed). */
+import { seededRandom } from '../util/seededRandom.js';
 
-/** deterministic PRNG (mulberry32): a failing case can be replayed by its seed */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** deterministic PRNG: a failing case can be replayed by its seed */
+export const rng = seededRandom;
 
 /** byte ranges worth corrupting: header, first IFD (entries + out-of-line values), and anywhere */
 export function mutate(src: Buffer, r: () => number): { bytes: Buffer; how: string } {

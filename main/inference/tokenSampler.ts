@@ -1,3 +1,5 @@
+import { seededRandom } from '../util/seededRandom.js';
+
 export interface SamplingOptions {
   /** 0 = greedy */
   temperature: number;
@@ -5,17 +7,6 @@ export interface SamplingOptions {
   seed: number;
 }
 
-/** mulberry32: small, fast, seedable; the same seed gives the same answer on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function argmax(logits: Float32Array, offset = 0, length = logits.length - offset): number {
   let best = 0;
@@ -35,7 +26,7 @@ export class TokenSampler {
   private readonly random: () => number;
 
   constructor(private readonly opts: SamplingOptions) {
-    this.random = mulberry32(opts.seed);
+    this.random = seededRandom(opts.seed);
   }
 
   next(logits: Float32Array, offset: number, vocab: number): number {
