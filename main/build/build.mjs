@@ -47,3 +47,7 @@ if (only !== 'backend') {
   if (r.status !== 0) process.exit(r.status ?? 1);
   console.log('renderer built → dist/renderer');
 }
+
+// the IO-binding addon (optional for the app; required under CI, where its tests run)
+const native = spawnSync(process.execPath, [path.join(root, 'main', 'build', 'buildNative.mjs')], { cwd: root, stdio: 'inherit' });
+if (native.status !== 0) process.exit(native.status ?? 1);

@@ -154,6 +154,7 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
             tokens,
             provider: turn?.provider ?? null,
             stageProviders: model.stageProviders,
+            decode: model.decode ?? null,
             pack: model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null,
             durationMs: turn?.durationMs ?? null,
             timings: { loadMs, firstTokenMs, answerMs: turn?.durationMs ?? null, totalMs: performance.now() - t0 },
@@ -169,7 +170,7 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
         process.stdout.write(`mask ${m.phrase ? `"${m.phrase}" ` : ''}score ${m.score.toFixed(3)} area ${m.areaPx.toFixed(0)} px bbox [${m.bbox.map((v) => v.toFixed(1)).join(', ')}]\n`);
       }
       const eps = Object.entries(model.stageProviders).map(([s, p]) => `${s}:${p}`).join(' ');
-      process.stdout.write(`(${model.pack?.name ?? '?'} · ${eps} · ${tokens} tokens · ${turn?.durationMs?.toFixed(0) ?? '?'} ms${saved ? ` · saved in case ${saved}` : ' · not saved (use --save)'})\n`);
+      process.stdout.write(`(${model.pack?.name ?? '?'} · ${eps} · ${model.decode ?? 'stock binding'} · ${tokens} tokens · ${turn?.durationMs?.toFixed(0) ?? '?'} ms${saved ? ` · saved in case ${saved}` : ' · not saved (use --save)'})\n`);
     }
   } finally {
     await services.close();

@@ -127,6 +127,8 @@ export const ModelStatus = z.object({
   stageProviders: z.record(z.string(), z.string()),
   providers: z.array(ProviderStatus),
   error: z.string().nullable(),
+  /** how the answer's decode loop runs (native IO binding with the KV cache on the device, or the stock binding and why) */
+  decode: z.string().nullable().optional(),
 });
 export type ModelStatus = z.infer<typeof ModelStatus>;
 

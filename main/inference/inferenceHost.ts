@@ -123,7 +123,7 @@ export class InferenceHost implements InferencePort {
       if (reply.type !== 'ready') throw new VantageError('INTERNAL', `inference worker answered ${reply.type} to init`);
       this.view = reply.view;
       this.packSources = reply.sources;
-      this.state = { state: 'ready', pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers, error: null };
+      this.state = { state: 'ready', pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers, error: null, decode: reply.decode };
       return { pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers };
     } catch (err) {
       const e = VantageError.from(err);

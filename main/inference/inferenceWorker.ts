@@ -48,6 +48,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
           pack: toPackInfo(p.pack),
           stageProviders: p.stageProviders,
           providers: p.providers,
+          decode: p.decodePath,
           view: { size: v.size, maxViews: v.maxViews, maxImagePixels: v.maxImagePixels },
           sources: [...p.pack.manifest.sources],
         });

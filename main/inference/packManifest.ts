@@ -58,6 +58,12 @@ export const PackManifest = z.looseObject({
       headDim: z.number().int().positive(),
       vocab: z.number().int().positive(),
       maxContext: z.number().int().positive(),
+      /**
+       * the decoder also takes past_key_values at a fixed capacity (maxContext) with a zero-padded attention_mask
+       * and returns present in that same shape (GroupQueryAttention graphs), so past and present can share one
+       * buffer updated in place (PACK_CONTRACT.md "Static KV cache")
+       */
+      staticKvCache: z.boolean().optional(),
     })
     .optional(),
   tokens: z.looseObject({

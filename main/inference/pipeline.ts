@@ -4,10 +4,12 @@ import { VantageError } from '../contract/errors.js';
 import type { RegionGeometry } from '../contract/geometry.js';
 import { TASK_MODE_SPECS } from '../contract/taskModes.js';
 import { forcesSegPrefix, renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
+import { NativeDecodeRunner, NativeDecodeSessions, planNativeDecode, StockDecodeRunner, type DecodeRunner } from './decodeRunner.js';
 import { SessionFactory, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
+import { loadNativeOrt, type NativeSession } from './nativeOrt.js';
 import { loadPack, STAGE_NAMES, type LoadedPackInfo, type StageName } from './packManifest.js';
 import { rasterizeRegions } from './regionRaster.js';
-import { checkStageShapes } from './shapeCheck.js';
+import { checkStageShapes, type GraphMetadata } from './shapeCheck.js';
 import { feed, floats } from './tensorIo.js';
 import { PackTokenizer } from './tokenizer.js';
 import { TokenSampler, type SamplingOptions } from './tokenSampler.js';
@@ -102,10 +104,21 @@ export type InstantPrompt =
 
 const GROUNDING_CACHE_SIZE = 8;
 
+/** a native session's declared tensors in onnxruntime-node's metadata shape (for the manifest shape check) */
+function nativeMetadata(s: NativeSession): GraphMetadata {
+  const meta = (list: NativeSession['inputs']) =>
+    list.map((v) => ({ name: v.name, isTensor: true as const, type: v.type, shape: v.dims })) as unknown as GraphMetadata['inputMetadata'];
+  return { inputMetadata: meta(s.inputs), outputMetadata: meta(s.outputs) };
+}
+
 /** One loaded pack: preprocess (views, regions, prompt) → run (vision, prompt, embed, decoder, pixel) → postprocess. */
 export class InferencePipeline {
   private readonly sessions: Partial<Record<StageName, ort.InferenceSession>> = {};
+  /** embed + decoder on the IO-binding addon (null: the stock binding runs them) */
+  private native: NativeDecodeSessions | null = null;
   readonly stageProviders: Record<string, string> = {};
+  /** how the decode loop runs, in words (status bar, `vantage ask --json`, benchmark) */
+  decodePath = 'stock onnxruntime-node binding';
   private readonly groundingCache = new Map<string, Float32Array>();
   /** grounding-encoder runs vs cache hits: how tests and the benchmark see which path a click took */
   readonly groundingStats = { runs: 0, hits: 0 };
@@ -121,15 +134,19 @@ export class InferencePipeline {
     private readonly tokenizer: PackTokenizer | null,
   ) {}
 
-  static async create(packDir: string, opts: ProviderOptions & { builtin?: boolean } = {}): Promise<InferencePipeline> {
+  /** `native: false` keeps embed + decoder on the stock binding (tests and the benchmark compare the two) */
+  static async create(packDir: string, opts: ProviderOptions & { builtin?: boolean; native?: boolean } = {}): Promise<InferencePipeline> {
     const pack = await loadPack(packDir, { builtin: opts.builtin });
     const factory = new SessionFactory(opts);
     const tokenizer = pack.stageFiles.embed || pack.stageFiles.decoder ? await PackTokenizer.load(pack.tokenizerFile) : null;
     const p = new InferencePipeline(pack, factory.providers, tokenizer);
     try {
+      if (opts.native === false) p.decodePath = 'stock onnxruntime-node binding (native path turned off by the caller)';
+      else await p.loadNativeDecode(factory);
       for (const stage of STAGE_NAMES) {
         const file = pack.stageFiles[stage];
         if (!file) continue;
+        if (p.native && (stage === 'embed' || stage === 'decoder')) continue;
         const { session, provider } = await factory.create(stage, file);
         p.sessions[stage] = session;
         checkStageShapes(pack.manifest, pack.name, stage, session);
@@ -144,6 +161,43 @@ export class InferencePipeline {
       throw err;
     }
     return p;
+  }
+
+  /**
+   * Runs embed + decoder on the IO-binding addon when it is built (KV cache on the device, in place for static-cache
+   * packs) on the best provider the ladder allows (cuda, else cpu); otherwise, or when it cannot make the sessions,
+   * the stock binding runs them and decodePath says why.
+   */
+  private async loadNativeDecode(factory: SessionFactory): Promise<void> {
+    const { manifest, stageFiles } = this.pack;
+    if (!manifest.llm || !stageFiles.embed || !stageFiles.decoder) return;
+    const load = loadNativeOrt();
+    const cuda = factory.providers.find((p) => p.name === 'cuda')?.available === true;
+    const cpu = factory.providers.find((p) => p.name === 'cpu')?.available === true;
+    if (!cuda && !cpu) return; // forced to webgpu: the addon does not drive that provider
+    const provider = cuda ? 'cuda' : 'cpu';
+    const plan = planNativeDecode(load.addon, load.reason, manifest, provider);
+    if (!plan.use || !plan.options || !load.addon) {
+      this.decodePath = `stock onnxruntime-node binding (${plan.reason})`;
+      return;
+    }
+    try {
+      const n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder: stageFiles.decoder }, manifest.llm, plan.options);
+      try {
+        checkStageShapes(manifest, this.pack.name, 'embed', nativeMetadata(n.embed));
+        checkStageShapes(manifest, this.pack.name, 'decoder', nativeMetadata(n.decoder));
+      } catch (err) {
+        n.release();
+        throw err;
+      }
+      this.native = n;
+      this.stageProviders.embed = provider;
+      this.stageProviders.decoder = provider;
+      this.decodePath = n.describe;
+    } catch (err) {
+      if (err instanceof VantageError) throw err; // a malformed pack is refused whichever binding reads it
+      this.decodePath = `stock onnxruntime-node binding (native ${provider} session failed: ${(err as Error).message.split('\n')[0]})`;
+    }
   }
 
   /** The provider that runs the answer (the decoder's), or the pixel decoder's for segmentation-only packs. */
@@ -172,7 +226,7 @@ export class InferencePipeline {
   }
 
   canChat(): boolean {
-    return ['vision', 'prompt', 'embed', 'decoder'].every((s) => this.sessions[s as StageName]);
+    return !!(this.sessions.vision && this.sessions.prompt && (this.native || (this.sessions.embed && this.sessions.decoder)));
   }
 
   canSegment(): boolean {
@@ -277,8 +331,19 @@ export class InferencePipeline {
     const tok = this.tokenizer;
     const vision = this.stage('vision', 'chat');
     const prompt = this.stage('prompt', 'chat');
-    const embed = this.stage('embed', 'chat');
-    const decoder = this.stage('decoder', 'chat');
+    const makeRunner = (): DecodeRunner => {
+      const timer = (stage: 'embed' | 'decoder', ms: number) => {
+        const t = (this.stageTimes[stage] ??= { ms: 0, calls: 0 });
+        t.ms += ms;
+        t.calls++;
+      };
+      if (this.native) return new NativeDecodeRunner(this.native, timer);
+      return new StockDecodeRunner(this.stage('embed', 'chat'), this.stage('decoder', 'chat'), llm!, timer);
+    };
+    if (!this.native) {
+      this.stage('embed', 'chat');
+      this.stage('decoder', 'chat');
+    }
     if (!llm || !tok) throw new VantageError('UNSUPPORTED', `model pack "${this.pack.name}" has no llm section; it cannot chat`);
     const bitemporal = input.mode === 'bitemporal';
     // bitemporal: no preset regions/masks requirement of its own (regions optional, masks when the model emits <SEG>)
@@ -369,8 +434,41 @@ export class InferencePipeline {
     }
 
     // ---- embed + splice
-    const eOut = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', ids, [1, ids.length]) });
-    const tokenEmbeds = floats(eOut.inputs_embeds, 'inputs_embeds');
+    const runner = makeRunner();
+    try {
+      return await this.decode(input, cb, signal, { t0, ids, imagePositions, images, imageBlocks, regionEmbeds, forced, rendered, runner, clean });
+    } finally {
+      runner.dispose();
+    }
+  }
+
+  private async decode(
+    input: AskInput,
+    cb: AskCallbacks,
+    signal: AbortSignal | undefined,
+    a: {
+      t0: number;
+      ids: number[];
+      imagePositions: number[];
+      images: number;
+      imageBlocks: Float32Array[];
+      regionEmbeds: Float32Array;
+      forced: boolean;
+      rendered: { text: string; droppedTurns: number };
+      runner: DecodeRunner;
+      clean: (t: string) => string;
+    },
+  ): Promise<AskResult> {
+    const { t0, ids, imagePositions, images, imageBlocks, regionEmbeds, forced, rendered, runner, clean } = a;
+    const m = this.pack.manifest;
+    const llm = m.llm!;
+    const tok = this.tokenizer!;
+    const V = input.views.length;
+    const N = m.view.tokens, D = llm.hidden;
+    const checkAbort = () => {
+      if (signal?.aborted) throw new VantageError('CANCELLED', 'the answer was cancelled');
+    };
+    const tokenEmbeds = await runner.embedIds(ids);
     if (this.taps) this.taps.inputs_embeds = tokenEmbeds.slice();
     const regionIds = new Map<number, number>();
     for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
@@ -394,33 +492,7 @@ export class InferencePipeline {
       row++;
     });
 
-    // ---- decoder: prefill, then one token at a time feeding present.* back as past_key_values.*
-    const L = llm.layers;
-    let past: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < L; i++) {
-      past[`past_key_values.${i}.key`] = feed(decoder, `past_key_values.${i}.key`, new Float32Array(0), [1, llm.kvHeads, 0, llm.headDim]);
-      past[`past_key_values.${i}.value`] = feed(decoder, `past_key_values.${i}.value`, new Float32Array(0), [1, llm.kvHeads, 0, llm.headDim]);
-    }
-    let P = 0;
-    const step = async (embeds: Float32Array, t: number) => {
-      const posIds = Array.from({ length: t }, (_, k) => P + k);
-      const out = await this.timed('decoder', decoder, {
-        inputs_embeds: feed(decoder, 'inputs_embeds', embeds, [1, t, D]),
-        attention_mask: feed(decoder, 'attention_mask', new Array<number>(P + t).fill(1), [1, P + t]),
-        position_ids: feed(decoder, 'position_ids', posIds, [1, t]),
-        ...past,
-      });
-      const next: Record<string, ort.Tensor> = {};
-      for (let i = 0; i < L; i++) {
-        next[`past_key_values.${i}.key`] = out[`present.${i}.key`]!;
-        next[`past_key_values.${i}.value`] = out[`present.${i}.value`]!;
-      }
-      for (const t of Object.values(past)) t.dispose();
-      past = next;
-      P += t;
-      return { logits: floats(out.logits, 'logits'), hidden: floats(out.hidden_states, 'hidden_states') };
-    };
-
+    // ---- decoder: prefill, then one token at a time (the runner keeps the KV cache)
     const V_ = llm.vocab;
     const globalView = input.views[0]!;
     const generated: number[] = [];
@@ -440,23 +512,22 @@ export class InferencePipeline {
       cb.onMask(mask);
     };
 
-    let out = await step(seq, T);
-    if (this.taps) this.taps.prefill_logits = out.logits.slice();
-    const firstLogits = input.trace ? out.logits.slice((T - 1) * V_, T * V_) : new Float32Array(0);
+    await runner.prefill(seq, T);
+    if (this.taps) this.taps.prefill_logits = runner.stepLogits().slice();
+    const firstLogits = input.trace ? runner.lastLogits().slice() : new Float32Array(0);
     checkAbort();
     if (forcedText) {
       cb.onToken(tokenEvents++, forcedText);
-      for (const pos of segPositions) await emitMask(out.hidden.slice(pos * D, (pos + 1) * D), []);
+      for (const pos of segPositions) await emitMask(runner.hidden(pos), []);
     }
 
     // the forced prefix and the generated answer are joined by one space, in the stream as in the final text
     let answerSep = forcedText ? ' ' : '';
     const sampler = new TokenSampler(input.sampling);
     const traceIds: number[] = [];
-    let lastT = T;
     for (;;) {
       checkAbort();
-      const next = sampler.next(out.logits, (lastT - 1) * V_, V_);
+      const next = sampler.next(runner.lastLogits(), 0, V_);
       traceIds.push(next);
       if (stops.has(next)) break;
       generated.push(next);
@@ -467,15 +538,12 @@ export class InferencePipeline {
       }
       const full = generated.length >= input.maxNewTokens;
       if (full && next !== segId) break;
-      const e = await this.timed('embed', embed, { input_ids: feed(embed, 'input_ids', [next], [1, 1]) });
-      out = await step(floats(e.inputs_embeds, 'inputs_embeds'), 1);
-      lastT = 1;
-      if (next === segId) await emitMask(out.hidden.slice(0, D), generated.slice(0, -1));
+      await runner.next(next);
+      if (next === segId) await emitMask(runner.hidden(0), generated.slice(0, -1));
       if (full) break;
     }
 
     const answer = stream.text;
-    for (const t of Object.values(past)) t.dispose();
     const result: AskResult = {
       text: forcedText ? `${forcedText}${answer ? ' ' + answer : ''}` : answer,
       durationMs: performance.now() - t0,
@@ -536,6 +604,8 @@ export class InferencePipeline {
   async dispose(): Promise<void> {
     this.disposed = true;
     this.groundingCache.clear();
+    this.native?.release();
+    this.native = null;
     for (const k of Object.keys(this.sessions) as StageName[]) {
       const s = this.sessions[k];
       delete this.sessions[k];

@@ -38,7 +38,13 @@ function declared(meta: readonly ort.InferenceSession.ValueMetadata[], name: str
   return m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : null));
 }
 
-export function checkStageShapes(manifest: PackManifest, packName: string, stage: StageName, session: ort.InferenceSession): void {
+/** The declared inputs/outputs of a graph: an onnxruntime-node session, or the native addon's (nativeMetadata). */
+export interface GraphMetadata {
+  inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+}
+
+export function checkStageShapes(manifest: PackManifest, packName: string, stage: StageName, session: GraphMetadata): void {
   const want = expectedShapes(manifest)[stage];
   if (!want) return;
   const sides: ['input' | 'output', Record<string, Dims>, readonly ort.InferenceSession.ValueMetadata[]][] = [

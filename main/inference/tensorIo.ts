@@ -9,7 +9,7 @@ import { VantageError } from '../contract/errors.js';
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-function toHalf(v: number): number {
+export function toHalf(v: number): number {
   f32[0] = v;
   const x = u32[0]!;
   const sign = (x >>> 16) & 0x8000;
@@ -20,7 +20,7 @@ function toHalf(v: number): number {
   return sign | (exp << 10) | (mant >>> 13);
 }
 
-function fromHalf(h: number): number {
+export function fromHalf(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;
   const mant = h & 0x3ff;

@@ -16,6 +16,8 @@ export interface ReadyInfo {
   pack: PackInfo;
   stageProviders: Record<string, string>;
   providers: ProviderStatus[];
+  /** InferencePipeline.decodePath */
+  decode: string;
   /** what the host needs to plan views without asking the worker */
   view: { size: number; maxViews: number; maxImagePixels: number };
   /** image sources the pack takes (manifest `sources`), checked before a question is stored */

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { NativeDecodeRunner, NativeDecodeSessions, StockDecodeRunner, type DecodeRunner } from '../../main/inference/decodeRunner.js';
 import { SessionFactory, type ProviderName } from '../../main/inference/executionProviders.js';
+import { loadNativeOrt } from '../../main/inference/nativeOrt.js';
 import { feed } from '../../main/inference/tensorIo.js';
 import { bytesPerToken, type ByteLayout } from './byteModel.js';
 
@@ -15,8 +17,10 @@ import { bytesPerToken, type ByteLayout } from './byteModel.js';
  * ladder picks (VANTAGE_EP forces one); on a machine without CUDA it says so and prints CPU figures.
  *
  * Without --pack it builds the `small` int4 random-weight pack with the exporter (needs /usr/bin/python3 + torch).
- * Decode runs through the stock onnxruntime-node binding, which copies the KV cache through host memory on every
- * step; the figure therefore includes that round-trip (see native-models/exporter/README.md for the GPU plan).
+ * Decode runs through the app's own decode runners (main/inference/decodeRunner.ts), each binding in turn: the stock
+ * onnxruntime-node binding (KV cache through host memory every step) and the native IO-binding addon (KV cache on
+ * the device; in place for static-cache packs; plus CUDA graphs on CUDA), each as a ratio to the bandwidth floor
+ * and as a speed-up over the stock binding measured in the same run.
  */
 
 // runBench.mjs runs a bundled copy from node_modules/.cache, so the repository root comes from it
@@ -32,7 +36,7 @@ interface Manifest {
   quantisation: string;
   view: { size: number; tokens: number; maxViews: number };
   grounding: { channels: number; grid: number };
-  llm: { hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number };
+  llm: { hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number; maxContext: number; staticKvCache?: boolean };
   stages: Record<string, { file: string }>;
   exporter?: { intermediate: number; linears: 'int4' | 'fp32'; scaleBytes: number; denseBytes: number; kvBytes: number };
 }
@@ -72,12 +76,23 @@ class GpuMemory {
     this.info = q.stdout.trim();
     this.timer = setInterval(() => {
       execFile('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits'], (err, out) => {
-        if (!err) this.peakMiB = Math.max(this.peakMiB ?? 0, Number(out.trim().split('\n')[0]));
+        if (!err) this.note(Number(out.trim().split('\n')[0]));
       });
     }, 100);
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+  /** peak since the last call (each decode binding's own peak), folded into the run's overall peak */
+  takePeak(): number | null {
+    const p = this.phasePeak;
+    this.phasePeak = null;
+    return p;
+  }
+  private phasePeak: number | null = null;
+  note(v: number): void {
+    this.peakMiB = Math.max(this.peakMiB ?? 0, v);
+    this.phasePeak = Math.max(this.phasePeak ?? 0, v);
   }
 }
 
@@ -133,37 +148,9 @@ async function main(): Promise<void> {
   console.log(`limits: memory bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (write+read of ${(bwElems * elBytes) / 2 ** 30} GiB ${dt}, ${bwMs.toFixed(2)} ms); ` +
     `${dt} matmul ${(flops / 1e12).toFixed(3)} TFLOP/s (${n}², ${mmMs.toFixed(2)} ms)`);
 
-  // ---- decode at 128 / 2048 context
+  // ---- TTFT: global view + 4 sub-images + one region, a ~40-token question
   const L = m.llm;
   const dec = stages.decoder!;
-  const ex = m.exporter;
-  const layout: ByteLayout = ex ? { linears: ex.linears, scaleBytes: ex.scaleBytes, denseBytes: ex.denseBytes, kvBytes: ex.kvBytes } : { linears: 'fp32', scaleBytes: 4, denseBytes: 4, kvBytes: 4 };
-  const shape = { ...L, intermediate: ex?.intermediate ?? 2 * L.hidden };
-  const decode: Record<string, unknown>[] = [];
-  for (const ctx of [128, 2048]) {
-    const past: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < L.layers; i++)
-      for (const kv of ['key', 'value']) past[`past_key_values.${i}.${kv}`] = filled(dec, `past_key_values.${i}.${kv}`, [1, L.kvHeads, ctx, L.headDim], 0.01);
-    const steps = onGpu ? 32 : 16;
-    let feeds: Record<string, ort.Tensor> = { ...past };
-    const step = async (p: number) => {
-      const r = await dec.run({ inputs_embeds: filled(dec, 'inputs_embeds', [1, 1, L.hidden], 0.1), attention_mask: i64(new Array<number>(p + 1).fill(1)), position_ids: i64([p]), ...feeds });
-      feeds = {};
-      for (let i = 0; i < L.layers; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = r[`present.${i}.${kv}`]!;
-    };
-    await step(ctx); // warm-up at this length
-    feeds = { ...past };
-    const t0 = now();
-    for (let s = 0; s < steps; s++) await step(ctx + s);
-    const msPerToken = (now() - t0) / steps;
-    const bytes = bytesPerToken(shape, layout, ctx + steps / 2);
-    const floorMs = (bytes.total / bandwidth) * 1e3;
-    decode.push({ context: ctx, tokensPerSecond: round(1e3 / msPerToken, 1), msPerToken: round(msPerToken), bytesReadPerToken: bytes.total, floorMs: round(floorMs, 4), ratioToLimit: round(floorMs / msPerToken, 4), overheadMsBeyondFloor: round(msPerToken - floorMs) });
-    console.log(`decode @${ctx}: ${(1e3 / msPerToken).toFixed(1)} tok/s (${msPerToken.toFixed(2)} ms/token); limit ${(1e3 / floorMs).toFixed(0)} tok/s ` +
-      `(${(bytes.total / 2 ** 20).toFixed(2)} MiB read/token) → ratio ${(floorMs / msPerToken).toFixed(3)}, overhead ${(msPerToken - floorMs).toFixed(2)} ms/token`);
-  }
-
-  // ---- TTFT: global view + 4 sub-images + one region, a ~40-token question
   const S = m.view.size, N = m.view.tokens, V = Math.min(5, m.view.maxViews);
   const question = 40;
   const per: Record<string, number> = {};
@@ -191,6 +178,96 @@ async function main(): Promise<void> {
     per.pixelMsPerClick = await timeIt(10, click);
     console.log(`grounding ${per.groundingMsPerTile.toFixed(2)} ms/tile; pixel decoder ${per.pixelMsPerClick.toFixed(2)} ms/click (click → mask target ≤ 50 ms)`);
   }
+  // ---- decode at 128 / 2048 context, through each way the app can run the loop (decodeRunner.ts), in one run
+  const ex = m.exporter;
+  const layout: ByteLayout = ex ? { linears: ex.linears, scaleBytes: ex.scaleBytes, denseBytes: ex.denseBytes, kvBytes: ex.kvBytes } : { linears: 'fp32', scaleBytes: 4, denseBytes: 4, kvBytes: 4 };
+  const shape = { ...L, intermediate: ex?.intermediate ?? 2 * L.hidden };
+  const contexts = [128, 2048].filter((c) => c + 64 <= L.maxContext);
+  const steps = onGpu ? 64 : 16;
+  const noTimer = () => undefined;
+  const native = loadNativeOrt();
+  const nativeProvider = provider === 'cuda' ? 'cuda' : 'cpu';
+  const bindings: { name: string; make: () => { runner: DecodeRunner; close: () => void } }[] = [
+    { name: 'stock onnxruntime-node', make: () => ({ runner: new StockDecodeRunner(stages.embed!, dec, L, noTimer), close: () => undefined }) },
+  ];
+  const nativeVariants: [string, { staticKv: boolean; cudaGraph: boolean }][] = [['native IO binding, KV on device', { staticKv: false, cudaGraph: false }]];
+  if (m.llm.staticKvCache) {
+    nativeVariants.push(['native IO binding, KV in place', { staticKv: true, cudaGraph: false }]);
+    if (nativeProvider === 'cuda') nativeVariants.push(['native IO binding, KV in place, CUDA graph', { staticKv: true, cudaGraph: true }]);
+  }
+  if (native.addon && (provider === 'cuda' || provider === 'cpu')) {
+    for (const [name, v] of nativeVariants) {
+      bindings.push({
+        name,
+        make: () => {
+          const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: path.join(packDir, m.stages.decoder!.file) }, L, { provider: nativeProvider, ...v });
+          const runner = new NativeDecodeRunner(n, noTimer);
+          return { runner, close: () => { runner.dispose(); n.release(); } };
+        },
+      });
+    }
+  } else {
+    console.log(`  native binding not measured: ${native.reason ?? `provider ${provider}`}`);
+  }
+  const decode: Record<string, unknown>[] = [];
+  const D = L.hidden;
+  gpu.takePeak();
+  for (const b of bindings) {
+    let made: ReturnType<typeof b.make>;
+    try {
+      made = b.make();
+    } catch (err) {
+      console.log(`decode [${b.name}]: could not start — ${(err as Error).message.split('\n')[0]}`);
+      decode.push({ binding: b.name, error: (err as Error).message.split('\n')[0] });
+      continue;
+    }
+    try {
+      for (const ctx of contexts) {
+        // a fresh conversation per context: prefill ctx positions, one warm-up token, then `steps` timed tokens
+        made.close();
+        made = b.make();
+        const r = made.runner;
+        await r.prefill(new Float32Array(ctx * D).fill(0.01), ctx);
+        await r.next(5);
+        const t0 = now();
+        for (let s = 0; s < steps; s++) {
+          await r.next(5 + (s % 7));
+          r.lastLogits(); // the sampler's read of one row of logits, as in the app
+        }
+        const msPerToken = (now() - t0) / steps;
+        const bytes = bytesPerToken(shape, layout, ctx + 1 + steps / 2);
+        const floorMs = (bytes.total / bandwidth) * 1e3;
+        const base = decode.find((d) => d.binding === bindings[0]!.name && d.context === ctx) as { msPerToken: number } | undefined;
+        decode.push({
+          binding: b.name, context: ctx, tokensPerSecond: round(1e3 / msPerToken, 1), msPerToken: round(msPerToken), bytesReadPerToken: bytes.total,
+          floorMs: round(floorMs, 4), ratioToLimit: round(floorMs / msPerToken, 4), overheadMsBeyondFloor: round(msPerToken - floorMs),
+          speedupVsStock: base ? round(base.msPerToken / msPerToken, 3) : 1,
+        });
+        console.log(`decode @${ctx} [${b.name}]: ${(1e3 / msPerToken).toFixed(1)} tok/s (${msPerToken.toFixed(2)} ms/token); limit ${(1e3 / floorMs).toFixed(0)} tok/s ` +
+          `(${(bytes.total / 2 ** 20).toFixed(2)} MiB read/token) → ratio ${(floorMs / msPerToken).toFixed(3)}, overhead ${(msPerToken - floorMs).toFixed(2)} ms/token` +
+          (base ? `, ${(base.msPerToken / msPerToken).toFixed(2)}× stock` : ''));
+      }
+    } catch (err) {
+      console.log(`decode [${b.name}]: failed — ${(err as Error).message.split('\n')[0]}`);
+      decode.push({ binding: b.name, error: (err as Error).message.split('\n')[0] });
+    } finally {
+      made.close();
+      const peakGpu = gpu.takePeak();
+      for (const d of decode) if (d.binding === b.name) d.peakGpuMiB = peakGpu;
+      if (b === bindings[0]) {
+        // the stock decoder is not needed again: free its device memory before the native sessions load theirs
+        await stages.decoder?.release();
+        await stages.embed?.release();
+      }
+    }
+  }
+  const fastest = contexts.map((ctx) => {
+    const rows = decode.filter((d) => d.context === ctx && typeof d.msPerToken === 'number') as { binding: string; msPerToken: number }[];
+    const best = rows.reduce((a, r) => (r.msPerToken < a.msPerToken ? r : a), rows[0]!);
+    return { context: ctx, binding: best.binding };
+  });
+  console.log(`fastest binding: ${fastest.map((f) => `@${f.context} ${f.binding}`).join('; ')}`);
+
   gpu.stop();
   const peak = { gpuMiB: gpu.peakMiB, hostMiB: round(hostPeakMiB(), 1) };
   console.log(`peak memory: ${gpu.peakMiB === null ? 'no nvidia-smi (no NVIDIA GPU)' : `${gpu.peakMiB} MiB GPU`}; host ${peak.hostMiB} MiB`);
@@ -206,11 +283,13 @@ async function main(): Promise<void> {
     stageProviders,
     limits: { bandwidthGBs: round(bandwidth / 1e9, 2), bandwidthProbe: `${dt} write+read of ${(bwElems * elBytes) / 2 ** 30} GiB on device`, matmulTFlops: round(flops / 1e12, 4), matmulDtype: dt, matmulN: n },
     decode,
+    fastestBinding: fastest,
+    nativeAddon: native.addon ? { file: native.file, onnxruntime: native.addon.version() } : { reason: native.reason },
     ttftMs: round(ttft, 2),
     stages: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, round(v)])),
     peakMemory: peak,
     notes: [
-      'decode goes through the stock onnxruntime-node binding: every step copies the KV cache device→host→device, included in these figures',
+      'decode is measured per binding: the stock onnxruntime-node binding copies the KV cache through host memory every step; the native IO-binding addon keeps it on the device (in place for static-cache packs)',
       onGpu ? 'GPU run' : 'no CUDA provider here: CPU figures (the limits are host-memory bandwidth and CPU fp32 matmul)',
     ],
   };

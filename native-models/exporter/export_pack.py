@@ -110,7 +110,9 @@ def write_manifest(c, out, name, quant, stages, extra):
         "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
         "pixel": {"maskSize": c["mask_size"]},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
-                "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"]},
+                "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"],
+                # GroupQueryAttention decoders take a fixed-capacity cache with a zero-padded mask (in place)
+                **({"staticKvCache": True} if extra["attention"] == "gqa" else {})},
         "stages": {st: {"file": f"{st}.onnx", "sha256": sha256(os.path.join(out, f"{st}.onnx")),
                         "dtype": extra["dtype"] if st in ("embed", "decoder") else "float32"} for st in stages},
         "files": {"tokenizer.json": sha256(os.path.join(out, "tokenizer.json"))},

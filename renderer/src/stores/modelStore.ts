@@ -101,5 +101,5 @@ export function providerReport(model: ModelStatus | null): string {
   if (!model) return '';
   const stages = Object.entries(model.stageProviders).map(([s, p]) => `${s}: ${p}`);
   const skipped = model.providers.filter((p) => !p.available && p.reason).map((p) => `${p.name} not used: ${p.reason}`);
-  return [...stages, ...skipped].join('\n');
+  return [...stages, ...(model.decode ? [`decode: ${model.decode}`] : []), ...skipped].join('\n');
 }
