@@ -5,6 +5,7 @@ import { defaultDataDir, rendererDir } from '../appPaths.js';
 import { createServices } from '../boot.js';
 import { ASK_USAGE, runAsk } from './askCommand.js';
 import { CHANGE_USAGE, runChange } from './changeCommand.js';
+import { PACKS_USAGE, runPacks } from './packsCommand.js';
 import { REPORT_USAGE, runReport } from './reportCommand.js';
 import { SESSIONS_USAGE, runSessions } from './sessionsCommand.js';
 import { VantageError } from '../contract/errors.js';
@@ -20,6 +21,7 @@ ${ASK_USAGE}
 ${CHANGE_USAGE}
 ${REPORT_USAGE}
 ${SESSIONS_USAGE}
+${PACKS_USAGE}
 
 global options:
   --data-dir DIR   where the case database and caches live (default: ${defaultDataDir()})
@@ -124,6 +126,8 @@ export async function main(argv: string[]): Promise<void> {
       return runChange(rest, { dataDir, json: out.json });
     case 'sessions':
       return runSessions(rest, { dataDir, json: out.json });
+    case 'packs':
+      return runPacks(rest, { dataDir, json: out.json });
     default:
       fail(`unknown command "${command}"\n\n${USAGE}`);
   }

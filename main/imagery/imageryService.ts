@@ -8,7 +8,18 @@ import { factsOf, inspectImage, sha256File } from './imageFacts.js';
 import type { ImageFacts, ImageryPort } from './imageryPort.js';
 import { LruCache } from './lruCache.js';
 import { OpenImage } from './openImage.js';
-import { needsOverviews, OVERVIEW_MIN_SIDE, overviewDirFor, overviewsReady } from './overviewCache.js';
+import {
+  evictOverviews,
+  needsOverviews,
+  OVERVIEW_CACHE_DEFAULT_BYTES,
+  OVERVIEW_MIN_SIDE,
+  overviewCapFromEnv,
+  markOverviewsInUse,
+  overviewDirFor,
+  overviewsReady,
+  touchOverviews,
+  unmarkOverviewsInUse,
+} from './overviewCache.js';
 import { probePixel } from './pixelProbe.js';
 import type { WindowData } from './rasterSource.js';
 import { findThermalCalibration, type ThermalCalibration } from './thermalCalibration.js';
@@ -43,6 +54,13 @@ export interface ImageryOptions {
   overviewCacheDir?: string;
   /** striped files at least this large (max side, px) get an overview cache */
   overviewMinSide?: number;
+  /**
+   * cap on the whole overview cache; least recently used entries not open here are evicted after each build and at
+   * start-up. Default: VANTAGE_OVERVIEW_CACHE_MB, else 8 GiB
+   */
+  overviewCacheMaxBytes?: number;
+  /** where evictions are reported (default: stderr) */
+  log?: (msg: string) => void;
 }
 
 type OverviewState = OverviewBuild & { dir: string | null; done: Promise<void> };
@@ -66,8 +84,13 @@ export class ImageryService implements ImageryPort {
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
   private readonly pool: TilePool | null;
   private readonly local: TileEngine | null;
+  /** image id → its overview cache entry, from the start of its build (or open) until release: never evicted */
+  private readonly overviewsInUse = new Map<string, string>();
+  private readonly overviewCapBytes: number;
+  private trimming: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: ImageryOptions = {}) {
+    this.overviewCapBytes = opts.overviewCacheMaxBytes ?? overviewCapFromEnv() ?? OVERVIEW_CACHE_DEFAULT_BYTES;
     const cacheBytes = opts.cacheBytes ?? DEFAULT_CACHE_BYTES;
     const url = opts.workerUrl;
     const file = url === undefined ? null : typeof url === 'string' ? url : fileURLToPath(url);
@@ -79,6 +102,37 @@ export class ImageryService implements ImageryPort {
       this.pool = null;
       this.local = new TileEngine(cacheBytes);
     }
+    if (opts.overviewCacheDir) void this.trimOverviewCache();
+  }
+
+  private log(msg: string): void {
+    (this.opts.log ?? ((m: string) => console.error(`[vantage] ${m}`)))(msg);
+  }
+
+  /**
+   * Brings the overview cache under its cap: whole entries go, least recently used first, never one that an image
+   * open here uses or is building. Runs at start-up and after each build (one at a time); resolves to the evicted
+   * entry folders and never rejects.
+   */
+  trimOverviewCache(): Promise<string[]> {
+    const cacheDir = this.opts.overviewCacheDir;
+    if (!cacheDir) return Promise.resolve([]);
+    const cap = this.overviewCapBytes;
+    const run = this.trimming.then(async () => {
+      const { evicted, totalBytes } = await evictOverviews(cacheDir, cap, (dir) => this.usesOverviews(dir));
+      if (evicted.length > 0) {
+        const what = evicted.map((e) => `${e.sha256.slice(0, 12)}… (${mib(e.bytes)}, last used ${e.lastUsed.toISOString()})`).join(', ');
+        this.log(`overview cache over its ${mib(cap)} cap: evicted ${evicted.length} least recently used entr${evicted.length === 1 ? 'y' : 'ies'}: ${what}; ${mib(totalBytes)} left`);
+      }
+      if (totalBytes > cap) this.log(`overview cache holds ${mib(totalBytes)}, over its ${mib(cap)} cap: the rest is in use by open images`);
+      return evicted.map((e) => e.dir);
+    });
+    const safe = run.catch((e: unknown) => {
+      this.log(`overview cache could not be trimmed (${(e as Error).message})`);
+      return [] as string[];
+    });
+    this.trimming = safe;
+    return safe;
   }
 
   /** 'workers' when tiles render off the main thread */
@@ -136,7 +190,11 @@ export class ImageryService implements ImageryPort {
     if (!cacheDir || !needsOverviews(r.image.source.facts, this.opts.overviewMinSide ?? OVERVIEW_MIN_SIDE)) return;
     const dir = overviewDirFor(cacheDir, r.facts.sha256);
     const o = r.overview;
+    // in use from here on (before the readiness check): a trim running meanwhile leaves it alone
+    this.overviewsInUse.set(id, dir);
     if (overviewsReady(dir, r.image.source.facts)) {
+      markOverviewsInUse(dir);
+      touchOverviews(dir);
       Object.assign(o, { state: 'ready', progress: 1, dir });
       return;
     }
@@ -148,8 +206,11 @@ export class ImageryService implements ImageryPort {
       ? this.pool.request(this.overviewRoute(id), { op: 'overviews', path: r.path, dir }, onProgress)
       : this.local!.buildOverviews(r.path, dir, onProgress);
     o.done = job.then(
-      () => {
+      async () => {
+        if (this.usesOverviews(dir)) markOverviewsInUse(dir);
+        touchOverviews(dir);
         Object.assign(o, { state: 'ready', progress: 1, dir });
+        await this.trimOverviewCache();
       },
       (e: unknown) => {
         const err = VantageError.from(e);
@@ -274,11 +335,29 @@ export class ImageryService implements ImageryPort {
     else await this.local!.release(id);
     const r = await p?.catch(() => null);
     if (r) await r.image.close();
+    const ovr = this.overviewsInUse.get(id);
+    this.overviewsInUse.delete(id);
+    if (ovr && r?.overview.state === 'ready') {
+      if (!this.usesOverviews(ovr)) unmarkOverviewsInUse(ovr);
+      touchOverviews(ovr); // last used: when it was closed
+    }
+  }
+
+  /** whether an image open here uses (or is building) this overview cache entry */
+  private usesOverviews(dir: string): boolean {
+    for (const d of this.overviewsInUse.values()) if (d === dir) return true;
+    return false;
   }
 
   async close(): Promise<void> {
     for (const id of [...this.images.keys()]) await this.release(id);
+    await this.trimming;
     await this.pool?.close();
     await this.local?.close();
   }
+}
+
+function mib(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  return bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${Math.ceil(bytes / 1024)} KiB`;
 }

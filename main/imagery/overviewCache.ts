@@ -1,8 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { VantageError } from '../contract/errors.js';
 import type { NumericArray, RasterLevel, RasterSource, SourceFacts, WindowData } from './rasterSource.js';
+import { processAlive } from '../util/processAlive.js';
 
 /**
  * Overview cache for large striped (untiled) TIFFs, the equivalent of GDAL's external .ovr: a pyramid of 2×
@@ -64,6 +66,137 @@ function readManifest(dir: string): Manifest | null {
 export function overviewsReady(dir: string, facts: SourceFacts): boolean {
   const m = readManifest(dir);
   return !!m && m.width === facts.width && m.height === facts.height && m.bandCount === facts.bandCount;
+}
+
+/** The whole overview cache is kept under this many bytes unless configured otherwise. */
+export const OVERVIEW_CACHE_DEFAULT_BYTES = 8 * 1024 ** 3;
+
+/** `VANTAGE_OVERVIEW_CACHE_MB`: the cap in MiB; null when unset. */
+export function overviewCapFromEnv(env: NodeJS.ProcessEnv = process.env): number | null {
+  const raw = env.VANTAGE_OVERVIEW_CACHE_MB;
+  if (raw === undefined || raw.trim() === '') return null;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) {
+    throw new VantageError('BAD_INPUT', `VANTAGE_OVERVIEW_CACHE_MB must be a number of megabytes (0 or more), got "${raw}"`);
+  }
+  return Math.floor(mb * 1024 * 1024);
+}
+
+/** Records a use of a cache entry: the folder's mtime is its last-used time (nothing inside changes after a build). */
+export function touchOverviews(dir: string): void {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // gone (evicted by another process): the next open rebuilds it
+  }
+}
+
+/**
+ * Another process (a second CLI command beside the app) may have an entry open: each process using an entry keeps a
+ * marker file `.in-use-<host>-<pid>` in it while it does. Eviction skips entries with a live marker; markers of
+ * dead processes on this host are stale and removed.
+ */
+const IN_USE_PREFIX = '.in-use-';
+const markerName = () => `${IN_USE_PREFIX}${hostname().replace(/[^A-Za-z0-9.]/g, '_')}-${process.pid}`;
+
+export function markOverviewsInUse(dir: string): void {
+  try {
+    writeFileSync(path.join(dir, markerName()), '');
+  } catch {
+    // the entry is gone: nothing to protect
+  }
+}
+
+export function unmarkOverviewsInUse(dir: string): void {
+  rmSync(path.join(dir, markerName()), { force: true });
+}
+
+
+/** Whether a process other than this one has the entry open (its markers of dead processes are removed). */
+function openElsewhere(dir: string): boolean {
+  const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  for (const n of names) {
+    if (!n.startsWith(IN_USE_PREFIX)) continue;
+    const m = /^(.*)-(\d+)$/.exec(n.slice(IN_USE_PREFIX.length));
+    if (!m) continue;
+    const pid = Number(m[2]);
+    if (m[1] !== host) return true; // a process on another host (shared data folder): its pid cannot be checked here
+    if (pid === process.pid) continue; // this process decides by what it has open (the inUse callback)
+    if (processAlive(pid)) return true;
+    rmSync(path.join(dir, n), { force: true });
+  }
+  return false;
+}
+
+export interface OverviewEntry {
+  dir: string;
+  sha256: string;
+  bytes: number;
+  lastUsed: Date;
+}
+
+/** an entry folder is named by the file's sha256; build temp dirs and evicted folders are named otherwise */
+const ENTRY_NAME = /^[0-9a-f]{64}$/;
+const EVICTED_PREFIX = '.evicted-';
+
+/** The complete entries in cacheDir with their size on disk and last-used time. */
+export async function listOverviewEntries(cacheDir: string): Promise<OverviewEntry[]> {
+  const out: OverviewEntry[] = [];
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (!ENTRY_NAME.test(name)) continue;
+    const dir = path.join(cacheDir, name);
+    try {
+      const st = await stat(dir);
+      if (!st.isDirectory()) continue;
+      let bytes = 0;
+      for (const f of await readdir(dir)) bytes += (await stat(path.join(dir, f))).size;
+      out.push({ dir, sha256: name, bytes, lastUsed: st.mtime });
+    } catch {
+      // removed meanwhile (another process evicted it)
+    }
+  }
+  return out;
+}
+
+/**
+ * Keeps the cache under capBytes by removing whole entries, least recently used first, skipping those inUse says
+ * are open or being built here and those another live process has marked as open. An entry is first renamed away (atomic: a reader sees all of it or none) and then
+ * deleted. Returns what was evicted and the size left (over the cap only when the rest is in use).
+ */
+export async function evictOverviews(
+  cacheDir: string,
+  capBytes: number,
+  inUse: (dir: string) => boolean,
+): Promise<{ evicted: OverviewEntry[]; totalBytes: number }> {
+  // folders left by an eviction cut short (the app was closed mid-delete)
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (name.startsWith(EVICTED_PREFIX)) await rm(path.join(cacheDir, name), { recursive: true, force: true }).catch(() => {});
+  }
+  const entries = (await listOverviewEntries(cacheDir)).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
+  let totalBytes = entries.reduce((s, e) => s + e.bytes, 0);
+  const evicted: OverviewEntry[] = [];
+  for (const e of entries) {
+    if (totalBytes <= capBytes) break;
+    if (inUse(e.dir) || openElsewhere(e.dir)) continue;
+    const trash = path.join(cacheDir, `${EVICTED_PREFIX}${e.sha256}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    try {
+      renameSync(e.dir, trash); // synchronous right after the inUse check: no open can slip in between
+    } catch {
+      if (!existsSync(e.dir)) totalBytes -= e.bytes; // already gone (another process evicted it)
+      continue;
+    }
+    totalBytes -= e.bytes;
+    evicted.push(e);
+    await rm(trash, { recursive: true, force: true });
+  }
+  return { evicted, totalBytes };
 }
 
 function levelFile(dir: string, level: number, band: number): string {

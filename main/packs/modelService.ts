@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelStatus } from '../contract/index.js';
 import type { PackEntry } from '../contract/calls/models.js';
@@ -140,6 +141,29 @@ export class ModelService {
     if (this.loading) await this.loading.catch(() => {});
     this.loading = null;
     await this.ensureReady();
+  }
+
+  /**
+   * Re-hashes every file of the pack against its manifest (the installed copy when there is one, else the forced or
+   * built-in folder); throws naming the first file that does not match. `verifiedFiles`: how many files were hashed.
+   */
+  async verify(name: string, version: string): Promise<PackEntry & { verifiedFiles: number }> {
+    const store = this.opts.store;
+    const same = (p: LoadedPackInfo | null): p is LoadedPackInfo => p !== null && p.name === name && p.version === version;
+    let p: LoadedPackInfo | null = null;
+    let builtin = false;
+    // a damaged installed pack (even its manifest) is still verified: the error names what is wrong with it
+    if (store && existsSync(store.dirFor(name, version))) {
+      p = await store.verify(name, version);
+    } else if (this.opts.forcedDir && !this.isBuiltin(this.opts.forcedDir) && same(await loadPack(this.opts.forcedDir, { verify: false }).catch(() => null))) {
+      p = await loadPack(this.opts.forcedDir);
+    } else if (same(await loadPack(this.opts.builtinDir, { verify: false }).catch(() => null))) {
+      p = await loadPack(this.opts.builtinDir, { builtin: true });
+      builtin = true;
+    }
+    if (!p) throw new VantageError('NOT_FOUND', `model pack ${name} ${version} is not installed`);
+    const files = new Set([...Object.values(p.stageFiles).map((f) => path.basename(f)), ...Object.keys(p.manifest.files)]);
+    return { ...this.entry(p, builtin), verifiedFiles: files.size };
   }
 
   async remove(name: string, version: string): Promise<void> {

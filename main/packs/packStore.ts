@@ -86,6 +86,13 @@ export class PackStore {
     return out;
   }
 
+  /** Re-hashes every file of an installed pack against its manifest (as a load does); throws naming the first mismatch. */
+  async verify(name: string, version: string): Promise<LoadedPackInfo> {
+    const dir = this.dirFor(name, version);
+    if (!(await exists(dir))) throw new VantageError('NOT_FOUND', `model pack ${name} ${version} is not installed`);
+    return loadPack(dir);
+  }
+
   async remove(name: string, version: string): Promise<void> {
     const dir = this.dirFor(name, version);
     if (!(await exists(dir))) throw new VantageError('NOT_FOUND', `model pack ${name} ${version} is not installed`);

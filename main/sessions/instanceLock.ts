@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { VantageError } from '../contract/errors.js';
+import { processAlive } from '../util/processAlive.js';
 
 export const LOCK_FILE = 'vantage.lock';
 
@@ -11,15 +12,6 @@ interface LockInfo {
   startedAt: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function read(file: string): LockInfo | null {
   try {
@@ -54,7 +46,7 @@ export class InstanceLock {
       }
       const owner = read(file);
       // another host (data folder on a network share): its pid means nothing here, so only the same host is judged
-      if (owner && owner.pid !== process.pid && (owner.host !== hostname() || alive(owner.pid))) {
+      if (owner && owner.pid !== process.pid && (owner.host !== hostname() || processAlive(owner.pid))) {
         throw new VantageError(
           'CONFLICT',
           `Vantage is already running on this data folder (${dataDir}, process ${owner.pid}${owner.host !== hostname() ? ` on ${owner.host}` : ''}, ` +
