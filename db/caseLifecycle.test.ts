@@ -71,6 +71,8 @@ describe('case lifecycle', () => {
     expect(new Date(purgeAfter).getTime() - Date.now()).toBeGreaterThan(29 * 86_400_000);
     expect(repo.listSessions()).toEqual([]);
     expect(life.listDeleted().map((d) => d.id)).toEqual([s.id]);
+    // the list says when each deleted case goes for good: the same date the delete answered
+    expect(life.listDeleted()[0]).toMatchObject({ name: 'Port', turnCount: 2, purgeAfter });
     expect(() => life.rename(s.id, 'x')).toThrow(/was deleted; restore it/);
     expect(life.restore(s.id)).toMatchObject({ id: s.id, turnCount: 2 });
     expect(repo.listSessions().map((x) => x.id)).toEqual([s.id]);

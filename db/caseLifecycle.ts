@@ -101,8 +101,13 @@ export class CaseLifecycleRepository {
     return this.s.purgeBefore.run(opts.before.toISOString()).changes;
   }
 
-  listDeleted(): (SessionSummary & { deletedAt: string })[] {
-    return (this.s.listDeleted.all() as Row[]).map((r) => ({ ...toSummary(r), deletedAt: r.deleted_at! }));
+  /** Deleted cases, most recently deleted first, with the date each is purged at start-up (PURGE_AFTER_DAYS on). */
+  listDeleted(): (SessionSummary & { deletedAt: string; purgeAfter: string })[] {
+    return (this.s.listDeleted.all() as Row[]).map((r) => ({
+      ...toSummary(r),
+      deletedAt: r.deleted_at!,
+      purgeAfter: new Date(Date.parse(r.deleted_at!) + PURGE_AFTER_DAYS * 86_400_000).toISOString(),
+    }));
   }
 
   /** Cases whose name, image file name/path or any turn's text contains `query`, or whose date starts with it. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole } from './stack.js';
+import { dataRoot, launchChromium, missingData, openImageThroughBrowser, restartBackend, startBackend, waitForAppEvent, watchConsole } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -109,10 +109,10 @@ test('drop opens images (copied into imports); layers reorder, fade, swipe; a pr
   test.skip(missingData(SECOND) !== null, missingData(SECOND) ?? '');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-drop-'));
   const browser = await launchChromium();
-  const backend = await startBackend(dataDir);
+  let backend = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
+    let page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    let problems = watchConsole(page);
     await page.goto(backend.url);
     await waitForAppEvent(page, 'session-opened');
 
@@ -177,15 +177,45 @@ test('drop opens images (copied into imports); layers reorder, fade, swipe; a pr
     expect(a.length).toBe(b.length);
     expect(a.equals(b)).toBe(false);
 
-    // an MBTiles basemap chosen with "Basemap…" (uploaded in a browser) is drawn under the imagery
+    // an MBTiles basemap chosen with "Basemap…" through the file browser (which lists .mbtiles for it) is drawn under the imagery
     const mbtiles = path.join(dataDir, 'base.mbtiles');
     await writeMbtiles(mbtiles);
-    await page.getByTestId('basemap-file').setInputFiles(mbtiles);
-    await expect(page.getByTestId('basemap-name')).toHaveText('E2E basemap');
-    await expect(page.locator('.vantage-basemap-layer img.leaflet-tile-loaded').first()).toBeAttached();
-    const baseSrc = (await page.locator('.vantage-basemap-layer img').first().getAttribute('src'))!;
-    expect(baseSrc).toContain('imagery.basemapTile');
-    expect(await pixels(baseSrc).then((p) => [...p.subarray(0, 3)])).toEqual([20, 120, 220]);
+    await page.getByTestId('basemap-choose').click();
+    await expect(page.locator('#fb-title')).toHaveText('Choose a basemap (.mbtiles)');
+    await page.getByTestId('file-browser-path').fill(dataDir);
+    await page.getByTestId('file-browser-path').press('Enter');
+    await expect(page.locator('[data-testid="file-entry"][data-name="base.mbtiles"]')).toBeVisible();
+    await expect(page.locator('[data-testid="file-entry"][data-name="vantage.db"]')).toHaveCount(0);
+    await page.locator('[data-testid="file-entry"][data-name="base.mbtiles"]').click();
+    const basemapDrawn = async (p: Page) => {
+      await expect(p.getByTestId('basemap-name')).toHaveText('E2E basemap');
+      await expect(p.locator('.vantage-basemap-layer img.leaflet-tile-loaded').first()).toBeAttached();
+      const baseSrc = (await p.locator('.vantage-basemap-layer img').first().getAttribute('src'))!;
+      expect(baseSrc).toContain('imagery.basemapTile');
+      expect(await pixels(baseSrc).then((px) => [...px.subarray(0, 3)])).toEqual([20, 120, 220]);
+    };
+    await basemapDrawn(page);
+    expect(problems).toEqual([]);
+
+    // the choice survives a backend restart (a new process, a new token): drawn again without asking
+    const restart = async () => {
+      ({ backend, page, problems } = await restartBackend(browser, page, backend, dataDir));
+      await waitForAppEvent(page, 'session-opened');
+    };
+    await restart();
+    await basemapDrawn(page);
+    await expect(page.getByTestId('basemap-notice')).toHaveCount(0);
+    expect(problems).toEqual([]);
+
+    // its file gone by the next start: no basemap, and the page says so once (not again after a reload)
+    rmSync(mbtiles);
+    await restart();
+    await expect(page.getByTestId('basemap-notice')).toContainText('“base.mbtiles” chosen earlier could not be reopened');
+    await expect(page.getByTestId('basemap-name')).toHaveCount(0);
+    await page.reload();
+    await waitForAppEvent(page, 'session-opened');
+    await expect(page.getByTestId('basemap-notice')).toHaveCount(0);
+    await expect(page.getByTestId('basemap-name')).toHaveCount(0);
     expect(problems).toEqual([]);
   } finally {
     await browser.close();

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, restartBackend, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -130,13 +130,7 @@ test('box → streamed answer → mask → stored → reopened after a backend r
     db.close();
 
     // full restart of the backend: a new process, a new token
-    await page.close();
-    await backend.stop();
-    backend = await startBackend(dataDir);
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'app-ready');
+    ({ backend, page, problems } = await restartBackend(browser, page, backend!, dataDir));
     await waitForAppEvent(page, 'session-opened');
     await waitForAppEvent(page, 'tiles-loaded');
     await expect(page.getByTestId('turn-user')).toHaveCount(1);

@@ -74,6 +74,21 @@ export function watchConsole(page: Page): string[] {
   return problems;
 }
 
+/**
+ * A full restart as a user meets it: the page closes, the backend stops, a new backend (new process, new token)
+ * starts on the same data folder and a new page opens on it and waits for the app to be ready.
+ */
+export async function restartBackend(browser: Browser, page: Page, backend: Backend, dataDir: string): Promise<{ backend: Backend; page: Page; problems: string[] }> {
+  await page.close();
+  await backend.stop();
+  const next = await startBackend(dataDir);
+  const fresh = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems = watchConsole(fresh);
+  await fresh.goto(next.url);
+  await waitForAppEvent(fresh, 'app-ready');
+  return { backend: next, page: fresh, problems };
+}
+
 /** Waits for an app event the renderer records in window.__vantageEvents (never a sleep). */
 export async function waitForAppEvent(page: Page, name: string, count = 1, timeout = 60_000): Promise<void> {
   await page.waitForFunction(

@@ -75,15 +75,20 @@ export function createServices(opts: BootOptions): Services {
   const imagery = new ImageryService({
     workerUrl: workerPath('tileWorker'),
     overviewCacheDir: path.join(opts.dataDir, 'cache', 'overviews'),
+    log, // evictions from the overview cache (capped: VANTAGE_OVERVIEW_CACHE_MB, default 8 GiB)
     // an id the case does not know (a scratch registration) simply has no stored look
     displays: { load: (id) => (repo.hasImage(id) ? repo.getImage(id).display : null), save: (id, d) => repo.setDisplay(id, d) },
   });
-  const basemap = new BasemapService();
+  const settings = new SettingsStore(db);
+  // the offline basemap chosen in an earlier run, reopened; a file now gone is reported once to the page
+  const basemap = new BasemapService(settings);
+  const lostBasemap = basemap.restore();
+  if (lostBasemap) log(lostBasemap);
   const inference = new InferenceHost({ workerUrl: workerPath('inferenceWorker') });
   const models = new ModelService(inference, {
     builtinDir: builtinPackDir(),
     store: new PackStore(opts.dataDir),
-    settings: new SettingsStore(db),
+    settings,
     ...(opts.packDir !== undefined ? { forcedDir: opts.packDir } : {}),
   });
   const sessions = new SessionsService(repo, imagery, life);
@@ -113,7 +118,7 @@ export function createServices(opts: BootOptions): Services {
     'files.pick': async (i) => {
       if (!opts.dialogs) throw new VantageError('UNSUPPORTED', 'native dialogs exist only in the desktop app; use files.browse');
       const picked = await opts.dialogs.pick(i.purpose);
-      return { ref: picked === null ? null : files.refFor(picked, i.purpose === 'image' || i.purpose === 'case' ? 'file' : 'dir') };
+      return { ref: picked === null ? null : files.refFor(picked, i.purpose === 'folder' || i.purpose === 'pack' ? 'dir' : 'file') };
     },
     'imagery.open': (i) => sessions.openImage(i.sessionId, files.resolve(i.file, 'file')),
     'imagery.info': async (i) => {
@@ -172,7 +177,7 @@ export function createServices(opts: BootOptions): Services {
     'reports.list': async (i) => reports.list(i.sessionId),
     'reports.rewrite': async (i) => reports.rewrite(i.reportId, i.folder ? files.resolve(i.folder, 'dir') : undefined),
     'imagery.setBasemap': async (i) => ({ basemap: basemap.set(i.file === null ? null : files.resolve(i.file, 'file')) }),
-    'imagery.basemap': async () => ({ basemap: basemap.info() }),
+    'imagery.basemap': async () => ({ basemap: basemap.info(), notice: basemap.takeNotice() }),
     'imagery.basemapTile': (i) => basemap.tile(i.z, i.x, i.y),
     'imagery.tile': async (i) => {
       await ensureRegistered(i.imageId);

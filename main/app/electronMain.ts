@@ -32,13 +32,15 @@ async function start(): Promise<void> {
     dialogs: {
       async pick(purpose) {
         const r = await dialog.showOpenDialog({
-          properties: purpose === 'image' || purpose === 'case' ? ['openFile'] : ['openDirectory'],
+          properties: purpose === 'folder' || purpose === 'pack' ? ['openDirectory'] : ['openFile'],
           filters:
             purpose === 'image'
               ? [{ name: 'Imagery', extensions: ['tif', 'tiff', 'jpg', 'jpeg', 'png'] }]
               : purpose === 'case'
                 ? [{ name: 'Vantage case', extensions: ['vantage'] }]
-                : [],
+                : purpose === 'basemap'
+                  ? [{ name: 'MBTiles basemap', extensions: ['mbtiles'] }]
+                  : [],
         });
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },

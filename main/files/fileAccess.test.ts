@@ -11,6 +11,7 @@ beforeAll(() => {
   writeFileSync(path.join(root, 'scenes', 'a.tif'), 'x');
   writeFileSync(path.join(root, 'scenes', 'notes.txt'), 'x');
   writeFileSync(path.join(root, 'scenes', '.hidden.tif'), 'x');
+  writeFileSync(path.join(root, 'scenes', 'harbour.MBTiles'), 'x');
   writeFileSync(path.join(root, 'pack.zip'), 'x');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -26,6 +27,13 @@ describe('FileAccess', () => {
     expect(ref).toMatch(/^f_/);
     expect(fa.resolve(ref, 'file')).toBe(path.join(root, 'scenes', 'a.tif'));
     expect(() => fa.resolve(ref, 'dir')).toThrow(/expected a folder/);
+  });
+
+  it('lists .mbtiles files (any case) only when a basemap is being chosen', async () => {
+    const fa = new FileAccess([{ name: 'Test', path: root }]);
+    const listing = await fa.browse({ typedPath: path.join(root, 'scenes'), purpose: 'basemap' });
+    expect(listing.entries.map((e) => [e.name, e.kind])).toEqual([['harbour.MBTiles', 'file']]);
+    expect(fa.resolve(listing.entries[0]!.ref, 'file')).toBe(path.join(root, 'scenes', 'harbour.MBTiles'));
   });
 
   it('navigates by folder reference and offers packs as folders or zips', async () => {

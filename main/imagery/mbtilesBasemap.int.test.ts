@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -79,4 +79,60 @@ it('refuses files that are not raster MBTiles with a specific error', async () =
     code: 'BAD_INPUT',
     message: expect.stringMatching(/no "tiles" table/),
   });
+});
+
+it('remembers the basemap across a restart on the same data folder, and says once when its file has gone', async () => {
+  const dataDir = path.join(dir, 'restart-data');
+  const file = path.join(dir, 'remembered.mbtiles');
+  await writeMbtiles(file, 'png');
+  let s = createServices({ dataDir, mode: 'browser', log: () => {} });
+  try {
+    await s.dispatcher.call('imagery.setBasemap', { file: s.files.refFor(file, 'file') });
+  } finally {
+    await s.close();
+  }
+
+  // a new backend on the same data folder finds it open and serves its tiles without being asked again
+  const logged: string[] = [];
+  s = createServices({ dataDir, mode: 'browser', log: (m) => logged.push(m) });
+  try {
+    expect(await s.dispatcher.call('imagery.basemap', {})).toMatchObject({ basemap: { name: 'Test basemap', format: 'png' }, notice: null });
+    const t = await s.dispatcher.resource('imagery.basemapTile', { z: '1', x: '1', y: '0' });
+    expect((await centre(t.body)).slice(0, 3)).toEqual([0, 255, 0]);
+  } finally {
+    await s.close();
+  }
+  expect(logged.filter((m) => /basemap/i.test(m))).toEqual([]);
+
+  // the file is gone: no basemap, one notice naming it (not its folder), the setting cleared
+  unlinkSync(file);
+  s = createServices({ dataDir, mode: 'browser', log: (m) => logged.push(m) });
+  try {
+    const first = (await s.dispatcher.call('imagery.basemap', {})) as { basemap: unknown; notice: string | null };
+    expect(first.basemap).toBeNull();
+    expect(first.notice).toMatch(/“remembered\.mbtiles” chosen earlier could not be reopened: the file is gone/);
+    expect(first.notice).not.toContain(dir);
+    expect(await s.dispatcher.call('imagery.basemap', {})).toEqual({ basemap: null, notice: null });
+    await expect(s.dispatcher.resource('imagery.basemapTile', { z: '1', x: '0', y: '0' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  } finally {
+    await s.close();
+  }
+  expect(logged.filter((m) => /remembered\.mbtiles/.test(m))).toHaveLength(1);
+
+  // removing the basemap is remembered too: a restart after "✕" opens none and says nothing
+  await writeMbtiles(file, 'png');
+  s = createServices({ dataDir, mode: 'browser', log: () => {} });
+  try {
+    expect(await s.dispatcher.call('imagery.basemap', {})).toEqual({ basemap: null, notice: null });
+    await s.dispatcher.call('imagery.setBasemap', { file: s.files.refFor(file, 'file') });
+    await s.dispatcher.call('imagery.setBasemap', { file: null });
+  } finally {
+    await s.close();
+  }
+  s = createServices({ dataDir, mode: 'browser', log: () => {} });
+  try {
+    expect(await s.dispatcher.call('imagery.basemap', {})).toEqual({ basemap: null, notice: null });
+  } finally {
+    await s.close();
+  }
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
@@ -76,20 +77,66 @@ function transparentTile(): Promise<Uint8Array> {
   return emptyTile;
 }
 
-/** The one basemap in force for this backend (null: none; the map shows imagery on a plain background). */
+/** Where the chosen basemap's path is kept between runs (the app's `settings` table: SettingsStore). */
+export interface BasemapSettings {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+}
+
+export const BASEMAP_SETTING = 'basemap.path';
+
+/**
+ * The one basemap in force for this backend (null: none; the map shows imagery on a plain background). With
+ * settings, the choice is remembered and reopened at start-up by restore().
+ */
 export class BasemapService {
   private current: MbtilesBasemap | null = null;
+  /** why the remembered basemap could not be reopened; handed out once (takeNotice) */
+  private notice: string | null = null;
+
+  constructor(private readonly settings?: BasemapSettings) {}
 
   info(): BasemapInfo | null {
     return this.current?.info ?? null;
   }
 
-  /** Opens (checking it first) and puts in force the given MBTiles file, or removes the basemap with null. */
+  /** Opens (checking it first) and puts in force the given MBTiles file, or removes the basemap with null; remembered. */
   set(file: string | null): BasemapInfo | null {
     const next = file === null ? null : MbtilesBasemap.open(file);
     this.current?.close();
     this.current = next;
+    this.notice = null;
+    if (file === null) this.settings?.delete(BASEMAP_SETTING);
+    else this.settings?.set(BASEMAP_SETTING, path.resolve(file));
     return this.info();
+  }
+
+  /**
+   * Start-up: reopens the basemap chosen in an earlier run. When its file is gone (or no longer a readable MBTiles)
+   * the setting is cleared and a notice says so, once; returns that notice (null when all is well or none was set).
+   */
+  restore(): string | null {
+    const file = this.settings?.get(BASEMAP_SETTING);
+    if (!file) return null;
+    const name = path.basename(file);
+    try {
+      if (!existsSync(file)) throw new VantageError('NOT_FOUND', 'the file is gone (moved or deleted)');
+      this.current?.close();
+      this.current = MbtilesBasemap.open(file);
+      return null;
+    } catch (e) {
+      this.settings?.delete(BASEMAP_SETTING);
+      this.notice = `The basemap “${name}” chosen earlier could not be reopened: ${(e as Error).message}. Choose it again with “Basemap…”.`;
+      return this.notice;
+    }
+  }
+
+  /** The restore() notice, once: later calls return null. */
+  takeNotice(): string | null {
+    const n = this.notice;
+    this.notice = null;
+    return n;
   }
 
   async tile(z: number, x: number, y: number): Promise<Uint8Array> {
@@ -98,7 +145,9 @@ export class BasemapService {
     return (await this.current.tile(z, x, y)) ?? transparentTile();
   }
 
+  /** Closes the file for shutdown; the choice stays remembered. */
   close(): void {
-    this.set(null);
+    this.current?.close();
+    this.current = null;
   }
 }

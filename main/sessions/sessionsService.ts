@@ -40,7 +40,7 @@ export class SessionsService {
     return this.life.restore(sessionId);
   }
 
-  listDeleted(): (SessionSummary & { deletedAt: string })[] {
+  listDeleted(): (SessionSummary & { deletedAt: string; purgeAfter: string })[] {
     return this.life.listDeleted();
   }
 

@@ -3,6 +3,8 @@ export type AppEvent =
   | 'session-opened'
   | 'session-renamed'
   | 'session-deleted'
+  | 'session-restored'
+  | 'session-purged'
   | 'image-relinked'
   | 'case-exported'
   | 'case-imported'

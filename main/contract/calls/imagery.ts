@@ -62,9 +62,10 @@ export const imageryCalls = {
     z.object({ imageId: Id, x: z.number().finite(), y: z.number().finite() }).strict(),
     PixelInfo,
   ),
-  /** puts an MBTiles file in force as the offline basemap (null removes it); for this run of the backend */
+  /** puts an MBTiles file in force as the offline basemap (null removes it); remembered and reopened at start-up */
   'imagery.setBasemap': call(z.object({ file: FileRef.nullable() }).strict(), z.object({ basemap: BasemapInfo.nullable() })),
-  'imagery.basemap': call(empty, z.object({ basemap: BasemapInfo.nullable() })),
+  /** the basemap in force; `notice` (given once) says when the one chosen earlier could not be reopened at start-up */
+  'imagery.basemap': call(empty, z.object({ basemap: BasemapInfo.nullable(), notice: z.string().nullable() })),
   /** XYZ tile of the basemap as PNG; transparent where the file has none */
   'imagery.basemapTile': resource(
     z

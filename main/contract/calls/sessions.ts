@@ -16,7 +16,8 @@ export const sessionCalls = {
   /** soft delete: undo with sessions.restore until purgeAfter */
   'sessions.delete': call(z.object({ sessionId: Id }).strict(), z.object({ ok: z.literal(true), purgeAfter: z.string() })),
   'sessions.restore': call(z.object({ sessionId: Id }).strict(), SessionSummary),
-  'sessions.deleted': call(z.object({}).strict(), z.array(SessionSummary.extend({ deletedAt: z.string() }))),
+  /** deleted cases, most recently deleted first, each with the date it will be purged (restorable until then) */
+  'sessions.deleted': call(z.object({}).strict(), z.array(SessionSummary.extend({ deletedAt: z.string(), purgeAfter: z.string() }))),
   /** removes a deleted case for good (sessionId), or every case deleted more than 30 days ago */
   'sessions.purge': call(z.object({ sessionId: Id.optional() }).strict(), z.object({ purged: z.number().int() })),
   /** writes one portable .vantage file into `folder` (temp file + rename); images by reference or embedded */

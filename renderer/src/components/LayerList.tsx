@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { useStore } from '../stores/createStore.js';
 import { displayStore, moveLayer, setLayer, setSwipe, startDisplayStore } from '../stores/displayStore.js';
-import { basemapStore, clearBasemap, setBasemapFile } from '../stores/basemapStore.js';
+import { basemapStore, chooseBasemap, clearBasemap, dismissBasemapNotice } from '../stores/basemapStore.js';
 import { dropStore } from '../stores/dropStore.js';
 import { activeImage, mapStore, setActiveImage, toggleImageVisible } from '../stores/mapStore.js';
 import { projectionOf } from '../stores/projections.js';
@@ -27,20 +27,15 @@ export function LayerList() {
       </header>
       {images.length === 0 && <p className="muted">No imagery yet. Use “Open image” or drop an image file on the map.</p>}
       <div className="basemap-row" data-testid="basemap">
-        <label className="button" title="An offline basemap from an MBTiles file (raster tiles), drawn under the imagery">
+        <button
+          type="button"
+          data-testid="basemap-choose"
+          disabled={basemap.busy}
+          title="An offline basemap from an MBTiles file (raster tiles), drawn under the imagery; remembered across restarts"
+          onClick={() => void chooseBasemap()}
+        >
           {basemap.busy ? 'Opening basemap…' : 'Basemap…'}
-          <input
-            type="file"
-            accept=".mbtiles"
-            hidden
-            data-testid="basemap-file"
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              e.target.value = '';
-              if (f) void setBasemapFile(f);
-            }}
-          />
-        </label>
+        </button>
         {basemap.info && (
           <>
             <span className="muted" data-testid="basemap-name">{basemap.info.name}</span>
@@ -50,6 +45,14 @@ export function LayerList() {
           </>
         )}
         {basemap.error && <p className="error" role="alert">{basemap.error}</p>}
+        {basemap.notice && (
+          <p className="basemap-notice" role="status" data-testid="basemap-notice">
+            <span>{basemap.notice}</span>
+            <button type="button" className="icon-button" aria-label="Dismiss" onClick={dismissBasemapNotice}>
+              ×
+            </button>
+          </p>
+        )}
       </div>
       {drop.busy && <p className="muted" data-testid="drop-busy">Opening {drop.busy}…</p>}
       {drop.notice && <p className="muted" data-testid="drop-notice">{drop.notice}</p>}

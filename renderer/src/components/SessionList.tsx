@@ -1,11 +1,12 @@
 import { useStore } from '../stores/createStore.js';
 import { useState, type FormEvent } from 'react';
 import { createSession, defaultCaseName, importCase, searchSessions, sessionStore } from '../stores/sessionStore.js';
+import { DeletedCases } from './DeletedCases.js';
 import { RelinkPrompt } from './RelinkPrompt.js';
 import { SessionRow } from './SessionRow.js';
 import { UndoToast } from './UndoToast.js';
 
-/** The cases: search, create, and per case open / rename / duplicate / delete (with undo); missing images to relink. */
+/** The cases: search, create, and per case open / rename / duplicate / delete (with undo, and "Recently deleted"); missing images to relink. */
 export function SessionList() {
   const { sessions, currentId, error, query, notice, embedImages } = useStore(sessionStore, (s) => s);
   const [naming, setNaming] = useState<string | null>(null);
@@ -74,6 +75,7 @@ export function SessionList() {
         ))}
         {sessions.length === 0 && query.trim() !== '' && <li className="muted">No case matches “{query.trim()}”.</li>}
       </ul>
+      <DeletedCases />
       <label className="session-embed">
         <input
           type="checkbox"

@@ -11,11 +11,11 @@ export interface FileBrowserState {
   error: string | null;
   /** the dialog's heading: "Open image" unless a caller asked for a file for another reason (relink) */
   title: string | null;
-  /** what is being chosen: image files, .vantage case files, or a folder ("Choose this folder") */
+  /** what is being chosen: image files, .vantage case files, .mbtiles basemaps, or a folder ("Choose this folder") */
   purpose: ChoosePurpose;
 }
 
-export type ChoosePurpose = 'image' | 'case' | 'folder';
+export type ChoosePurpose = 'image' | 'case' | 'folder' | 'basemap';
 
 export const fileBrowserStore = createStore<FileBrowserState>({ open: false, listing: null, loading: false, error: null, title: null, purpose: 'image' });
 

@@ -19,7 +19,13 @@ export interface SessionState {
   embedImages: boolean;
   /** the last export/import outcome, shown under the list */
   notice: string | null;
+  /** soft-deleted cases (restorable until purgeAfter), most recently deleted first */
+  deleted: DeletedCase[];
+  /** the "Recently deleted" section is expanded */
+  showDeleted: boolean;
 }
+
+export type DeletedCase = SessionSummary & { deletedAt: string; purgeAfter: string };
 
 export const sessionStore = createStore<SessionState>({
   sessions: [],
@@ -30,6 +36,8 @@ export const sessionStore = createStore<SessionState>({
   undo: null,
   embedImages: false,
   notice: null,
+  deleted: [],
+  showDeleted: false,
 });
 
 export function defaultCaseName(now = new Date()): string {
@@ -49,6 +57,7 @@ export async function initSessions(): Promise<void> {
     }
     sessionStore.set({ sessions });
     await openSession(sessions[0]!.id);
+    await refreshDeleted();
   } catch (e) {
     sessionStore.set({ error: `could not load the cases: ${errorText(e)}` });
   } finally {
@@ -133,6 +142,7 @@ export async function deleteSession(sessionId: string): Promise<void> {
     await client().call('sessions.delete', { sessionId });
     sessionStore.set((st) => ({ sessions: st.sessions.filter((s) => s.id !== sessionId), undo: { id: sessionId, name: victim?.name ?? 'case' } }));
     emitAppEvent('session-deleted');
+    await refreshDeleted();
     if (sessionStore.get().currentId === sessionId) {
       const next = sessionStore.get().sessions[0];
       if (next) await openSession(next.id);
@@ -150,6 +160,7 @@ export async function undoDelete(): Promise<void> {
   try {
     await client().call('sessions.restore', { sessionId: undo.id });
     await refreshSessions();
+    await refreshDeleted();
     await openSession(undo.id);
   } catch (e) {
     sessionStore.set({ error: `could not restore the case: ${errorText(e)}` });
@@ -158,6 +169,48 @@ export async function undoDelete(): Promise<void> {
 
 export function dismissUndo(): void {
   sessionStore.set({ undo: null });
+}
+
+/** Re-reads the deleted cases (the "Recently deleted (N)" section). */
+export async function refreshDeleted(): Promise<void> {
+  try {
+    sessionStore.set({ deleted: await client().call('sessions.deleted', {}) });
+  } catch (e) {
+    sessionStore.set({ error: `could not list the deleted cases: ${errorText(e)}` });
+  }
+}
+
+export function toggleDeleted(): void {
+  const showDeleted = !sessionStore.get().showDeleted;
+  sessionStore.set({ showDeleted });
+  if (showDeleted) void refreshDeleted();
+}
+
+/** Brings a deleted case back (any time before its purge date) and opens it. */
+export async function restoreDeleted(sessionId: string): Promise<void> {
+  try {
+    await client().call('sessions.restore', { sessionId });
+    // the Undo toast may still offer this very case
+    if (sessionStore.get().undo?.id === sessionId) sessionStore.set({ undo: null });
+    await refreshSessions();
+    await refreshDeleted();
+    await openSession(sessionId);
+    emitAppEvent('session-restored');
+  } catch (e) {
+    sessionStore.set({ error: `could not restore the case: ${errorText(e)}` });
+  }
+}
+
+/** "Delete now": removes a deleted case for good (its turns, regions, masks, reports), before its purge date. */
+export async function purgeDeleted(sessionId: string): Promise<void> {
+  try {
+    await client().call('sessions.purge', { sessionId });
+    if (sessionStore.get().undo?.id === sessionId) sessionStore.set({ undo: null });
+    await refreshDeleted();
+    emitAppEvent('session-purged');
+  } catch (e) {
+    sessionStore.set({ error: `could not delete the case for good: ${errorText(e)}` });
+  }
 }
 
 /** Points a missing image at the file the user chose; the backend accepts it only with the recorded sha256. */
