@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeProviders, SessionFactory } from './executionProviders.js';
+import { probeProviders, SessionFactory, shortOrtError } from './executionProviders.js';
 
 describe('probeProviders', () => {
   it('lists the ladder cuda → webgpu → cpu, each unavailable one with a reason', () => {
@@ -29,5 +29,14 @@ describe('probeProviders', () => {
     const cuda = probeProviders().find((s) => s.name === 'cuda')!;
     if (cuda.available) return; // a machine with the CUDA provider installed cannot show this
     expect(() => new SessionFactory({ forced: 'cuda' })).toThrow(/VANTAGE_EP=cuda cannot be used: CUDA provider/);
+  });
+});
+
+describe('shortOrtError', () => {
+  it('drops onnxruntime\'s source-file preamble and keeps the cause', () => {
+    const raw =
+      'CUDA session: /onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1988 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file\nmore';
+    expect(shortOrtError(raw)).toBe('Failed to load library libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared object file');
+    expect(shortOrtError('plain message\nsecond line')).toBe('plain message');
   });
 });

@@ -82,6 +82,13 @@ function parseForced(v: string | undefined): ProviderName | null {
   throw new VantageError('BAD_INPUT', `VANTAGE_EP="${v}" is not an execution provider; use one of ${PROVIDER_NAMES.join(', ')} (or unset it for automatic choice)`);
 }
 
+/** onnxruntime's message without its source-file preamble ("…/provider_bridge_ort.cc:1988 … : FAIL : "). */
+export function shortOrtError(msg: string): string {
+  const line = msg.split('\n')[0] ?? msg;
+  const m = /\[ONNXRuntimeError\] : \d+ : \w+ : (.*)$/.exec(line);
+  return (m?.[1] ?? line).trim();
+}
+
 function sessionOptions(ep: ProviderName): ort.InferenceSession.SessionOptions {
   const executionProviders: ort.InferenceSession.ExecutionProviderConfig[] =
     ep === 'cuda' ? [{ name: 'cuda', deviceId: 0 } as ort.InferenceSession.ExecutionProviderConfig] : [ep];
@@ -123,7 +130,7 @@ export class SessionFactory {
         const session = await ort.InferenceSession.create(file, sessionOptions(p.name));
         return { session, provider: p.name };
       } catch (err) {
-        const msg = (err as Error).message.split('\n')[0] ?? String(err);
+        const msg = shortOrtError((err as Error).message ?? String(err));
         errors.push(`${p.name}: ${msg}`);
         if (p.name !== 'cpu') {
           // A GPU provider that cannot build one stage is not trusted with the next ones either.

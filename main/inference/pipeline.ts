@@ -5,7 +5,7 @@ import type { RegionGeometry } from '../contract/geometry.js';
 import { TASK_MODE_SPECS } from '../contract/taskModes.js';
 import { forcesSegPrefix, renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
 import { NativeDecodeRunner, NativeDecodeSessions, planNativeDecode, StockDecodeRunner, type DecodeRunner } from './decodeRunner.js';
-import { SessionFactory, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
+import { SessionFactory, shortOrtError, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
 import { loadNativeOrt, type NativeSession } from './nativeOrt.js';
 import { loadPack, STAGE_NAMES, type LoadedPackInfo, type StageName } from './packManifest.js';
 import { rasterizeRegions } from './regionRaster.js';
@@ -181,23 +181,33 @@ export class InferencePipeline {
       this.decodePath = `stock onnxruntime-node binding (${plan.reason})`;
       return;
     }
-    try {
-      const n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder: stageFiles.decoder }, manifest.llm, plan.options);
+    // a CUDA session that cannot start (driver, CUDA libraries) leaves the native path on the CPU, which still
+    // keeps the cache out of JS; the reason stays visible in decodePath
+    const attempts: ('cuda' | 'cpu')[] = provider === 'cuda' && cpu ? ['cuda', 'cpu'] : [provider];
+    const failures: string[] = [];
+    for (const ep of attempts) {
+      const options = { ...plan.options, provider: ep, cudaGraph: ep === 'cuda' && plan.options.cudaGraph };
+      let n: NativeDecodeSessions;
+      try {
+        n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder: stageFiles.decoder }, manifest.llm, options);
+      } catch (err) {
+        failures.push(`native ${ep} session failed: ${shortOrtError((err as Error).message)}`);
+        continue;
+      }
       try {
         checkStageShapes(manifest, this.pack.name, 'embed', nativeMetadata(n.embed));
         checkStageShapes(manifest, this.pack.name, 'decoder', nativeMetadata(n.decoder));
       } catch (err) {
         n.release();
-        throw err;
+        throw err; // a malformed pack is refused whichever binding reads it
       }
       this.native = n;
-      this.stageProviders.embed = provider;
-      this.stageProviders.decoder = provider;
-      this.decodePath = n.describe;
-    } catch (err) {
-      if (err instanceof VantageError) throw err; // a malformed pack is refused whichever binding reads it
-      this.decodePath = `stock onnxruntime-node binding (native ${provider} session failed: ${(err as Error).message.split('\n')[0]})`;
+      this.stageProviders.embed = ep;
+      this.stageProviders.decoder = ep;
+      this.decodePath = n.describe + (failures.length ? ` (${failures.join('; ')})` : '');
+      return;
     }
+    this.decodePath = `stock onnxruntime-node binding (${failures.join('; ')})`;
   }
 
   /** The provider that runs the answer (the decoder's), or the pixel decoder's for segmentation-only packs. */
