@@ -195,6 +195,7 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
       cudaCheck(rt.setDevice(self->core_->deviceId), "cudaSetDevice");
       cudaCheck(rt.malloc(&self->own_, bytes), "cudaMalloc");
       cudaCheck(rt.memset(self->own_, 0, bytes), "cudaMemset");
+      cudaCheck(rt.sync(), "cudaDeviceSynchronize");
     } else {
       self->own_ = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
       if (!self->own_) throw std::runtime_error("out of host memory");
@@ -253,10 +254,17 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
                                std::to_string(n) + " elements");
   }
   char* raw() { return static_cast<char*>(value().GetTensorMutableRawData()); }
+  // A host → device cudaMemcpy from pageable memory may return before its DMA lands, on the legacy stream, while
+  // onnxruntime runs on streams of its own: synchronise so the next run reads the new values. Device → host copies
+  // complete before cudaMemcpy returns, and onnxruntime has synchronised its stream when a run resolves.
   void copy(void* dst, const void* src, size_t bytes, int kind) {
     if (bytes == 0) return;
-    if (onDevice()) cudaCheck(cudart().memcpy(dst, src, bytes, kind), "cudaMemcpy");
-    else std::memcpy(dst, src, bytes);
+    if (onDevice()) {
+      cudaCheck(cudart().memcpy(dst, src, bytes, kind), "cudaMemcpy");
+      if (kind == kH2D) cudaCheck(cudart().sync(), "cudaDeviceSynchronize");
+    } else {
+      std::memcpy(dst, src, bytes);
+    }
   }
 
   // read(offsetElements = 0, count = all) → a new typed array (host copy of that slice)
@@ -298,8 +306,12 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
     try {
       int byte = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
       const size_t bytes = elementCount(dims_) * type_->bytes;
-      if (onDevice()) cudaCheck(cudart().memset(raw(), byte, bytes), "cudaMemset");
-      else std::memset(raw(), byte, bytes);
+      if (onDevice()) {
+        cudaCheck(cudart().memset(raw(), byte, bytes), "cudaMemset");
+        cudaCheck(cudart().sync(), "cudaDeviceSynchronize");
+      } else {
+        std::memset(raw(), byte, bytes);
+      }
       return env.Undefined();
     } catch (const std::exception& e) {
       Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
