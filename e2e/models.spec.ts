@@ -30,6 +30,8 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await waitForAppEvent(page, 'model-ready');
     await expect(page.getByTestId('status-stages')).toContainText('decoder');
     await expect(page.getByTestId('status-stages')).toContainText(': cpu');
+    // …and, in its tooltip, how the answer's decode loop runs (the IO-binding addon, built by npm run build)
+    await expect(page.getByTestId('status-stages')).toHaveAttribute('title', /decode: native IO binding on cpu · KV cache kept on the device/);
 
     await openImageThroughBrowser(page, file);
 

@@ -160,6 +160,22 @@ describe.skipIf(skip)('native IO-binding decode', () => {
     expect(() => s.alloc('float32', [1])).toThrow(/released/);
   });
 
+  it('release() during a run waits for it: the run still resolves, then the session is gone', async () => {
+    const s = new addon.Session(path.join(fixtures, 'decoder.int4.onnx'), { provider: 'cpu' });
+    const feeds: Record<string, { type: 'float32' | 'int64'; dims: number[]; data: Float32Array | BigInt64Array }> = {
+      inputs_embeds: { type: 'float32', dims: [1, 3, 64], data: new Float32Array(192).fill(0.1) },
+      attention_mask: { type: 'int64', dims: [1, 3], data: BigInt64Array.from([1n, 1n, 1n]) },
+      position_ids: { type: 'int64', dims: [1, 3], data: BigInt64Array.from([0n, 1n, 2n]) },
+    };
+    for (let i = 0; i < 2; i++) for (const k of ['key', 'value']) feeds[`past_key_values.${i}.${k}`] = { type: 'float32', dims: [1, 2, 0, 16], data: new Float32Array(0) };
+    const running = s.run(feeds, { logits: 'host' });
+    s.release();
+    expect(() => s.alloc('float32', [1])).toThrow(/released/);
+    const r = await running;
+    expect((r.logits as { dims: number[] }).dims).toEqual([1, 3, 512]);
+    expect(() => s.run(feeds, { logits: 'host' })).toThrow(/released/);
+  });
+
   it('a CUDA session on a machine without a usable GPU fails with the reason, and the plan falls back cleanly', () => {
     const cuda = addon.cudaInfo();
     if (cuda.ok) return; // a GPU host: the benchmark covers CUDA

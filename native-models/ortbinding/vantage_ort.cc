@@ -156,6 +156,10 @@ struct Core {
   Ort::MemoryInfo cpuInfo{nullptr};
   Ort::MemoryInfo deviceInfo{nullptr};
   std::mutex runLock;  // one run at a time per session (a bound graph is not re-entrant)
+  // runs queued or executing (touched on the JS thread only); release() while > 0 is deferred to the last one
+  int inflight = 0;
+  bool releasePending = false;
+  void releaseNow() { session.reset(); }
   bool onCuda() const { return provider == "cuda"; }
 };
 
@@ -340,13 +344,25 @@ struct OutSpec {
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<Core> core)
-      : Napi::AsyncWorker(env), core_(std::move(core)), deferred_(Napi::Promise::Deferred::New(env)), binding_(*core_->session) {}
+      : Napi::AsyncWorker(env),
+        core_(std::move(core)),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        binding_(std::make_unique<Ort::IoBinding>(*core_->session)) {
+    core_->inflight++;
+  }
+  // runs on the JS thread after OnOK/OnError: the binding goes before a release() that waited for this run
+  ~RunWorker() override {
+    binding_.reset();
+    results_.clear();
+    hostInputs.clear();
+    if (--core_->inflight == 0 && core_->releasePending) core_->releaseNow();
+  }
 
   Napi::Promise promise() { return deferred_.Promise(); }
   std::vector<Napi::ObjectReference> keep;  // host arrays and device tensors alive until the run ends
   std::vector<Ort::Value> hostInputs;
   std::vector<OutSpec> outs;
-  Ort::IoBinding& binding() { return binding_; }
+  Ort::IoBinding& binding() { return *binding_; }
   int graphId = -2;  // -2: no annotation
 
  protected:
@@ -355,9 +371,9 @@ class RunWorker : public Napi::AsyncWorker {
       std::lock_guard<std::mutex> lock(core_->runLock);
       Ort::RunOptions ro;
       if (graphId != -2) ro.AddConfigEntry("gpu_graph_id", std::to_string(graphId).c_str());
-      core_->session->Run(ro, binding_);
-      results_ = binding_.GetOutputValues();
-      names_ = binding_.GetOutputNames();
+      core_->session->Run(ro, *binding_);
+      results_ = binding_->GetOutputValues();
+      names_ = binding_->GetOutputNames();
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -398,7 +414,7 @@ class RunWorker : public Napi::AsyncWorker {
  private:
   std::shared_ptr<Core> core_;
   Napi::Promise::Deferred deferred_;
-  Ort::IoBinding binding_;
+  std::unique_ptr<Ort::IoBinding> binding_;
   std::vector<Ort::Value> results_;
   std::vector<std::string> names_;
 };
@@ -458,7 +474,7 @@ class Session : public Napi::ObjectWrap<Session> {
 
  private:
   Core& core() {
-    if (!core_ || !core_->session) throw std::runtime_error("the session was released");
+    if (!core_ || !core_->session || core_->releasePending) throw std::runtime_error("the session was released");
     return *core_;
   }
   Napi::Value Provider(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), core_ ? core_->provider : "released"); }
@@ -594,9 +610,10 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   Napi::Value Release(const Napi::CallbackInfo& info) {
+    // a run still in flight keeps the session until it ends (its worker releases it then)
     if (core_) {
-      std::lock_guard<std::mutex> lock(core_->runLock);
-      core_->session.reset();
+      if (core_->inflight > 0) core_->releasePending = true;
+      else core_->releaseNow();
     }
     return info.Env().Undefined();
   }
