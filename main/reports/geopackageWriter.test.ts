@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { geometryBlob } from './geopackageWriter.js';
+import type { CaseObject, CaseSnapshot } from './caseObjects.js';
+import { geometryBlob, layerName, planLayers } from './geopackageWriter.js';
 import { pdfText } from './pdfReport.js';
 
 describe('geometryBlob', () => {
@@ -21,6 +22,36 @@ describe('geometryBlob', () => {
     expect(wkb.readUInt32LE(18)).toBe(5);
     expect(wkb.readDoubleLE(22 + 16 * 2 + 8)).toBe(3);
     expect(wkb.length).toBe(22 + 5 * 16);
+  });
+});
+
+describe('planLayers', () => {
+  const snapshot = { session: { id: 'a1b2c3d4-e5f6', name: 'Two zones' } } as CaseSnapshot;
+  /** what planLayers reads of an object: whether it is georeferenced, its image's CRS and name */
+  const obj = (imageName: string, crs: { epsg: number | null; wkt: string } | null): CaseObject =>
+    ({ summary: { georeferenced: crs !== null, imageName }, image: { info: { crs: crs && { ...crs, name: null, proj4: null } } } }) as unknown as CaseObject;
+  const base = layerName(snapshot);
+
+  it('one CRS keeps the case layer name; further CRSs get _epsgN, the image name (no EPSG code) or _pixels', () => {
+    const a = obj('a.tif', { epsg: 32618, wkt: 'UTM 18N as file a writes it' });
+    const b = obj('b.tif', { epsg: 32618, wkt: 'UTM 18N as file b writes it' });
+    const m = obj('m.tif', { epsg: 3857, wkt: 'mercator' });
+    const g1 = obj('Disk East.tif', { epsg: null, wkt: 'geos lon_0=-75' });
+    const g2 = obj('Disk East.tif', { epsg: null, wkt: 'geos lon_0=-137' });
+    const p = obj('frame.jpg', null);
+    expect(planLayers(snapshot, [a, b]).map((l) => [l.table, l.srs.id, l.objects.length])).toEqual([[base, 32618, 2]]);
+    const layers = planLayers(snapshot, [a, m, g1, b, p, g2]);
+    expect(layers.map((l) => [l.table, l.srs.id, l.srs.organization, l.pixels, l.objects.length])).toEqual([
+      [base, 32618, 'EPSG', false, 2],
+      [`${base}_epsg3857`, 3857, 'EPSG', false, 1],
+      [`${base}_disk_east_tif`, 100000, 'NONE', false, 1],
+      [`${base}_pixels`, -1, 'NONE', true, 1],
+      [`${base}_disk_east_tif_2`, 100001, 'NONE', false, 1],
+    ]);
+    expect(layers[2]!.srs.definition).toBe('geos lon_0=-75');
+    // images without georeferencing alone: today's single pixel layer under the case name
+    expect(planLayers(snapshot, [p, obj('other.jpg', null)]).map((l) => [l.table, l.srs.id, l.objects.length])).toEqual([[base, -1, 2]]);
+    expect(planLayers(snapshot, []).map((l) => [l.table, l.srs.id])).toEqual([[base, -1]]);
   });
 });
 

@@ -25,8 +25,9 @@ export function layerName(snapshot: CaseSnapshot): string {
 }
 
 /**
- * Writes a GeoPackage (OGC 12-128r18) with one feature layer for the case, geometries in the image's CRS (the
- * first image's; objects of other images are reprojected through WGS84 would be wrong, so all must share it).
+ * Writes a GeoPackage (OGC 12-128r18) with one feature layer per CRS, geometries in their image's own CRS (never
+ * reprojected). Objects of a single CRS give one layer named `layerName(snapshot)`; when the objects lie on images in
+ * several CRSs, the first CRS met keeps that name and each further one gets its own table (see `planLayers`).
  * Returns the file's bytes; the caller stores and writes them atomically.
  */
 export function buildGeopackage(snapshot: CaseSnapshot, objects: CaseObject[]): Uint8Array {
@@ -53,22 +54,74 @@ interface Srs {
   definition: string;
 }
 
-function srsOf(objects: CaseObject[]): Srs {
-  const crs = objects[0]?.image.info.crs ?? null;
-  const georef = objects[0]?.summary.georeferenced ?? false;
-  if (!georef || !crs) return { id: -1, name: 'Undefined cartesian SRS', organization: 'NONE', orgId: -1, definition: 'undefined' };
-  if (crs.epsg) return { id: crs.epsg, name: crs.name ?? `EPSG:${crs.epsg}`, organization: 'EPSG', orgId: crs.epsg, definition: crs.wkt ?? 'undefined' };
-  return { id: CUSTOM_SRS_ID, name: crs.name ?? 'image CRS', organization: 'NONE', orgId: CUSTOM_SRS_ID, definition: crs.wkt ?? 'undefined' };
+/** One feature table of the GeoPackage: the objects that share a CRS. */
+export interface GpkgLayer {
+  table: string;
+  srs: Srs;
+  /** pixel coordinates (x = column, y = -row): the images have no georeferencing */
+  pixels: boolean;
+  objects: CaseObject[];
+}
+
+const PIXELS: Srs = { id: -1, name: 'Undefined cartesian SRS', organization: 'NONE', orgId: -1, definition: 'undefined' };
+
+function hasCrs(o: CaseObject): boolean {
+  return o.summary.georeferenced && o.image.info.crs !== null;
+}
+
+/** Objects share a layer when they share an EPSG code, else the same CRS definition; all pixel-coordinate objects share one. */
+function crsKey(o: CaseObject): string {
+  if (!hasCrs(o)) return 'pixels';
+  const crs = o.image.info.crs!;
+  return crs.epsg ? `epsg:${crs.epsg}` : `def:${crs.wkt ?? crs.proj4 ?? ''}`;
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 40);
+}
+
+/**
+ * Groups the objects by CRS, in the order the CRSs are first met. The first layer is named `layerName(snapshot)` (a
+ * single-CRS case keeps exactly that name); further ones get a suffix a user can read: `_epsg<code>`, the first
+ * image's name for a CRS without EPSG code, or `_pixels` for images without georeferencing.
+ */
+export function planLayers(snapshot: CaseSnapshot, objects: CaseObject[]): GpkgLayer[] {
+  const base = layerName(snapshot);
+  const groups = new Map<string, CaseObject[]>();
+  for (const o of objects) {
+    const k = crsKey(o);
+    const g = groups.get(k);
+    if (g) g.push(o);
+    else groups.set(k, [o]);
+  }
+  if (groups.size === 0) return [{ table: base, srs: PIXELS, pixels: true, objects: [] }];
+  const used = new Set<string>();
+  let customId = CUSTOM_SRS_ID;
+  return [...groups.values()].map((group, i) => {
+    const first = group[0]!;
+    const crs = first.image.info.crs;
+    let srs: Srs;
+    let suffix: string;
+    if (!hasCrs(first) || !crs) {
+      srs = PIXELS;
+      suffix = 'pixels';
+    } else if (crs.epsg) {
+      srs = { id: crs.epsg, name: crs.name ?? `EPSG:${crs.epsg}`, organization: 'EPSG', orgId: crs.epsg, definition: crs.wkt ?? 'undefined' };
+      suffix = `epsg${crs.epsg}`;
+    } else {
+      const id = customId++;
+      srs = { id, name: crs.name ?? 'image CRS', organization: 'NONE', orgId: id, definition: crs.wkt ?? 'undefined' };
+      suffix = slug(first.summary.imageName) || 'image';
+    }
+    let table = i === 0 ? base : `${base}_${suffix}`;
+    for (let n = 2; used.has(table); n++) table = `${base}_${suffix}_${n}`;
+    used.add(table);
+    return { table, srs, pixels: srs.id === -1, objects: group };
+  });
 }
 
 function writeInto(db: Database.Database, snapshot: CaseSnapshot, objects: CaseObject[]): void {
-  const crsKey = (o: CaseObject) => (o.summary.georeferenced ? (o.image.info.crs?.wkt ?? o.image.info.crs?.proj4 ?? '') : 'pixels');
-  const keys = new Set(objects.map(crsKey));
-  if (keys.size > 1) {
-    throw new Error('the selected objects lie on images in different CRSs; a GeoPackage layer has one CRS: export them per image');
-  }
-  const srs = srsOf(objects);
-  const table = layerName(snapshot);
+  const layers = planLayers(snapshot, objects);
   db.pragma(`application_id = ${GPKG_APPLICATION_ID}`);
   db.pragma(`user_version = ${GPKG_USER_VERSION}`);
   db.exec(`
@@ -90,28 +143,36 @@ function writeInto(db: Database.Database, snapshot: CaseSnapshot, objects: CaseO
   insSrs.run('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system');
   insSrs.run('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system');
   insSrs.run('WGS 84 geodetic', 4326, 'EPSG', 4326, WGS84_WKT, 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
-  if (srs.id !== -1 && srs.id !== 4326) insSrs.run(srs.name, srs.id, srs.organization, srs.orgId, srs.definition, 'CRS of the source image');
+  const written = new Set([-1, 0, 4326]);
+  for (const { srs } of layers) {
+    if (written.has(srs.id)) continue;
+    written.add(srs.id);
+    insSrs.run(srs.name, srs.id, srs.organization, srs.orgId, srs.definition, 'CRS of the source image');
+  }
 
   const cols = Object.entries(ATTRIBUTE_TYPES).map(([k, t]) => `"${k}" ${t}`).join(', ');
-  db.exec(`CREATE TABLE "${table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom MULTIPOLYGON, ${cols})`);
   const names = Object.keys(ATTRIBUTE_TYPES) as (keyof FeatureAttributes)[];
-  const ins = db.prepare(`INSERT INTO "${table}" (geom, ${names.map((n) => `"${n}"`).join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')})`);
-  let env = [Infinity, Infinity, -Infinity, -Infinity];
+  const insContents = db.prepare('INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insColumn = db.prepare('INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)');
   db.transaction(() => {
-    for (const o of objects) {
-      const g = o.geometry!;
-      const coords: Position[][][] = g.crs ?? g.pixel.map((p) => p.map((r) => r.map(([x, y]) => [x, -y])));
-      const blob = geometryBlob(coords, srs.id);
-      env = [Math.min(env[0]!, blob.envelope[0]), Math.min(env[1]!, blob.envelope[1]), Math.max(env[2]!, blob.envelope[2]), Math.max(env[3]!, blob.envelope[3])];
-      const a = attributesOf(o, snapshot);
-      ins.run(blob.bytes, ...names.map((n) => a[n]));
+    for (const { table, srs, pixels, objects: group } of layers) {
+      db.exec(`CREATE TABLE "${table}" (fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, geom MULTIPOLYGON, ${cols})`);
+      const ins = db.prepare(`INSERT INTO "${table}" (geom, ${names.map((n) => `"${n}"`).join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')})`);
+      let env = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const o of group) {
+        const g = o.geometry!;
+        const coords: Position[][][] = g.crs ?? g.pixel.map((p) => p.map((r) => r.map(([x, y]) => [x, -y])));
+        const blob = geometryBlob(coords, srs.id);
+        env = [Math.min(env[0]!, blob.envelope[0]), Math.min(env[1]!, blob.envelope[1]), Math.max(env[2]!, blob.envelope[2]), Math.max(env[3]!, blob.envelope[3])];
+        const a = attributesOf(o, snapshot);
+        ins.run(blob.bytes, ...names.map((n) => a[n]));
+      }
+      const description = pixels
+        ? `Vantage objects of case "${snapshot.session.name}" in image pixel coordinates (x = column, y = -row): the image has no georeferencing`
+        : `Vantage objects of case "${snapshot.session.name}" in the source image's CRS${layers.length > 1 ? ` (${srs.organization === 'EPSG' ? `EPSG:${srs.orgId}` : srs.name})` : ''}`;
+      insContents.run(table, 'features', table, description, ...(group.length ? env : [null, null, null, null]), srs.id);
+      insColumn.run(table, 'geom', 'MULTIPOLYGON', srs.id);
     }
-    const description = srs.id === -1
-      ? `Vantage objects of case "${snapshot.session.name}" in image pixel coordinates (x = column, y = -row): the image has no georeferencing`
-      : `Vantage objects of case "${snapshot.session.name}" in the source image's CRS`;
-    db.prepare('INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(table, 'features', table, description, ...(objects.length ? env : [null, null, null, null]), srs.id);
-    db.prepare('INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)').run(table, 'geom', 'MULTIPOLYGON', srs.id);
   })();
 }
 

@@ -13,6 +13,9 @@ import { ReportService } from './reportService.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const PLAIN = 'imagery/thermal_ir_uav/0_60_30_0_01614.jpg';
+/** a second EPSG (Web Mercator) and a CRS with no EPSG code (geostationary), for a case over several CRSs */
+const MERCATOR = 'imagery/optical_3857/cogeo.tif';
+const GEOS = 'imagery/crs_edge/goes.tif';
 const N = 64;
 /** model-grid cells are 2×2 image pixels at an integer origin: the mask at image resolution is exact */
 const CELL = 2;
@@ -45,7 +48,7 @@ function maskOnImageGrid(p: Placed, wx: number, wy: number, ww: number, wh: numb
   return out;
 }
 
-describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, checked with GDAL and poppler', [IMAGE, PLAIN], ([file, plainFile]) => {
+describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, checked with GDAL and poppler', [IMAGE, PLAIN, MERCATOR, GEOS], ([file, plainFile, mercatorFile, geosFile]) => {
   let dir: string;
   let db: Db;
   let repo: CaseRepository;
@@ -207,8 +210,79 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     expect(text).toContain('HIT-UAV');
   });
 
-  /** gdal_rasterize the feature onto the image's grid around the mask; compare with the mask at image resolution. */
-  function checkIou(vectorFile: string, m: Placed, idField: string): void {
+  it('GeoPackage over images in several CRSs: one file, one layer per CRS with its own SRS and extent, IoU ≥ 0.99 per polygon', async () => {
+    const sid = repo.createSession('Two zones').id;
+    /** one image of the case with its masks; what the layer of its CRS must hold */
+    const onImage = async (imageFile: string, masks: { mask: BinaryMask; x0: number; y0: number; label: string }[]) => {
+      const facts = await imagery.inspect(imageFile);
+      const { id: imageId } = repo.addImage(sid, { path: imageFile, sha256: facts.sha256, sizeBytes: 1, facts });
+      const q = repo.addQuestion({ sessionId: sid, imageId, text: 'outline them', regions: [] });
+      repo.finishTurn(q.assistantTurnId, { text: masks.map(() => '<SEG>').join(' '), status: 'complete', durationMs: 1, pack: null, provider: 'cpu' });
+      const base = { turnId: q.assistantTurnId, imageId, regionId: null };
+      const placedHere = masks.map((x): Placed => ({ id: storeMask(repo, base, x.mask, x.x0, x.y0, x.label, 0.8), mask: x.mask, x0: x.x0, y0: x.y0 }));
+      return { facts, placed: placedHere, gt: facts.geotransform ?? [0, 1, 0, 0, 0, -1] };
+    };
+    const utm = await onImage(file!, [{ mask: ringMask(N, 28, 14), x0: 300, y0: 200, label: 'utm ring' }, { mask: cMask(N, 28, 12), x0: 420, y0: 330, label: 'utm C' }]);
+    const merc = await onImage(mercatorFile!, [{ mask: cMask(N, 28, 12), x0: 300, y0: 400, label: 'mercator C' }]);
+    const geos = await onImage(geosFile!, [{ mask: ringMask(N, 28, 14), x0: 210, y0: 200, label: 'disk ring' }]);
+    const plain = await onImage(plainFile!, [{ mask: ringMask(N, 28, 14), x0: 200, y0: 100, label: 'frame ring' }]);
+    expect(merc.facts.crs?.epsg).toBe(3857);
+    expect(geos.facts.crs?.epsg ?? null).toBeNull();
+    expect(plain.facts.georeferenced).toBe(false);
+
+    const out = path.join(dir, 'multi-crs');
+    execFileSync('mkdir', ['-p', out]);
+    const r = await service.export({ sessionId: sid, kind: 'gpkg', folderPath: out, simplifyM: 0 });
+    expect(r.featureCount).toBe(5);
+    const f = path.join(out, r.fileName);
+    expect(readdirSync(out)).toEqual([r.fileName]);
+    const info = execFileSync('ogrinfo', ['-so', '-al', f], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const layers = new Map(info.split(/^Layer name: /m).slice(1).map((sec) => [sec.slice(0, sec.indexOf('\n')).trim(), sec]));
+    const base = [...layers.keys()].find((n) => /^vantage_two_zones_[a-z0-9]+$/.test(n))!;
+    expect(base).toBeDefined();
+    const expected = [
+      { table: base, count: 2, srs: /ID\["EPSG",32618\]/, img: utm },
+      { table: `${base}_epsg3857`, count: 1, srs: /ID\["EPSG",3857\]/, img: merc },
+      { table: `${base}_goes_tif`, count: 1, srs: /Geostationary Satellite/, img: geos },
+      { table: `${base}_pixels`, count: 1, srs: /Undefined Cartesian SRS/, img: plain },
+    ];
+    expect([...layers.keys()].sort()).toEqual(expected.map((e) => e.table).sort());
+    for (const e of expected) {
+      const sec = layers.get(e.table)!;
+      expect(sec).toContain(`Feature Count: ${e.count}`);
+      expect(sec).toMatch(e.srs);
+      expect(sec).toMatch(/Geometry: Multi Polygon/);
+    }
+    // each table has its own srs_id and extent in gpkg_contents / gpkg_geometry_columns
+    const sql = (q: string) => execFileSync('ogrinfo', ['-q', '-ro', f, '-sql', q], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const rows = sql('SELECT c.table_name, c.srs_id, g.srs_id AS geom_srs, s.organization, c.min_x, c.min_y, c.max_x, c.max_y FROM gpkg_contents c JOIN gpkg_geometry_columns g USING (table_name) JOIN gpkg_spatial_ref_sys s ON s.srs_id = c.srs_id')
+      .split(/^OGRFeature\(SELECT\):\d+$/m).slice(1)
+      .map((block) => Object.fromEntries([...block.matchAll(/^\s+(\w+) \(\w+\) = (.*)$/gm)].map((x) => [x[1]!, x[2]!])));
+    const byTable = new Map(rows.map((row) => [row.table_name, row]));
+    const srsIds: [string, string, string][] = [[base, '32618', 'EPSG'], [`${base}_epsg3857`, '3857', 'EPSG'], [`${base}_goes_tif`, '100000', 'NONE'], [`${base}_pixels`, '-1', 'NONE']];
+    for (const [table, srsId, org] of srsIds) expect(byTable.get(table)).toMatchObject({ srs_id: srsId, geom_srs: srsId, organization: org });
+    // each extent lies in its own CRS: the UTM one within the image's bounds, the Mercator one within its own
+    const inside = (table: string, img: { facts: { width: number; height: number }; gt: number[] }) => {
+      const row = byTable.get(table)!;
+      const [x0, sx, , y0, , sy] = img.gt as [number, number, number, number, number, number];
+      expect(Number(row.min_x)).toBeGreaterThanOrEqual(x0);
+      expect(Number(row.max_x)).toBeLessThanOrEqual(x0 + img.facts.width * sx);
+      expect(Number(row.max_y)).toBeLessThanOrEqual(y0);
+      expect(Number(row.min_y)).toBeGreaterThanOrEqual(y0 + img.facts.height * sy);
+    };
+    inside(base, utm);
+    inside(`${base}_epsg3857`, merc);
+    // the pixel layer keeps what a non-georeferenced export writes: x = column, y = −row
+    expect(layers.get(`${base}_pixels`)).toContain('Extent: (208.000000, -220.000000) - (320.000000, -108.000000)');
+    for (const e of expected) for (const m of e.img.placed) checkIou(f, m, 'mask_id', { gt: e.img.gt, layer: e.table });
+  });
+
+  /**
+   * gdal_rasterize the feature onto the image's grid around the mask; compare with the mask at image resolution.
+   * `grid.gt` is the image's geotransform (the case image's by default), `grid.layer` the layer to read when the file has several.
+   */
+  function checkIou(vectorFile: string, m: Placed, idField: string, grid: { gt: number[]; layer?: string } = { gt }): void {
+    const gt = grid.gt;
     const wx = Math.max(0, m.x0 - 4);
     const wy = Math.max(0, m.y0 - 4);
     const ww = N * CELL + 8;
@@ -216,7 +290,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     const tif = path.join(dir, `burn-${m.id}.tif`);
     const raw = path.join(dir, `burn-${m.id}.bin`);
     const te = [gt[0]! + wx * gt[1]!, gt[3]! + (wy + wh) * gt[5]!, gt[0]! + (wx + ww) * gt[1]!, gt[3]! + wy * gt[5]!];
-    execFileSync('gdal_rasterize', ['-q', '-burn', '1', '-ot', 'Byte', '-init', '0', '-where', `${idField}='${m.id}'`, '-te', ...te.map(String), '-ts', String(ww), String(wh), vectorFile, tif]);
+    execFileSync('gdal_rasterize', ['-q', '-burn', '1', '-ot', 'Byte', '-init', '0', ...(grid.layer ? ['-l', grid.layer] : []), '-where', `${idField}='${m.id}'`, '-te', ...te.map(String), '-ts', String(ww), String(wh), vectorFile, tif]);
     execFileSync('gdal_translate', ['-q', '-of', 'ENVI', tif, raw]);
     const burnt = new Uint8Array(readFileSync(raw));
     const expected = maskOnImageGrid(m, wx, wy, ww, wh);
