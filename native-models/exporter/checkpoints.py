@@ -16,14 +16,15 @@ import numpy as np
 _DT = {"F32": np.float32, "F16": np.float16, "BF16": "bf16", "I64": np.int64, "I32": np.int32, "U8": np.uint8}
 
 
-def read_safetensors(path):
+def read_safetensors(path, keep=None):
+    """keep: optional predicate on tensor names (only those are read; e.g. the vision tensors of a 7B file)."""
     out = {}
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         header = json.loads(f.read(n))
         base = 8 + n
         for name, meta in header.items():
-            if name == "__metadata__":
+            if name == "__metadata__" or (keep and not keep(name)):
                 continue
             dt = _DT[meta["dtype"]]
             a, b = meta["data_offsets"]
@@ -56,13 +57,13 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
-def read_checkpoint_dir(d):
-    """All tensors of an HF model folder (safetensors preferred; .bin via torch.load)."""
+def read_checkpoint_dir(d, keep=None):
+    """All tensors of an HF model folder (safetensors preferred; .bin via torch.load); keep: optional name filter."""
     files = sorted(glob.glob(os.path.join(d, "*.safetensors")))
     tensors = {}
     if files:
         for f in files:
-            tensors.update(read_safetensors(f))
+            tensors.update(read_safetensors(f, keep))
         return tensors
     bins = sorted(glob.glob(os.path.join(d, "pytorch_model*.bin")))
     if not bins:
@@ -71,7 +72,8 @@ def read_checkpoint_dir(d):
 
     for f in bins:
         for k, v in torch.load(f, map_location="cpu").items():
-            tensors[k] = v.float().numpy()
+            if not keep or keep(k):
+                tensors[k] = v.float().numpy()
     return tensors
 
 

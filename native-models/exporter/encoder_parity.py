@@ -4,8 +4,10 @@
 - a fake segment_anything checkpoint (OUT/sam_fake.pth: `image_encoder.*` at a 16x16 grid with non-zero
   relative-position tables, plus `prompt_encoder.*` / `mask_decoder.*` entries that must be ignored) is loaded
   into a SamEncoder at an 8x8 grid (pos_embed resized, rel-pos resized in forward) and exported as grounding.onnx;
+- the same checkpoint into a SamEncoder at a 10x10 grid, not a multiple of its 4-wide window (SAM's padding path,
+  as 336 px views need: grid 21, window 14), exported as grounding_padded.onnx;
 - a VitVision tower (2x2 merge + projector) is exported as vision.onnx.
-Writes OUT/{grounding,vision}.onnx and OUT/encoders.json (inputs and PyTorch outputs) for exporter.int.test.ts.
+Writes OUT/{grounding,grounding_padded,vision}.onnx and OUT/encoders.json (inputs and PyTorch outputs) for exporter.int.test.ts.
 """
 import json
 import os
@@ -44,10 +46,17 @@ def main(out):
                       output_names=["image_embeddings"], **kw)
     torch.onnx.export(vit, (xv,), os.path.join(out, "vision.onnx"), input_names=["pixel_values"],
                       output_names=["visual_tokens"], dynamic_axes={"pixel_values": {0: "V"}, "visual_tokens": {0: "V"}}, **kw)
+    padded = load_sam_image_encoder(os.path.join(out, "sam_fake.pth"), SamEncoder({**TOY, "view_size": 80})).eval()
+    xp = torch.rand(1, 3, 80, 80)
+    torch.onnx.export(padded, (xp,), os.path.join(out, "grounding_padded.onnx"), input_names=["pixel_values"],
+                      output_names=["image_embeddings"], **kw)
     with torch.no_grad():
-        g, v = enc(x), vit(xv)
+        g, v, gp = enc(x), vit(xv), padded(xp)
+        assert gp.shape == (1, 16, 10, 10)
     with open(os.path.join(out, "encoders.json"), "w") as f:
         json.dump({"grounding": {"input": x.reshape(-1).tolist(), "dims": list(g.shape), "output": g.reshape(-1).tolist()},
+                   "grounding_padded": {"input": xp.reshape(-1).tolist(), "dims": list(gp.shape),
+                                        "output": gp.reshape(-1).tolist()},
                    "vision": {"input": xv.reshape(-1).tolist(), "dims": list(v.shape), "output": v.reshape(-1).tolist()}}, f)
 
 

@@ -53,7 +53,7 @@ def padded_tokenizer(vocab):
     return tok
 
 
-def export_torch_stages(c, out, seed, stages, sam_checkpoint=None):
+def export_torch_stages(c, out, seed, stages, sam_checkpoint=None, seg_projection=None):
     """vision / prompt / grounding / pixel at config c (random weights; SAM image encoder from a checkpoint):
     model.py's tiny modules for the testpack-style configs, image_encoders.py's ViT-L / SAM ViT-B for 7b-class."""
     import torch
@@ -69,6 +69,11 @@ def export_torch_stages(c, out, seed, stages, sam_checkpoint=None):
         if not isinstance(grounding, SamEncoder):
             raise SystemExit(f"--sam-checkpoint needs a SAM grounding config, not {c['grounding']}")
         load_sam_image_encoder(sam_checkpoint, grounding)
+    pixel = Pixel(c)
+    if sam_checkpoint and "pixel" in stages:  # SAM's prompt encoder + mask decoder (+ LISA's <SEG> projection)
+        from sam_decoder import SamPixel, load_sam_pixel
+
+        pixel = load_sam_pixel(sam_checkpoint, SamPixel(c), seg_projection)
     S, D = c["view_size"], c["hidden"]
     kw = dict(opset_version=14, do_constant_folding=True)
     import inspect
@@ -88,8 +93,8 @@ def export_torch_stages(c, out, seed, stages, sam_checkpoint=None):
        ["visual_tokens", "region_masks"], ["image_embeds", "region_embeds"],
        {"visual_tokens": {0: "V"}, "region_masks": {0: "R"}, "image_embeds": {0: "VN"}, "region_embeds": {0: "R"}})
     ex(grounding, (torch.randn(1, 3, S, S),), "grounding", ["pixel_values"], ["image_embeddings"], {})
-    ex(Pixel(c), (torch.randn(1, c["g_channels"], c["g_grid"], c["g_grid"]), torch.randn(1, D), torch.ones(1),
-                  torch.rand(1, 3, 2) * S, torch.tensor([[1.0, 0.0, -1.0]])), "pixel",
+    ex(pixel, (torch.randn(1, c["g_channels"], c["g_grid"], c["g_grid"]), torch.randn(1, D), torch.ones(1),
+               torch.rand(1, 3, 2) * S, torch.tensor([[1.0, 0.0, -1.0]])), "pixel",
        ["image_embeddings", "seg_hidden", "has_seg", "points", "point_labels"], ["mask_logits", "score"],
        {"points": {1: "P"}, "point_labels": {1: "P"}})
 
@@ -106,7 +111,8 @@ def write_manifest(c, out, name, quant, stages, extra):
         "description": extra.get("description", f"Vantage exporter pack, config {extra['config']}"),
         "quantisation": "int4-weight-only (MatMulNBits, block 32, asymmetric)" if quant == "int4" else "fp32",
         "expectedVramMB": int((s["decoderFileBytes"] + c["max_context"] * s["kvBytesPerContextToken"]) / 2**20) + 64,
-        "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"]},
+        "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
+                 **{k: c["view_" + k] for k in ("mean", "std") if "view_" + k in c}},
         "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
         "pixel": {"maskSize": c["mask_size"]},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
@@ -141,7 +147,12 @@ def main(argv=None):
                     help="embed + decoder float type (float16 for GPU packs: fp16 scales, head, KV cache)")
     ap.add_argument("--checkpoint", help="HF LLaMA-layout folder (config.json + safetensors/bin) for embed+decoder")
     ap.add_argument("--random-weights", action="store_true", help="random weights (speed runs)")
-    ap.add_argument("--sam-checkpoint", help="segment_anything .pth: its image_encoder.* becomes the grounding stage")
+    ap.add_argument("--sam-checkpoint", help="segment_anything .pth: image_encoder.* -> grounding, prompt_encoder.* + "
+                    "mask_decoder.* -> pixel")
+    ap.add_argument("--seg-projection", help="LISA/GeoPixel checkpoint file holding text_hidden_fcs (the <SEG> "
+                    "projection of the SAM pixel stage; .bin/.pth/.safetensors)")
+    ap.add_argument("--vision-tower", metavar="CLIP_DIR", help="LLaVA-1.5 / GeoChat vision stage: HF CLIP folder (or "
+                    "`checkpoint`: the tower inside --checkpoint) + the mm_projector of --checkpoint (llava_vision.py)")
     ap.add_argument("--stages-from", help="copy vision/prompt/grounding/pixel from this pack instead of exporting")
     ap.add_argument("--only", help="comma list of stages to write (e.g. decoder) — for fixtures")
     ap.add_argument("--dry-run", action="store_true", help="print sizes and expected VRAM, write nothing")
@@ -160,6 +171,16 @@ def main(argv=None):
     if not a.checkpoint and not a.random_weights:
         ap.error("give --checkpoint DIR or --random-weights")
     only = a.only.split(",") if a.only else STAGES
+    vis = None
+    if a.vision_tower:  # CLIP tower + mm_projector; the pack's view becomes CLIP's (336 px / 576 tokens; GeoChat 504 / 1296)
+        if not a.checkpoint:
+            ap.error("--vision-tower needs --checkpoint LLAVA_DIR (the mm_projector is in it)")
+        from llava_vision import load_llava_vision
+
+        vis = load_llava_vision(None if a.vision_tower == "checkpoint" else a.vision_tower, a.checkpoint)
+        c.update(view_size=vis.cfg["image_size"], tokens=vis.cfg["tokens"], view_mean=vis.cfg["mean"], view_std=vis.cfg["std"])
+    if a.sam_checkpoint:
+        c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
 
@@ -175,12 +196,17 @@ def main(argv=None):
         table = weights["embed"] if weights else rng.standard_normal((c["vocab"], c["hidden"]), dtype=np.float32) * 0.02
         save(build_embed(c, table, a.dtype), os.path.join(a.out, "embed.onnx"))
     others = [s for s in ("vision", "prompt", "grounding", "pixel") if s in only]
+    if vis and "vision" in others:
+        from llava_vision import export_vision
+
+        export_vision(vis, os.path.join(a.out, "vision.onnx"))
+        others.remove("vision")
     src = a.stages_from or (os.path.join(TESTPACK, "pack") if c.get("vision") == "testpack" and a.config == "tiny" else None)
     if others and src:
         for st in others:
             shutil.copyfile(os.path.join(src, f"{st}.onnx"), os.path.join(a.out, f"{st}.onnx"))
     elif others:
-        export_torch_stages(c, a.out, a.seed, others, a.sam_checkpoint)
+        export_torch_stages(c, a.out, a.seed, others, a.sam_checkpoint, a.seg_projection)
     if a.only:
         return  # partial output (fixtures / speed runs) gets no manifest unless every contract stage is present
     with open(os.path.join(a.out, "tokenizer.json"), "w") as f:

@@ -168,11 +168,11 @@ describe.skipIf(!hasTorch)('Python exporter (needs /usr/bin/python3 with torch +
     const out = path.join(tmp, 'encoders');
     const p = spawnSync(python, [path.join(here, 'encoder_parity.py'), out], { encoding: 'utf8' });
     expect(p.status, p.stderr).toBe(0);
-    const want = JSON.parse(readFileSync(path.join(out, 'encoders.json'), 'utf8')) as Record<'grounding' | 'vision', { input: number[]; dims: number[]; output: number[] }>;
-    for (const stage of ['grounding', 'vision'] as const) {
+    const want = JSON.parse(readFileSync(path.join(out, 'encoders.json'), 'utf8')) as Record<'grounding' | 'grounding_padded' | 'vision', { input: number[]; dims: number[]; output: number[] }>;
+    for (const stage of ['grounding', 'grounding_padded', 'vision'] as const) {
       const s = await ort.InferenceSession.create(path.join(out, `${stage}.onnx`), { executionProviders: ['cpu'] });
       const w = want[stage];
-      const inDims = stage === 'grounding' ? [1, 3, 64, 64] : [2, 3, 64, 64];
+      const inDims = { grounding: [1, 3, 64, 64], grounding_padded: [1, 3, 80, 80], vision: [2, 3, 64, 64] }[stage];
       const r = await s.run({ pixel_values: new ort.Tensor('float32', Float32Array.from(w.input), inDims) });
       const y = r[s.outputNames[0]!]!;
       expect(y.dims, stage).toEqual(w.dims);

@@ -120,10 +120,17 @@ class SamBlock(nn.Module):
         x = self.norm1(x)
         if self.window:
             _, h, w, c = x.shape
-            ws = self.window  # grid is a multiple of the window (checked in SamEncoder), so no padding
-            x = x.reshape(-1, h // ws, ws, w // ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, c)
+            ws = self.window
+            # segment_anything's window_partition: zero-pad the grid to a multiple of the window (e.g. 336 px / 16
+            # = 21 → 28), attend within windows (padding included, unmasked, as SAM does), crop back
+            ph, pw = (ws - h % ws) % ws, (ws - w % ws) % ws
+            if ph or pw:
+                x = F.pad(x, (0, 0, 0, pw, 0, ph))
+            hp, wp = h + ph, w + pw
+            x = x.reshape(-1, hp // ws, ws, wp // ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, c)
             x = self.attn(x)
-            x = x.reshape(-1, h // ws, w // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, h, w, c)
+            x = x.reshape(-1, hp // ws, wp // ws, ws, ws, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, hp, wp, c)
+            x = x[:, :h, :w, :]
         else:
             x = self.attn(x)
         x = s + x
@@ -154,8 +161,6 @@ class SamEncoder(nn.Module):
         self.grid = c["view_size"] // p
         win = c.get("g_window", 14)
         glob = c.get("g_global", [2, 5, 8, 11])
-        if self.grid % win:
-            raise SystemExit(f"SAM encoder grid {self.grid} is not a multiple of the window {win}")
         self.patch_embed = PatchEmbed(p, dim)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid, self.grid, dim))
         self.blocks = nn.ModuleList([SamBlock(dim, c["g_heads"], 0 if i in glob else win, self.grid)
