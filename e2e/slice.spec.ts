@@ -127,6 +127,10 @@ test('box → streamed answer → mask → stored → reopened after a backend r
     expect((db.prepare('SELECT count(*) AS n FROM regions').get() as { n: number }).n).toBe(1);
     const maskCount = (db.prepare('SELECT count(*) AS n FROM masks').get() as { n: number }).n;
     expect(maskCount).toBeGreaterThan(0);
+    // <SEG> masks are composed from the ask's sub-views: finer than the test pack's 64×64 global-view mask
+    const rle = JSON.parse((db.prepare('SELECT rle_json FROM masks LIMIT 1').get() as { rle_json: string }).rle_json) as { width: number; height: number };
+    expect(rle.width).toBeGreaterThan(64);
+    expect(rle.height).toBe(rle.width);
     db.close();
 
     // full restart of the backend: a new process, a new token

@@ -14,9 +14,11 @@ export interface AskRequest {
   mode: import('../inference/chatPrompt.js').AskMode;
   maxNewTokens: number;
   sampling: { temperature: number; topP: number; seed: number };
+  /** how `<SEG>` masks are made (pipeline AskInput.maskDetail; default 'views' when there are sub-views) */
+  maskDetail?: 'global' | 'views';
 }
 
-/** A mask as the pipeline produces it (M×M over the global view rect, in image pixels). */
+/** A mask as the pipeline produces it (size×size over the global view rect, in image pixels: M×M, or finer from the views). */
 export type MaskOut = MaskResult;
 
 export type InferenceEvent = { type: 'token'; index: number; text: string } | { type: 'mask'; mask: MaskOut };

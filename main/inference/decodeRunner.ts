@@ -29,6 +29,8 @@ export interface DecodeRunner {
   stepLogits(): Float32Array;
   /** one row of the last step's hidden states [D] */
   hidden(row: number): Float32Array;
+  /** the last row of the last step's hidden states [D]: the one whose logits lastLogits() returns */
+  lastHidden(): Float32Array;
   /** token embeddings for a prompt [ids · D] (the embed stage alone) */
   embedIds(ids: number[]): Promise<Float32Array>;
   dispose(): void;
@@ -123,6 +125,9 @@ export class StockDecodeRunner implements DecodeRunner {
   hidden(row: number): Float32Array {
     const D = this.llm.hidden;
     return this.last().hidden.slice(row * D, (row + 1) * D);
+  }
+  lastHidden(): Float32Array {
+    return this.hidden(this.last().rows - 1);
   }
   dispose(): void {
     for (const x of Object.values(this.past)) x.dispose();
@@ -446,6 +451,9 @@ export class NativeDecodeRunner implements DecodeRunner {
   }
   stepLogits(): Float32Array {
     return toFloat32(this.lastOut().read(0, this.rows * this.s.llm.vocab), 'logits');
+  }
+  lastHidden(): Float32Array {
+    return this.hidden(this.rows - 1);
   }
   hidden(row: number): Float32Array {
     if (!this.hiddenT) throw new VantageError('INTERNAL', 'the decoder has not run yet');

@@ -48,7 +48,16 @@ export const PackManifest = z.looseObject({
   grounding: z
     .looseObject({ channels: z.number().int().positive(), grid: z.number().int().positive(), mean: rgb, std: rgb })
     .optional(),
-  pixel: z.looseObject({ maskSize: z.number().int().positive() }).optional(),
+  pixel: z
+    .looseObject({
+      maskSize: z.number().int().positive(),
+      /**
+       * the decoder hidden state a <SEG> hands to the pixel stage: 'consuming' (default, contract v1: the row of the
+       * <SEG> token itself) or 'predicting' (the row whose logits produced <SEG>, as LISA / GLaMM / GeoPixel train it)
+       */
+      segHidden: z.enum(['consuming', 'predicting']).default('consuming'),
+    })
+    .optional(),
   llm: z
     .looseObject({
       hidden: z.number().int().positive(),

@@ -7,6 +7,7 @@ import { forcesSegPrefix, renderChatPrompt, regionToken, type AskMode, type Hist
 import { NativeDecodeRunner, NativeDecodeSessions, planNativeDecode, StockDecodeRunner, type DecodeRunner } from './decodeRunner.js';
 import { SessionFactory, shortOrtError, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
 import { loadNativeOrt, type NativeSession } from './nativeOrt.js';
+import { composeViewMasks } from './maskCompose.js';
 import { loadPack, STAGE_NAMES, type LoadedPackInfo, type StageName } from './packManifest.js';
 import { rasterizeRegions } from './regionRaster.js';
 import { checkStageShapes, type GraphMetadata } from './shapeCheck.js';
@@ -43,10 +44,16 @@ export interface AskInput {
   trace?: boolean | undefined;
   /** with `trace`: also return every stage's tensors (golden tests against the PyTorch reference; large) */
   traceTensors?: boolean | undefined;
+  /**
+   * How `<SEG>` masks are made: 'global' = the pixel decoder on the global view alone (M×M); 'views' = also on every
+   * sub-view, composed into one finer mask over the global rect (maskCompose.ts). Default: 'views' when the ask
+   * has sub-views.
+   */
+  maskDetail?: 'global' | 'views' | undefined;
 }
 
 export interface MaskResult {
-  /** M×M, 1 inside, row-major */
+  /** size×size, 1 inside, row-major: M×M (manifest pixel.maskSize), or N×N for a fine `<SEG>` mask (maskCompose.ts) */
   data: Uint8Array;
   size: number;
   /** the global view rect (image px) the mask covers */
@@ -81,6 +88,8 @@ export interface StageTensors {
   grounding_pixel_values: Float32Array[];
   image_embeddings: Float32Array[];
   mask_logits: Float32Array[];
+  /** fine `<SEG>` masks (maskDetail 'views'): the composed N×N logits, one entry per mask */
+  fine_mask_logits?: Float64Array[];
 }
 
 export interface AskResult {
@@ -289,7 +298,9 @@ export class InferencePipeline {
     this.taps?.grounding_pixel_values.push(pv);
     this.taps?.image_embeddings.push(feats);
     this.groundingCache.set(key, feats);
-    while (this.groundingCache.size > GROUNDING_CACHE_SIZE) this.groundingCache.delete(this.groundingCache.keys().next().value!);
+    // room for one ask's views (fine <SEG> masks use them all) beside the recent instant-mask tiles
+    const cap = GROUNDING_CACHE_SIZE + this.pack.manifest.view.maxViews;
+    while (this.groundingCache.size > cap) this.groundingCache.delete(this.groundingCache.keys().next().value!);
     return feats;
   }
 
@@ -299,6 +310,19 @@ export class InferencePipeline {
     points: number[],
     labels: number[],
   ): Promise<{ data: Uint8Array; size: number; score: number }> {
+    const { logits, size: M, score } = await this.pixelLogits(view, segHidden, points, labels);
+    const data = new Uint8Array(M * M);
+    for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
+    return { data, size: M, score };
+  }
+
+  /** the pixel decoder on one view (its grounding features through the cache): M×M logits and the score */
+  private async pixelLogits(
+    view: ViewInput,
+    segHidden: Float32Array | null,
+    points: number[],
+    labels: number[],
+  ): Promise<{ logits: Float32Array; size: number; score: number }> {
     const m = this.pack.manifest;
     const s = this.stage('pixel', 'masks');
     const feats = await this.groundingFeatures(view);
@@ -315,9 +339,24 @@ export class InferencePipeline {
     const logits = floats(out.mask_logits, 'mask_logits');
     this.taps?.mask_logits.push(logits.slice());
     const M = m.pixel?.maskSize ?? Math.round(Math.sqrt(logits.length));
-    const data = new Uint8Array(M * M);
-    for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
-    return { data, size: M, score: floats(out.score, 'score')[0] ?? 0 };
+    return { logits, size: M, score: floats(out.score, 'score')[0] ?? 0 };
+  }
+
+  /**
+   * A `<SEG>` mask at the sub-views' resolution: the pixel decoder with the same hidden state (has_seg = 1, one
+   * padding point) on the global view and on every sub-view, composed over the global rect (maskCompose.ts).
+   * The score is the global view's.
+   */
+  private async fineSegMask(views: ViewInput[], hidden: Float32Array, checkAbort: () => void): Promise<{ data: Uint8Array; size: number; score: number }> {
+    const global = await this.pixelLogits(views[0]!, hidden, [0, 0], [-1]);
+    const subs: { rect: ViewInput['rect']; logits: Float32Array }[] = [];
+    for (const v of views.slice(1)) {
+      checkAbort();
+      subs.push({ rect: v.rect, logits: (await this.pixelLogits(v, hidden, [0, 0], [-1])).logits });
+    }
+    const c = composeViewMasks({ rect: views[0]!.rect, logits: global.logits }, subs, global.size);
+    if (this.taps) (this.taps.fine_mask_logits ??= []).push(c.logits);
+    return { data: c.data, size: c.size, score: global.score };
   }
 
   // ------------------------------------------------------------------------------------------------------- ask
@@ -385,6 +424,9 @@ export class InferencePipeline {
       throw new VantageError('BAD_INPUT', `a second image's views are only taken in bitemporal mode, not ${input.mode}`);
     }
     const images = bitemporal ? 2 : 1;
+    if (input.maskDetail !== undefined && input.maskDetail !== 'global' && input.maskDetail !== 'views') {
+      throw new VantageError('BAD_INPUT', `maskDetail must be 'global' or 'views', got "${String(input.maskDetail)}"`);
+    }
     if (!(input.maxNewTokens >= 1)) throw new VantageError('BAD_INPUT', `maxNewTokens must be at least 1, got ${input.maxNewTokens}`);
     const S = m.view.size, N = m.view.tokens, D = llm.hidden;
     const checkAbort = () => {
@@ -512,9 +554,14 @@ export class InferencePipeline {
     const forcedText = forced ? m.chat.groundPrefix : '';
     let tokenEvents = 0;
 
+    const fine = V > 1 && (input.maskDetail ?? 'views') === 'views';
+    // which hidden state feeds the pixel decoder for a <SEG> (manifest pixel.segHidden): 'consuming' (contract v1's
+    // default: the row of the <SEG> token itself, known one step later) or 'predicting' (LISA / GLaMM / GeoPixel:
+    // hidden[input_ids[:, 1:] == SEG], the row whose logits produced <SEG>, known at once)
+    const predicting = m.pixel?.segHidden === 'predicting';
     const emitMask = async (hidden: Float32Array, phraseIds: number[]) => {
       if (!this.canSegment()) return; // chat-only pack: the <SEG> stays text
-      const r = await this.runPixel(globalView, hidden, [0, 0], [-1]);
+      const r = fine ? await this.fineSegMask(input.views, hidden, checkAbort) : await this.runPixel(globalView, hidden, [0, 0], [-1]);
       const found = this.phraseOf(phraseIds, phraseOpen, phraseClose, regionIds);
       // A mask answers the question's region when the phrase names none and the question had exactly one.
       const regionIndex = found.regionIndex ?? (input.regions.length === 1 ? 0 : null);
@@ -528,7 +575,7 @@ export class InferencePipeline {
     checkAbort();
     if (forcedText) {
       cb.onToken(tokenEvents++, forcedText);
-      for (const pos of segPositions) await emitMask(runner.hidden(pos), []);
+      for (const pos of segPositions) await emitMask(runner.hidden(predicting ? pos - 1 : pos), []);
     }
 
     // the forced prefix and the generated answer are joined by one space, in the stream as in the final text
@@ -547,9 +594,10 @@ export class InferencePipeline {
         answerSep = '';
       }
       const full = generated.length >= input.maxNewTokens;
-      if (full && next !== segId) break;
+      if (next === segId && predicting) await emitMask(runner.lastHidden(), generated.slice(0, -1));
+      if (full && (next !== segId || predicting)) break;
       await runner.next(next);
-      if (next === segId) await emitMask(runner.hidden(0), generated.slice(0, -1));
+      if (next === segId && !predicting) await emitMask(runner.hidden(0), generated.slice(0, -1));
       if (full) break;
     }
 

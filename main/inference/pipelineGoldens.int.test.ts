@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assemblePack } from '../../native-models/exporter/packAssembly.js';
 import type { RegionGeometry } from '../contract/geometry.js';
 import type { TaskMode } from '../contract/taskModes.js';
 import { ImageryService } from '../imagery/imageryService.js';
@@ -12,6 +13,7 @@ import type { PackManifest } from './packManifest.js';
 import { InferencePipeline, type MaskResult } from './pipeline.js';
 import { rasterizeRegion } from './regionRaster.js';
 import { testPackDir } from './testPackFixtures.js';
+import { rasterizePolygons, vectorizeMask } from '../analysis/maskVectorizer.js';
 import { PackTokenizer } from './tokenizer.js';
 import { planViews, type Rect } from './viewPlanner.js';
 
@@ -24,6 +26,8 @@ import { planViews, type Rect } from './viewPlanner.js';
 
 interface TensorGolden { shape: number[]; sum: number; absSum: number; values?: number[]; indices?: number[]; sha256?: string; lastRow?: number[] }
 interface MaskGolden { score: number; positivePixels: number; bbox: number[] | null; rle: number[]; maskLogits: number[] }
+/** a fine `<SEG>` mask (maskDetail 'views'): the composed N×N logits (stats + 1024 samples) and each sub-view's M×M */
+interface FineMaskGolden extends TensorGolden { size: number; positivePixels: number; rle: number[]; score?: number; subViewMaskLogits: TensorGolden[] }
 interface Golden {
   viewSpec: { size: number; maxViews: number; maxImagePixels: number };
   viewDivision: { width: number; height: number; regions: RegionGeometry[]; views: Rect[]; grid: { cols: number; rows: number }; roi: boolean }[];
@@ -52,7 +56,23 @@ interface Golden {
     generatedIds: number[];
     generatedText: string;
     segMasks: MaskGolden[];
+    fineMasks: FineMaskGolden[];
     instantMask: Omit<MaskGolden, 'maskLogits'> & { box: { x0: number; y0: number; x1: number; y1: number } };
+  };
+  smallObject: {
+    image: { width: number; height: number };
+    truth: { kind: 'circle'; cx: number; cy: number; r: number };
+    truthPixels: number;
+    request: { mode: TaskMode; text: string; source: ImageSource; maxNewTokens: number };
+    views: Rect[];
+    viewRgbSha256: string[];
+    generatedIds: number[];
+    generatedText: string;
+    globalMask: { size: number; positivePixels: number; rle: number[]; score: number };
+    fineMask: FineMaskGolden;
+    iou: { global: number; fine: number };
+    /** the global-view mask under manifest pixel.segHidden 'predicting' */
+    predictingGlobalMask: { size: number; positivePixels: number; rle: number[]; score: number };
   };
 }
 
@@ -186,7 +206,7 @@ describe('pipeline goldens from the PyTorch reference', () => {
 
       const masks: MaskResult[] = [];
       const r = await pipeline.ask(
-        { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true },
+        { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true, maskDetail: 'global' },
         { onToken: () => {}, onMask: (m) => masks.push(m) },
       );
       const t = r.trace!;
@@ -224,6 +244,146 @@ describe('pipeline goldens from the PyTorch reference', () => {
       const im = await pipeline.instantMask(views[0]!, { kind: 'box', ...b });
       expect(rle(im.data)).toEqual(mv.instantMask.rle);
       expect(Math.abs(im.score - mv.instantMask.score)).toBeLessThanOrEqual(TOL);
+    });
+
+    it("fine <SEG> masks (maskDetail 'views', the default with sub-views): every view's logits and the composed mask match", async () => {
+      const views = await Promise.all(mv.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('synthetic', rect, S, S) })));
+      const V = views.length;
+      const masks: MaskResult[] = [];
+      const runsBefore = pipeline.groundingStats.runs;
+      const r = await pipeline.ask(
+        { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true },
+        { onToken: () => {}, onMask: (m) => masks.push(m) },
+      );
+      expect(r.trace!.generatedIds).toEqual(mv.generatedIds);
+      // one grounding run per view at most (the global view's features are cached from the test above)
+      expect(pipeline.groundingStats.runs - runsBefore).toBeLessThanOrEqual(V - 1);
+      const x = r.trace!.tensors!;
+      expect(mv.fineMasks.length).toBeGreaterThan(0);
+      expect(masks).toHaveLength(mv.fineMasks.length);
+      expect(x.mask_logits).toHaveLength(mv.fineMasks.length * V);
+      mv.fineMasks.forEach((want, k) => {
+        expectClose(`global mask_logits ${k}`, x.mask_logits[k * V]!, { shape: [1, 1, S, S], sum: NaN, absSum: NaN, values: mv.segMasks[k]!.maskLogits });
+        want.subViewMaskLogits.forEach((sv, v) => expectClose(`sub-view ${v + 1} mask_logits ${k}`, x.mask_logits[k * V + v + 1]!, sv));
+        expectClose(`fine mask logits ${k}`, Float32Array.from(x.fine_mask_logits![k]!), want);
+        expect(want.size).toBeGreaterThan(manifest.pixel!.maskSize);
+        expect(masks[k]!.size, `fine mask ${k} size`).toBe(want.size);
+        expect(rle(masks[k]!.data), `fine mask ${k}`).toEqual(want.rle);
+        expect(Math.abs(masks[k]!.score - mv.segMasks[k]!.score), 'the global view gives the score').toBeLessThanOrEqual(TOL);
+        expect(masks[k]!.rect).toEqual(mv.views[0]);
+      });
+    });
+  });
+
+  describe('a small object inside one sub-view: the fine mask is closer to the drawn shape than the global one', () => {
+    let tmp: string;
+    let imagery: ImageryService;
+    let pipeline: InferencePipeline;
+    const so = golden.smallObject;
+    const { width: W, height: H } = so.image;
+    const inTruth = (x: number, y: number) => (x - so.truth.cx) ** 2 + (y - so.truth.cy) ** 2 <= so.truth.r ** 2;
+
+    beforeAll(async () => {
+      tmp = mkdtempSync(path.join(tmpdir(), 'vantage-goldens-small-'));
+      const img = new Uint8Array(W * H * 3);
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          // conventions in reference_pipeline.json smallObject.image
+          const rgb = inTruth(x, y) ? [240, 240, 240] : [40 + ((3 * x + 5 * y) % 13), 80 + ((11 * x + 2 * y) % 17), 160 + ((x + 7 * y) % 29)];
+          img.set(rgb, (y * W + x) * 3);
+        }
+      const file = path.join(tmp, 'small.png');
+      await sharp(Buffer.from(img), { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
+      imagery = new ImageryService({});
+      await imagery.register('small', file);
+      pipeline = await InferencePipeline.create(testPackDir, { forced: 'cpu' });
+    });
+
+    afterAll(async () => {
+      await pipeline?.dispose();
+      await imagery?.close();
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    /** the mask vectorised (as the app stores it), rasterised at image-pixel centres: IoU with the drawn disc, and the outline's area */
+    function measure(m: MaskResult): { iou: number; area: number } {
+      const [x0, y0, x1, y1] = m.rect;
+      const polys = vectorizeMask({ width: m.size, height: m.size, data: m.data }, { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size });
+      const raster = rasterizePolygons(polys, W, H);
+      let inter = 0, union = 0;
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          const a = raster[y * W + x] === 1, b = inTruth(x, y);
+          if (a && b) inter++;
+          if (a || b) union++;
+        }
+      let signed = 0;
+      for (const poly of polys)
+        for (const ring of poly) for (let i = 0; i + 1 < ring.length; i++) signed += ring[i]![0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * ring[i]![1]!;
+      return { iou: inter / union, area: Math.abs(signed) / 2 };
+    }
+
+    it('global-only and fine masks match PyTorch; the fine one has the higher IoU and the truer area', async () => {
+      const plan = planViews(W, H, golden.viewSpec, []);
+      expect(plan.views).toEqual(so.views);
+      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+      expect(views.map((v) => sha256(v.rgb))).toEqual(so.viewRgbSha256);
+      const ask = async (maskDetail: 'global' | 'views' | undefined) => {
+        const masks: MaskResult[] = [];
+        const r = await pipeline.ask(
+          { views, regions: [], text: so.request.text, history: [], source: so.request.source, mode: so.request.mode, maxNewTokens: so.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, maskDetail },
+          { onToken: () => {}, onMask: (m) => masks.push(m) },
+        );
+        expect(r.trace!.generatedIds).toEqual(so.generatedIds);
+        expect(r.text).toBe(so.generatedText);
+        expect(masks).toHaveLength(1);
+        return masks[0]!;
+      };
+      const global = await ask('global');
+      const fine = await ask(undefined);
+      expect(global.size).toBe(so.globalMask.size);
+      expect(rle(global.data)).toEqual(so.globalMask.rle);
+      expect(fine.size).toBe(so.fineMask.size);
+      expect(fine.size).toBe(2 * global.size);
+      expect(rle(fine.data)).toEqual(so.fineMask.rle);
+      expect(fine.rect).toEqual(global.rect);
+      expect(fine.score).toBe(global.score);
+
+      const g = measure(global), f = measure(fine);
+      expect(g.iou).toBeCloseTo(so.iou.global, 6);
+      expect(f.iou).toBeCloseTo(so.iou.fine, 6);
+      expect(f.iou).toBeGreaterThan(g.iou + 0.05);
+      expect(Math.abs(f.area - so.truthPixels)).toBeLessThan(Math.abs(g.area - so.truthPixels));
+    });
+
+    it("pixel.segHidden 'predicting' (LISA / GLaMM / GeoPixel) feeds the row whose logits produced <SEG>, as PyTorch does", async () => {
+      const dir = assemblePack(testPackDir, path.join(tmp, 'predicting'), {}, { pixel: { ...manifest.pixel, segHidden: 'predicting' } });
+      const p = await InferencePipeline.create(dir, { forced: 'cpu' });
+      try {
+        const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+        const masks: MaskResult[] = [];
+        const r = await p.ask(
+          { views, regions: [], text: so.request.text, history: [], source: so.request.source, mode: so.request.mode, maxNewTokens: so.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, maskDetail: 'global' },
+          { onToken: () => {}, onMask: (m) => masks.push(m) },
+        );
+        expect(r.trace!.generatedIds).toEqual(so.generatedIds); // the decoder is untouched by the convention
+        expect(masks).toHaveLength(1);
+        expect(rle(masks[0]!.data)).toEqual(so.predictingGlobalMask.rle);
+        expect(rle(masks[0]!.data)).not.toEqual(so.globalMask.rle);
+        expect(Math.abs(masks[0]!.score - so.predictingGlobalMask.score)).toBeLessThan(TOL);
+      } finally {
+        await p.dispose();
+      }
+    });
+
+    it('rejects an unknown maskDetail', async () => {
+      const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+      await expect(
+        pipeline.ask(
+          { views, regions: [], text: 'x', history: [], source: 'optical', mode: 'chat', maxNewTokens: 4, sampling: { temperature: 0, topP: 1, seed: 0 }, maskDetail: 'fine' as 'views' },
+          { onToken: () => {}, onMask: () => {} },
+        ),
+      ).rejects.toThrow(/maskDetail must be 'global' or 'views'/);
     });
   });
 });

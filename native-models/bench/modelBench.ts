@@ -1,12 +1,13 @@
 /**
  * `npm run bench:model [-- PACK_DIR] [--asks N] [--tokens N]`: figures for one model pack on this machine —
  * load time, per-stage ms, time to first token, decode tokens/s, instant-mask latency on a cold view vs a cached
- * view, peak RSS. Runs the pipeline in-process (the same class the worker runs) on synthetic views, so it needs
+ * view, a <SEG> mask from the global view vs composed from every view, peak RSS. Runs the pipeline in-process (the same class the worker runs) on synthetic views, so it needs
  * no imagery. Default pack: the built-in test pack.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InferencePipeline, type ViewInput } from '../../main/inference/pipeline.js';
+import { planViews } from '../../main/inference/viewPlanner.js';
 
 const repo = process.env.VANTAGE_REPO ?? process.cwd();
 const { values, positionals } = parseArgs({
@@ -91,6 +92,29 @@ if (p.canSegment()) {
     if (!m.cachedFeatures) throw new Error('second click on the same view did not use the cached grounding features');
   }
   console.log(`instant mask  cold view median ${f(median(cold))} ms   cached view median ${f(median(warm))} ms   (${clicks} clicks each)`);
+  if (p.canChat() && p.pack.manifest.chat.groundPrefix && p.pack.manifest.view.maxViews > 1) {
+    // one <SEG> mask (segment mode's forced prefix: the mask follows the prefill): global view only vs composed from
+    // every view (maskDetail 'views'); time from the forced prefix's token event to the mask event
+    const grid = planViews(2000, 2000, p.pack.manifest.view).views;
+    const segMs = async (seed: number, maskDetail: 'global' | 'views') => {
+      let tok = 0, ms = NaN, size = 0;
+      await p.ask(
+        { views: grid.map((rect, k) => syntheticView(S, seed * 16 + k, rect)), regions: [], text: 'the red building', history: [], source: p.pack.manifest.sources[0]!, mode: 'segment', maxNewTokens: 1, sampling: { temperature: 0, topP: 1, seed: 0 }, maskDetail },
+        { onToken: () => { tok = performance.now(); }, onMask: (m) => { ms = performance.now() - tok; size = m.size; } },
+      );
+      return { ms, size };
+    };
+    const g: number[] = [], cold: number[] = [], cached: number[] = [];
+    let sizes = '';
+    for (let i = 0; i < 3; i++) {
+      g.push((await segMs(5000 + i, 'global')).ms);
+      const c = await segMs(6000 + i, 'views');
+      cold.push(c.ms);
+      cached.push((await segMs(6000 + i, 'views')).ms);
+      sizes = `${p.pack.manifest.pixel?.maskSize ?? '?'}² → ${c.size}²`;
+    }
+    console.log(`seg mask    global view ${f(median(g))} ms   from ${grid.length} views (${sizes}) ${f(median(cold))} ms, features cached ${f(median(cached))} ms`);
+  }
 } else {
   console.log('instant mask  pack has no grounding/pixel stages');
 }

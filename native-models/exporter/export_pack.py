@@ -114,7 +114,7 @@ def write_manifest(c, out, name, quant, stages, extra):
         "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
                  **{k: c["view_" + k] for k in ("mean", "std") if "view_" + k in c}},
         "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
-        "pixel": {"maskSize": c["mask_size"]},
+        "pixel": {"maskSize": c["mask_size"], **({"segHidden": c["seg_hidden"]} if c.get("seg_hidden") else {})},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
                 "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"],
                 # GroupQueryAttention decoders take a fixed-capacity cache with a zero-padded mask (in place)
@@ -181,6 +181,8 @@ def main(argv=None):
         c.update(view_size=vis.cfg["image_size"], tokens=vis.cfg["tokens"], view_mean=vis.cfg["mean"], view_std=vis.cfg["std"])
     if a.sam_checkpoint:
         c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
+        # LISA / GeoPixel train the <SEG> projection on the row that predicts <SEG> (hidden[input_ids[:, 1:] == SEG])
+        c["seg_hidden"] = "predicting"
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
 

@@ -234,6 +234,199 @@ def render_chat(man, gen, req, image_extra):
     return {"text": text, "ids": gen.tokenize(text), "droppedTurns": dropped}
 
 
+# ---------------------------------------------------------------------------------------------- fine masks
+FINE_MAX_FACTOR = 4  # N <= 4 M
+GATE_CELLS = 1
+
+
+def fine_mask_size(g, subs, M):
+    """N: the finest sub-view's cells per global side, between M and min(4 M, the global rect's longer side)."""
+    gw, gh = g[2] - g[0], g[3] - g[1]
+    n = M
+    for r in subs:
+        vw, vh = r[2] - r[0], r[3] - r[1]
+        if vw > 0 and vh > 0:
+            n = max(n, math.ceil(M * gw / vw), math.ceil(M * gh / vh))
+    return max(M, min(n, FINE_MAX_FACTOR * M, math.ceil(max(gw, gh))))
+
+
+def compose_fine_mask(g_rect, g_logits, subs, M):
+    """Contract "Decoding", fine masks: one N x N mask over the global rect from the global view's M x M logits and
+    each sub-view's (subs: [(rect, logits)]). The global mask grown by GATE_CELLS cells gates where sub-views count;
+    a sub-view counts only if it holds the centre of a global-positive cell; a gated cell centre takes the nearest
+    logit of the smallest holding sub-view that contains it (equal ones averaged), every other cell the global
+    logits bilinearly. float64, vectorised (the app's loop in main/inference/maskCompose.ts is independent code)."""
+    gx0, gy0, gx1, gy1 = g_rect
+    gw, gh = gx1 - gx0, gy1 - gy0
+    subs = [(r, l) for r, l in subs if r[2] > r[0] and r[3] > r[1]]
+    n = fine_mask_size(g_rect, [r for r, _ in subs], M)
+    G = np.asarray(g_logits, dtype=np.float64).reshape(M, M)
+    pos = G > 0
+    # the gate: global-positive cells grown by GATE_CELLS (Chebyshev)
+    gate = np.zeros_like(pos)
+    ys, xs = np.nonzero(pos)
+    for dy in range(-GATE_CELLS, GATE_CELLS + 1):
+        for dx in range(-GATE_CELLS, GATE_CELLS + 1):
+            yy, xx = ys + dy, xs + dx
+            ok = (yy >= 0) & (yy < M) & (xx >= 0) & (xx < M)
+            gate[yy[ok], xx[ok]] = True
+    # global cell centres, to decide which sub-views hold part of the global mask
+    cx = gx0 + (np.arange(M) + 0.5) * gw / M
+    cy = gy0 + (np.arange(M) + 0.5) * gh / M
+    holding = []
+    for r, l in subs:
+        inside = pos & ((cy >= r[1]) & (cy < r[3]))[:, None] & ((cx >= r[0]) & (cx < r[2]))[None, :]
+        if inside.any():
+            holding.append((r, np.asarray(l, dtype=np.float64).reshape(M, M)))
+    j, i = np.mgrid[0:n, 0:n].astype(np.float64)
+    x = gx0 + (i + 0.5) * gw / n
+    y = gy0 + (j + 0.5) * gh / n
+    # global: bilinear (sample at mask-cell centres, edge-clamped)
+    fx = np.clip((x - gx0) * M / gw - 0.5, 0, M - 1)
+    fy = np.clip((y - gy0) * M / gh - 0.5, 0, M - 1)
+    ax, ay = np.floor(fx).astype(int), np.floor(fy).astype(int)
+    bx, by = np.minimum(ax + 1, M - 1), np.minimum(ay + 1, M - 1)
+    tx, ty = fx - ax, fy - ay
+    top = (1 - tx) * G[ay, ax] + tx * G[ay, bx]
+    bottom = (1 - tx) * G[by, ax] + tx * G[by, bx]
+    out = (1 - ty) * top + ty * bottom
+    gu = np.clip(np.floor((x - gx0) * M / gw).astype(int), 0, M - 1)
+    gv = np.clip(np.floor((y - gy0) * M / gh).astype(int), 0, M - 1)
+    gated = gate[gv, gu]
+    best = np.full((n, n), np.inf)
+    total = np.zeros((n, n))
+    count = np.zeros((n, n), dtype=np.int64)
+    for r, L in holding:
+        vw, vh = r[2] - r[0], r[3] - r[1]
+        area = vw * vh
+        cover = gated & (x >= r[0]) & (x < r[2]) & (y >= r[1]) & (y < r[3]) & (area <= best)
+        u = np.clip(np.floor((x - r[0]) * M / vw).astype(int), 0, M - 1)
+        w = np.clip(np.floor((y - r[1]) * M / vh).astype(int), 0, M - 1)
+        finer = cover & (area < best)
+        total[finer] = 0
+        count[finer] = 0
+        best[cover] = area
+        total[cover] = total[cover] + L[w, u][cover]
+        count[cover] += 1
+    have = count > 0
+    out[have] = total[have] / count[have]
+    return n, out
+
+
+# ------------------------------------------------------------------------------------- a small object, fine vs global
+SMALL = {
+    "width": 128,
+    "height": 128,
+    "background": "r = 40 + (3*x + 5*y) % 13; g = 80 + (11*x + 2*y) % 17; b = 160 + (x + 7*y) % 29",
+    "shape": "rgb (240, 240, 240) where (x - 96)^2 + (y - 30)^2 <= 81",
+    "truth": {"kind": "circle", "cx": 96, "cy": 30, "r": 9},
+}
+
+
+def small_object_image():
+    y, x = np.mgrid[0:SMALL["height"], 0:SMALL["width"]]
+    img = np.zeros((SMALL["height"], SMALL["width"], 3), dtype=np.int64)
+    img[..., 0] = 40 + (3 * x + 5 * y) % 13
+    img[..., 1] = 80 + (11 * x + 2 * y) % 17
+    img[..., 2] = 160 + (x + 7 * y) % 29
+    truth = (x - 96) ** 2 + (y - 30) ** 2 <= 81
+    img[truth] = (240, 240, 240)
+    return img.astype(np.uint8), truth
+
+
+def pixel_iou(mask, rect, truth):
+    """An image pixel is inside a mask over rect when the mask cell holding the pixel's centre is; IoU with truth."""
+    H, W = truth.shape
+    n = mask.shape[0]
+    x0, y0, x1, y1 = rect
+    y, x = np.mgrid[0:H, 0:W]
+    i = np.clip(np.floor((x + 0.5 - x0) * n / (x1 - x0)).astype(int), 0, n - 1)
+    j = np.clip(np.floor((y + 0.5 - y0) * n / (y1 - y0)).astype(int), 0, n - 1)
+    pm = mask[j, i]
+    return float((pm & truth).sum() / (pm | truth).sum())
+
+
+def splice(gen, man, ids, emb, image_embeds, region_embeds):
+    """The decoder's input sequence: <image> → the view embeddings, <regionK> → region K's embedding, else the token's."""
+    rows = []
+    for t, i in enumerate(ids):
+        tok = gen.VOCAB[i]
+        if tok == man["tokens"]["image"]:
+            rows.append(image_embeds)
+        elif tok.startswith("<region") and tok in gen.SPECIALS:
+            k = int(tok[7:-1])
+            rows.append(region_embeds[k - 1:k])
+        else:
+            rows.append(emb[0, t:t + 1])
+    return torch.cat(rows)[None]
+
+
+def ask_question(model, gen, man, img, regions, req):
+    """Views, vision, prompt, splice, greedy decode; returns the rects, view pixels, generated ids and each <SEG>'s
+    hidden state (chat-style answers: no forced prefix): the <SEG> token's own row (pixel.segHidden 'consuming',
+    the contract's default) and the row whose logits produced it ('predicting': LISA / GLaMM / GeoPixel take
+    hidden[input_ids[:, 1:] == SEG])."""
+    v = man["view"]
+    S, N = v["size"], v["tokens"]
+    spec = {"size": S, "maxViews": v["maxViews"], "maxImagePixels": v["maxImagePixels"]}
+    rects = plan_views(img.shape[1], img.shape[0], spec, regions)["views"]
+    view_rgb = [sample_view(img, r, S) for r in rects]
+    visual = model.vision(torch.stack([gen.normalise(x, v["mean"], v["std"]) for x in view_rgb]))
+    rmask = np.stack([rasterise(g, rects[0], S) for g in regions]) if regions else np.zeros((1, S, S), dtype=bool)
+    image_embeds, region_embeds = model.prompt(visual, torch.from_numpy(rmask.astype(np.float32)))
+    ids = render_chat(man, gen, req, len(rects) * N - 1)["ids"]
+    emb = model.embed(torch.tensor([ids]))
+    x = splice(gen, man, ids, emb, image_embeds, region_embeds)
+    T = x.shape[1]
+    L, hkv, hd = man["llm"]["layers"], man["llm"]["kvHeads"], man["llm"]["headDim"]
+    past = [(torch.zeros(1, hkv, 0, hd), torch.zeros(1, hkv, 0, hd)) for _ in range(L)]
+    logits, past, hidden = model.decoder.run(x, torch.ones(1, T, dtype=torch.int64), torch.arange(T)[None], past)
+    seg_id, stop = gen.ID["<SEG>"], {gen.TOK2ID[s] for s in man["tokens"]["stop"]}
+    trace, generated, seg_hidden, seg_predicting = [], [], [], []
+    pos, nxt = T, int(torch.argmax(logits[0, -1]))
+    while True:
+        trace.append(nxt)
+        if nxt in stop:
+            break
+        generated.append(nxt)
+        if nxt == seg_id:
+            seg_predicting.append(hidden[0, -1])  # the row whose logits were just argmax'ed to <SEG>
+        full = len(generated) >= req["maxNewTokens"]
+        if full and nxt != seg_id:
+            break
+        logits, past, hidden = model.decoder.run(model.embed(torch.tensor([[nxt]])), torch.ones(1, pos + 1, dtype=torch.int64),
+                                                 torch.tensor([[pos]]), past)
+        pos += 1
+        if nxt == seg_id:
+            seg_hidden.append(hidden[0, -1])
+        if full:
+            break
+        nxt = int(torch.argmax(logits[0, -1]))
+    return {"rects": rects, "viewRgb": view_rgb, "trace": trace, "generated": generated, "segHidden": seg_hidden,
+            "segHiddenPredicting": seg_predicting}
+
+
+def view_seg_logits(model, gen, man, view_rgb, h):
+    """The pixel decoder with a <SEG> hidden state (has_seg = 1, one padding point) on each view's own grounding
+    features: [M x M float32 logits], [scores]."""
+    g = man["grounding"]
+    out, scores = [], []
+    for rgb in view_rgb:
+        ml, sc = model.pixel(model.grounding(gen.normalise(rgb, g["mean"], g["std"])[None]), h[None], torch.ones(1),
+                             torch.zeros(1, 1, 2), torch.tensor([[-1.0]]))
+        out.append(ml[0, 0])
+        scores.append(float(sc[0]))
+    return out, scores
+
+
+def fine_golden(rects, view_logits, M):
+    subs = [(r, lg.double().numpy()) for r, lg in zip(rects[1:], view_logits[1:])]
+    n, fl = compose_fine_mask(rects[0], view_logits[0].double().numpy(), subs, M)
+    t = torch.from_numpy(fl)
+    return n, fl, {"size": n, "positivePixels": int((fl > 0).sum()), "rle": rle(fl > 0), **stats(t), **samples(t, 1024),
+                   "subViewMaskLogits": [{**stats(l), **samples(l)} for l in view_logits[1:]]}
+
+
 # ---------------------------------------------------------------------------------------------------- write
 @torch.no_grad()
 def write(model, gen, manifest_path, out_path):
@@ -317,17 +510,7 @@ def write(model, gen, manifest_path, out_path):
     rendered = render_chat(man, gen, req, len(rects) * N - 1)
     ids = rendered["ids"]
     emb = model.embed(torch.tensor([ids]))
-    rows = []
-    for t, i in enumerate(ids):
-        tok = gen.VOCAB[i]
-        if tok == man["tokens"]["image"]:
-            rows.append(image_embeds)
-        elif tok.startswith("<region") and tok in gen.SPECIALS:
-            k = int(tok[7:-1])
-            rows.append(region_embeds[k - 1:k])
-        else:
-            rows.append(emb[0, t:t + 1])
-    x = torch.cat(rows)[None]
+    x = splice(gen, man, ids, emb, image_embeds, region_embeds)
     T = x.shape[1]
     L, hkv, hd = man["llm"]["layers"], man["llm"]["kvHeads"], man["llm"]["headDim"]
     past = [(torch.zeros(1, hkv, 0, hd), torch.zeros(1, hkv, 0, hd)) for _ in range(L)]
@@ -360,6 +543,44 @@ def write(model, gen, manifest_path, out_path):
         ml, sc = model.pixel(feats, h[None], torch.ones(1), torch.zeros(1, 1, 2), torch.tensor([[-1.0]]))
         seg_masks.append({"maskLogits": values(ml), "score": round(float(sc[0]), 6), "positivePixels": int((ml > 0).sum()),
                           "bbox": bbox(ml), "rle": rle((ml[0, 0] > 0).numpy())})
+    # (f) fine masks (maskDetail 'views'): the same <SEG> hidden states on every sub-view, composed over the global rect
+    M = man["pixel"]["maskSize"]
+    fine_masks = []
+    for k, h in enumerate(seg_hidden):
+        vl, _ = view_seg_logits(model, gen, man, view_rgb, h)
+        same = model.pixel(feats, h[None], torch.ones(1), torch.zeros(1, 1, 2), torch.tensor([[-1.0]]))[0][0, 0]
+        assert torch.equal(vl[0], same)  # the global view's logits are the segMasks' above
+        fine_masks.append({**fine_golden(rects, vl, M)[2], "score": seg_masks[k]["score"]})
+    # (g) a small object inside one sub-view: the fine mask is closer to the drawn shape than the global one
+    small_img, small_truth = small_object_image()
+    small_req = {"mode": "chat", "text": "segment the white storage tank .", "regions": 0, "source": "optical",
+                 "history": [], "maxNewTokens": 32}
+    sq = ask_question(model, gen, man, small_img, [], small_req)
+    assert len(sq["segHidden"]) == 1 and len(sq["rects"]) == 5, (sq["rects"], gen.decode(sq["generated"]))
+    svl, sscores = view_seg_logits(model, gen, man, sq["viewRgb"], sq["segHidden"][0])
+    sn, sfl, sfine = fine_golden(sq["rects"], svl, M)
+    sglobal = (svl[0] > 0).numpy()
+    small = {
+        "image": {k: SMALL[k] for k in ("width", "height", "background", "shape")},
+        "truth": SMALL["truth"],
+        "truthPixels": int(small_truth.sum()),
+        "request": small_req,
+        "views": sq["rects"],
+        "viewRgbSha256": [hashlib.sha256(np.ascontiguousarray(r).tobytes()).hexdigest() for r in sq["viewRgb"]],
+        "generatedIds": sq["trace"],
+        "generatedText": gen.decode(sq["generated"]),
+        "globalMask": {"size": M, "positivePixels": int(sglobal.sum()), "rle": rle(sglobal), "score": round(sscores[0], 6)},
+        "fineMask": sfine,
+        "iou": {"global": round(pixel_iou(sglobal, sq["rects"][0], small_truth), 6),
+                "fine": round(pixel_iou(sfl > 0, sq["rects"][0], small_truth), 6)},
+    }
+    assert small["iou"]["fine"] > small["iou"]["global"], small["iou"]
+    # (h) the same question with pixel.segHidden 'predicting': the global-view mask from the row that produced <SEG>
+    pvl, pscores = view_seg_logits(model, gen, man, sq["viewRgb"][:1], sq["segHiddenPredicting"][0])
+    pglobal = (pvl[0] > 0).numpy()
+    small["predictingGlobalMask"] = {"size": M, "positivePixels": int(pglobal.sum()), "rle": rle(pglobal),
+                                     "score": round(pscores[0], 6)}
+    assert small["predictingGlobalMask"]["rle"] != small["globalMask"]["rle"]  # the convention changes the mask
     # an instant mask on the global view: a box around the tank in image pixels, mapped as ((x - x0) * S) / w
     box = {"x0": 98, "y0": 28, "x1": 132, "y1": 62}
     gx0, gy0, gx1, gy1 = rects[0]
@@ -383,6 +604,12 @@ def write(model, gen, manifest_path, out_path):
         "viewDivision": view_cases,
         "rasters": rasters,
         "chat": chat_cases,
+        "fineMaskRule": "maskDetail 'views' (PACK_CONTRACT.md Decoding): N = max(M, min(max over sub-views of "
+                        "ceil(M*gw/vw), ceil(M*gh/vh); 4*M; ceil(max(gw, gh)))); cell centre x = gx0 + (i+0.5)*gw/N; the "
+                        "global mask (logit > 0) grown by 1 cell (Chebyshev) gates; sub-views holding a global-positive cell "
+                        "centre give the gated cells' logits (nearest cell, smallest view wins, ties averaged); other cells: "
+                        "global logits bilinear at mask-cell centres, edge-clamped; inside = logit > 0",
+        "smallObject": small,
         "multiView": {
             "regions": q_regions,
             "request": req,
@@ -404,6 +631,7 @@ def write(model, gen, manifest_path, out_path):
             "generatedIds": trace,
             "generatedText": gen.decode(generated),
             "segMasks": seg_masks,
+            "fineMasks": fine_masks,
             "instantMask": {"box": box, "points": pts, "maskLogits": values(iml), "score": round(float(isc[0]), 6),
                             "positivePixels": int((iml > 0).sum()), "bbox": bbox(iml), "rle": rle((iml[0, 0] > 0).numpy())},
         },
