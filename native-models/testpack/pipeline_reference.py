@@ -361,6 +361,14 @@ def splice(gen, man, ids, emb, image_embeds, region_embeds):
     return torch.cat(rows)[None]
 
 
+def prefill(model, man, x):
+    """The decoder over the whole spliced sequence from an empty cache: logits, the cache, hidden states."""
+    T = x.shape[1]
+    L, hkv, hd = man["llm"]["layers"], man["llm"]["kvHeads"], man["llm"]["headDim"]
+    past = [(torch.zeros(1, hkv, 0, hd), torch.zeros(1, hkv, 0, hd)) for _ in range(L)]
+    return model.decoder.run(x, torch.ones(1, T, dtype=torch.int64), torch.arange(T)[None], past)
+
+
 def ask_question(model, gen, man, img, regions, req):
     """Views, vision, prompt, splice, greedy decode; returns the rects, view pixels, generated ids and each <SEG>'s
     hidden state (chat-style answers: no forced prefix): the <SEG> token's own row (pixel.segHidden 'consuming',
@@ -378,9 +386,7 @@ def ask_question(model, gen, man, img, regions, req):
     emb = model.embed(torch.tensor([ids]))
     x = splice(gen, man, ids, emb, image_embeds, region_embeds)
     T = x.shape[1]
-    L, hkv, hd = man["llm"]["layers"], man["llm"]["kvHeads"], man["llm"]["headDim"]
-    past = [(torch.zeros(1, hkv, 0, hd), torch.zeros(1, hkv, 0, hd)) for _ in range(L)]
-    logits, past, hidden = model.decoder.run(x, torch.ones(1, T, dtype=torch.int64), torch.arange(T)[None], past)
+    logits, past, hidden = prefill(model, man, x)
     seg_id, stop = gen.ID["<SEG>"], {gen.TOK2ID[s] for s in man["tokens"]["stop"]}
     trace, generated, seg_hidden, seg_predicting = [], [], [], []
     pos, nxt = T, int(torch.argmax(logits[0, -1]))
@@ -512,9 +518,7 @@ def write(model, gen, manifest_path, out_path):
     emb = model.embed(torch.tensor([ids]))
     x = splice(gen, man, ids, emb, image_embeds, region_embeds)
     T = x.shape[1]
-    L, hkv, hd = man["llm"]["layers"], man["llm"]["kvHeads"], man["llm"]["headDim"]
-    past = [(torch.zeros(1, hkv, 0, hd), torch.zeros(1, hkv, 0, hd)) for _ in range(L)]
-    logits, past, hidden = model.decoder.run(x, torch.ones(1, T, dtype=torch.int64), torch.arange(T)[None], past)
+    logits, past, hidden = prefill(model, man, x)
     prefill_logits = logits
     seg_id, stop = gen.ID["<SEG>"], {gen.TOK2ID[s] for s in man["tokens"]["stop"]}
     trace, generated, seg_hidden = [], [], []
