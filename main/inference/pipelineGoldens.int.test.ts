@@ -8,7 +8,7 @@ import { assemblePack } from '../../native-models/exporter/packAssembly.js';
 import type { RegionGeometry } from '../contract/geometry.js';
 import type { TaskMode } from '../contract/taskModes.js';
 import { ImageryService } from '../imagery/imageryService.js';
-import { renderChatPrompt, type ImageSource } from './chatPrompt.js';
+import { renderChatPrompt, type AskMode, type ImageSource } from './chatPrompt.js';
 import type { PackManifest } from './packManifest.js';
 import { InferencePipeline, type MaskResult } from './pipeline.js';
 import { rasterizeRegion } from './regionRaster.js';
@@ -74,6 +74,23 @@ interface Golden {
     /** the global-view mask under manifest pixel.segHidden 'predicting' */
     predictingGlobalMask: { size: number; positivePixels: number; rle: number[]; score: number };
   };
+  /** bitemporal mode (PACK_CONTRACT.md "Bitemporal mode") on the synthetic image (A) and a changed copy (B) */
+  bitemporal: {
+    imageB: { changes: string[] };
+    regions: RegionGeometry[];
+    request: { mode: AskMode; text: string; source: ImageSource; maxNewTokens: number };
+    views: Rect[];
+    viewRgbSha256A: string[];
+    viewRgbSha256B: string[];
+    prompt: string;
+    inputIds: number[];
+    sequenceLength: number;
+    firstLogits: { top5: { ids: number[]; values: number[] }; lastRow: number[] };
+    generatedIds: number[];
+    generatedText: string;
+    segMasks: { size: number; positivePixels: number; rle: number[]; score: number }[];
+    fineMasks: { size: number; positivePixels: number; rle: number[]; score: number }[];
+  };
 }
 
 const golden = JSON.parse(readFileSync(path.join(testPackDir, '..', 'reference_pipeline.json'), 'utf8')) as Golden;
@@ -125,17 +142,45 @@ function expectClose(name: string, got: Float32Array, want: TensorGolden): void 
   expect(Math.abs(sum - want.sum), `${name} sum`).toBeLessThanOrEqual(TOL * Math.max(1, Math.sqrt(got.length)) + 1e-6 * want.absSum);
 }
 
-/** The golden's synthetic image (conventions.image), rendered with the same integer formulas. */
-function syntheticImage(W: number, H: number): Uint8Array {
+/**
+ * The golden's synthetic image (conventions.image), rendered with the same integer formulas; `changed`: the
+ * bitemporal pair's later image B (bitemporal.imageB: a white building added, part of the red one gone).
+ */
+function syntheticImage(W: number, H: number, changed = false): Uint8Array {
   const img = new Uint8Array(W * H * 3);
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
       let rgb = [60 + ((7 * x + 3 * y) % 31), 120 + ((5 * x + 11 * y) % 23), 50 + ((3 * x + 13 * y) % 19)];
-      if (x >= 20 && x < 70 && y >= 25 && y < 60) rgb = [210, 40, 35];
+      if (x >= 20 && x < 70 && y >= 25 && y < 60 && !(changed && x < 45)) rgb = [210, 40, 35];
       if ((x - 115) ** 2 + (y - 45) ** 2 <= 225) rgb = [240, 240, 240];
+      if (changed && x >= 95 && x < 140 && y >= 68 && y < 86) rgb = [240, 240, 240];
       img.set(rgb, (y * W + x) * 3);
     }
   return img;
+}
+
+/**
+ * Per describe block: the given RGB images written as PNGs and registered with a real ImageryService under their
+ * ids, and a CPU pipeline on the test pack; both closed after the block.
+ */
+function imageFixture(prefix: string, images: Record<string, { rgb: Uint8Array; width: number; height: number }>) {
+  const fx = {} as { tmp: string; imagery: ImageryService; pipeline: InferencePipeline };
+  beforeAll(async () => {
+    fx.tmp = mkdtempSync(path.join(tmpdir(), prefix));
+    fx.imagery = new ImageryService({});
+    for (const [id, { rgb, width, height }] of Object.entries(images)) {
+      const file = path.join(fx.tmp, `${id}.png`);
+      await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } }).png().toFile(file);
+      await fx.imagery.register(id, file);
+    }
+    fx.pipeline = await InferencePipeline.create(testPackDir, { forced: 'cpu' });
+  });
+  afterAll(async () => {
+    await fx.pipeline?.dispose();
+    await fx.imagery?.close();
+    rmSync(fx.tmp, { recursive: true, force: true });
+  });
+  return fx;
 }
 
 describe('pipeline goldens from the PyTorch reference', () => {
@@ -175,37 +220,20 @@ describe('pipeline goldens from the PyTorch reference', () => {
   });
 
   describe('a 3-view question on a 150×90 image, stage by stage', () => {
-    let tmp: string;
-    let imagery: ImageryService;
-    let pipeline: InferencePipeline;
     const mv = golden.multiView;
     const W = 150, H = 90;
-
-    beforeAll(async () => {
-      tmp = mkdtempSync(path.join(tmpdir(), 'vantage-goldens-'));
-      const file = path.join(tmp, 'synthetic.png');
-      await sharp(Buffer.from(syntheticImage(W, H)), { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
-      imagery = new ImageryService({});
-      await imagery.register('synthetic', file);
-      pipeline = await InferencePipeline.create(testPackDir, { forced: 'cpu' });
-    });
-
-    afterAll(async () => {
-      await pipeline?.dispose();
-      await imagery?.close();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    const fx = imageFixture('vantage-goldens-', { synthetic: { rgb: syntheticImage(W, H), width: W, height: H } });
 
     it('views, preprocessing, every stage tensor, greedy tokens and masks match', async () => {
       const plan = planViews(W, H, golden.viewSpec, mv.regions);
       expect(plan.views).toEqual(mv.views);
       expect(plan.views.length).toBeGreaterThanOrEqual(3);
       // view pixels through the real imagery engine (PNG, default display): nearest at view-pixel centres
-      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('synthetic', rect, S, S) })));
+      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('synthetic', rect, S, S) })));
       expect(views.map((v) => sha256(v.rgb))).toEqual(mv.viewRgbSha256);
 
       const masks: MaskResult[] = [];
-      const r = await pipeline.ask(
+      const r = await fx.pipeline.ask(
         { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true, maskDetail: 'global' },
         { onToken: () => {}, onMask: (m) => masks.push(m) },
       );
@@ -241,23 +269,23 @@ describe('pipeline goldens from the PyTorch reference', () => {
 
       // an instant mask (box alone) on the same global view: same binary mask, same score
       const b = mv.instantMask.box;
-      const im = await pipeline.instantMask(views[0]!, { kind: 'box', ...b });
+      const im = await fx.pipeline.instantMask(views[0]!, { kind: 'box', ...b });
       expect(rle(im.data)).toEqual(mv.instantMask.rle);
       expect(Math.abs(im.score - mv.instantMask.score)).toBeLessThanOrEqual(TOL);
     });
 
     it("fine <SEG> masks (maskDetail 'views', the default with sub-views): every view's logits and the composed mask match", async () => {
-      const views = await Promise.all(mv.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('synthetic', rect, S, S) })));
+      const views = await Promise.all(mv.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('synthetic', rect, S, S) })));
       const V = views.length;
       const masks: MaskResult[] = [];
-      const runsBefore = pipeline.groundingStats.runs;
-      const r = await pipeline.ask(
+      const runsBefore = fx.pipeline.groundingStats.runs;
+      const r = await fx.pipeline.ask(
         { views, regions: mv.regions, text: mv.request.text, history: [], source: mv.request.source, mode: mv.request.mode, maxNewTokens: mv.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, traceTensors: true },
         { onToken: () => {}, onMask: (m) => masks.push(m) },
       );
       expect(r.trace!.generatedIds).toEqual(mv.generatedIds);
       // one grounding run per view at most (the global view's features are cached from the test above)
-      expect(pipeline.groundingStats.runs - runsBefore).toBeLessThanOrEqual(V - 1);
+      expect(fx.pipeline.groundingStats.runs - runsBefore).toBeLessThanOrEqual(V - 1);
       const x = r.trace!.tensors!;
       expect(mv.fineMasks.length).toBeGreaterThan(0);
       expect(masks).toHaveLength(mv.fineMasks.length);
@@ -276,34 +304,17 @@ describe('pipeline goldens from the PyTorch reference', () => {
   });
 
   describe('a small object inside one sub-view: the fine mask is closer to the drawn shape than the global one', () => {
-    let tmp: string;
-    let imagery: ImageryService;
-    let pipeline: InferencePipeline;
     const so = golden.smallObject;
     const { width: W, height: H } = so.image;
     const inTruth = (x: number, y: number) => (x - so.truth.cx) ** 2 + (y - so.truth.cy) ** 2 <= so.truth.r ** 2;
-
-    beforeAll(async () => {
-      tmp = mkdtempSync(path.join(tmpdir(), 'vantage-goldens-small-'));
-      const img = new Uint8Array(W * H * 3);
-      for (let y = 0; y < H; y++)
-        for (let x = 0; x < W; x++) {
-          // conventions in reference_pipeline.json smallObject.image
-          const rgb = inTruth(x, y) ? [240, 240, 240] : [40 + ((3 * x + 5 * y) % 13), 80 + ((11 * x + 2 * y) % 17), 160 + ((x + 7 * y) % 29)];
-          img.set(rgb, (y * W + x) * 3);
-        }
-      const file = path.join(tmp, 'small.png');
-      await sharp(Buffer.from(img), { raw: { width: W, height: H, channels: 3 } }).png().toFile(file);
-      imagery = new ImageryService({});
-      await imagery.register('small', file);
-      pipeline = await InferencePipeline.create(testPackDir, { forced: 'cpu' });
-    });
-
-    afterAll(async () => {
-      await pipeline?.dispose();
-      await imagery?.close();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    const img = new Uint8Array(W * H * 3);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        // conventions in reference_pipeline.json smallObject.image
+        const rgb = inTruth(x, y) ? [240, 240, 240] : [40 + ((3 * x + 5 * y) % 13), 80 + ((11 * x + 2 * y) % 17), 160 + ((x + 7 * y) % 29)];
+        img.set(rgb, (y * W + x) * 3);
+      }
+    const fx = imageFixture('vantage-goldens-small-', { small: { rgb: img, width: W, height: H } });
 
     /** the mask vectorised (as the app stores it), rasterised at image-pixel centres: IoU with the drawn disc, and the outline's area */
     function measure(m: MaskResult): { iou: number; area: number } {
@@ -326,11 +337,11 @@ describe('pipeline goldens from the PyTorch reference', () => {
     it('global-only and fine masks match PyTorch; the fine one has the higher IoU and the truer area', async () => {
       const plan = planViews(W, H, golden.viewSpec, []);
       expect(plan.views).toEqual(so.views);
-      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('small', rect, S, S) })));
       expect(views.map((v) => sha256(v.rgb))).toEqual(so.viewRgbSha256);
       const ask = async (maskDetail: 'global' | 'views' | undefined) => {
         const masks: MaskResult[] = [];
-        const r = await pipeline.ask(
+        const r = await fx.pipeline.ask(
           { views, regions: [], text: so.request.text, history: [], source: so.request.source, mode: so.request.mode, maxNewTokens: so.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, maskDetail },
           { onToken: () => {}, onMask: (m) => masks.push(m) },
         );
@@ -357,10 +368,10 @@ describe('pipeline goldens from the PyTorch reference', () => {
     });
 
     it("pixel.segHidden 'predicting' (LISA / GLaMM / GeoPixel) feeds the row whose logits produced <SEG>, as PyTorch does", async () => {
-      const dir = assemblePack(testPackDir, path.join(tmp, 'predicting'), {}, { pixel: { ...manifest.pixel, segHidden: 'predicting' } });
+      const dir = assemblePack(testPackDir, path.join(fx.tmp, 'predicting'), {}, { pixel: { ...manifest.pixel, segHidden: 'predicting' } });
       const p = await InferencePipeline.create(dir, { forced: 'cpu' });
       try {
-        const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+        const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('small', rect, S, S) })));
         const masks: MaskResult[] = [];
         const r = await p.ask(
           { views, regions: [], text: so.request.text, history: [], source: so.request.source, mode: so.request.mode, maxNewTokens: so.request.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, maskDetail: 'global' },
@@ -377,13 +388,64 @@ describe('pipeline goldens from the PyTorch reference', () => {
     });
 
     it('rejects an unknown maskDetail', async () => {
-      const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await imagery.readRgb('small', rect, S, S) })));
+      const views = await Promise.all(so.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('small', rect, S, S) })));
       await expect(
-        pipeline.ask(
+        fx.pipeline.ask(
           { views, regions: [], text: 'x', history: [], source: 'optical', mode: 'chat', maxNewTokens: 4, sampling: { temperature: 0, topP: 1, seed: 0 }, maskDetail: 'fine' as 'views' },
           { onToken: () => {}, onMask: () => {} },
         ),
       ).rejects.toThrow(/maskDetail must be 'global' or 'views'/);
+    });
+  });
+
+  describe('bitemporal mode: a changed pair on one pixel grid (identity pair mapping), A block before B block', () => {
+    const bt = golden.bitemporal;
+    const W = 150, H = 90;
+    const fx = imageFixture('vantage-goldens-pair-', { a: { rgb: syntheticImage(W, H), width: W, height: H }, b: { rgb: syntheticImage(W, H, true), width: W, height: H } });
+
+    it('prompt, ids, sequence length, first-step top-5 logits, greedy ids, text and global/fine masks match PyTorch', async () => {
+      const plan = planViews(W, H, golden.viewSpec, bt.regions);
+      expect(plan.views).toEqual(bt.views);
+      // A's views planned as usual; B's views are B's pixels over the same rects (the pair mapping is the identity)
+      const views = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('a', rect, S, S) })));
+      const viewsB = await Promise.all(plan.views.map(async (rect) => ({ rect, rgb: await fx.imagery.readRgb('b', rect, S, S) })));
+      expect(views.map((v) => sha256(v.rgb))).toEqual(bt.viewRgbSha256A);
+      expect(viewsB.map((v) => sha256(v.rgb))).toEqual(bt.viewRgbSha256B);
+      bt.viewRgbSha256A.forEach((a, i) => expect(a, `view ${i} differs between A and B`).not.toBe(bt.viewRgbSha256B[i]));
+      const V = views.length, N = manifest.view.tokens;
+      expect(V).toBeGreaterThan(1);
+      expect(bt.segMasks.length).toBeGreaterThan(0);
+      expect(bt.fineMasks).toHaveLength(bt.segMasks.length);
+
+      for (const maskDetail of ['global', 'views'] as const) {
+        const masks: MaskResult[] = [];
+        const q = bt.request;
+        const r = await fx.pipeline.ask(
+          { views, viewsB, regions: bt.regions, text: q.text, history: [], source: q.source, mode: q.mode, maxNewTokens: q.maxNewTokens, sampling: { temperature: 0, topP: 1, seed: 0 }, trace: true, maskDetail },
+          { onToken: () => {}, onMask: (m) => masks.push(m) },
+        );
+        const t = r.trace!;
+        expect(t.prompt).toBe(bt.prompt);
+        expect(t.prompt).toContain('<optical> <image> <optical> <image> what changed in <region1> ?');
+        expect(t.inputIds).toEqual(bt.inputIds);
+        expect(t.sequenceLength).toBe(bt.sequenceLength);
+        expect(t.sequenceLength).toBe(bt.inputIds.length + 2 * V * N - 2);
+        const top5 = [...t.firstLogits.keys()].sort((i, j) => t.firstLogits[j]! - t.firstLogits[i]!).slice(0, 5);
+        expect(top5, 'first-step top-5 ids').toEqual(bt.firstLogits.top5.ids);
+        bt.firstLogits.top5.values.forEach((w, k) => expect(Math.abs(t.firstLogits[top5[k]!]! - w), `top-5 logit ${k}`).toBeLessThanOrEqual(TOL));
+        expectClose('first-step logits', t.firstLogits, { shape: [bt.firstLogits.lastRow.length], sum: NaN, absSum: NaN, values: bt.firstLogits.lastRow });
+        expect(t.generatedIds).toEqual(bt.generatedIds);
+        expect(r.text).toBe(bt.generatedText);
+
+        const want = maskDetail === 'global' ? bt.segMasks : bt.fineMasks;
+        expect(masks, maskDetail).toHaveLength(want.length);
+        want.forEach((w, k) => {
+          expect(masks[k]!.size, `${maskDetail} mask ${k} size`).toBe(w.size);
+          expect(rle(masks[k]!.data), `${maskDetail} mask ${k}`).toEqual(w.rle);
+          expect(Math.abs(masks[k]!.score - w.score), `${maskDetail} mask ${k} score`).toBeLessThanOrEqual(TOL);
+          expect(masks[k]!.rect, 'masks lie in A\'s global view').toEqual(bt.views[0]);
+        });
+      }
     });
   });
 });

@@ -63,16 +63,38 @@ IMAGE = {
 }
 
 
-def synthetic_image():
+def synthetic_background():
+    """IMAGE's background formulas: [H, W, 3] int64, and the pixel grid (y, x)."""
     W, H = IMAGE["width"], IMAGE["height"]
     y, x = np.mgrid[0:H, 0:W]
-    img = np.zeros((H, W, 3), dtype=np.int64)
-    img[..., 0] = 60 + (7 * x + 3 * y) % 31
-    img[..., 1] = 120 + (5 * x + 11 * y) % 23
-    img[..., 2] = 50 + (3 * x + 13 * y) % 19
+    return np.stack([60 + (7 * x + 3 * y) % 31, 120 + (5 * x + 11 * y) % 23, 50 + (3 * x + 13 * y) % 19], axis=-1), y, x
+
+
+def synthetic_image():
+    img, y, x = synthetic_background()
     img[(x >= 20) & (x < 70) & (y >= 25) & (y < 60)] = (210, 40, 35)
     img[(x - 115) ** 2 + (y - 45) ** 2 <= 225] = (240, 240, 240)
     return img.astype(np.uint8)
+
+
+# the later image of the bitemporal golden: the same 150x90 grid (the pair mapping is the identity), two changes
+IMAGE_B = {
+    "base": "conventions.image (the same grid, formulas and shapes), then:",
+    "changes": ["rgb (240, 240, 240) where 95 <= x < 140 and 68 <= y < 86",
+                "the red building's left part is gone: background formulas where 20 <= x < 45 and 25 <= y < 60"],
+}
+
+
+def changed_image():
+    background, y, x = synthetic_background()
+    img = synthetic_image()
+    img[(x >= 95) & (x < 140) & (y >= 68) & (y < 86)] = (240, 240, 240)
+    gone = (x >= 20) & (x < 45) & (y >= 25) & (y < 60)
+    img[gone] = background[gone]
+    return img
+
+
+BITEMPORAL_REGIONS = [{"kind": "box", "x0": 90, "y0": 62, "x1": 145, "y1": 89}]
 
 
 # ----------------------------------------------------------------------------------------------------- views
@@ -192,18 +214,24 @@ def rasterise(g, rect, S):
 
 # ---------------------------------------------------------------------------------------------------- chat
 TASK_TEMPLATES = {"chat": "{text}", "segment": "Please segment {text}.", "region-caption": "Describe <region1> briefly. {text}"}
-FORCED = {"chat": False, "segment": True, "region-caption": False}
+FORCED = {"chat": False, "segment": True, "region-caption": False, "bitemporal": False}
+# contract "Bitemporal mode", Instruction: fixed templates (no region / with regions), not overridable by a pack
+BITEMPORAL_TEMPLATES = ("what changed between the two images ? {text}", "what changed in <region1> ? {text}")
 
 
 def render_chat(man, gen, req, image_extra):
-    """Contract "Building the input sequence" and "Task modes", with the history trimmed to the context budget."""
+    """Contract "Building the input sequence" and "Task modes", with the history trimmed to the context budget.
+    Bitemporal mode (contract "Bitemporal mode"): its own instruction, and the first user turn opens with two
+    source-tagged <image>s (A, the earlier date, then B); image_extra is then 2 (V N - 1)."""
     chat, tokens = man["chat"], man["tokens"]
-    user = TASK_TEMPLATES[req["mode"]].replace("{text}", req["text"]).strip()
+    bitemporal = req["mode"] == "bitemporal"
+    template = BITEMPORAL_TEMPLATES[req["regions"] > 0] if bitemporal else TASK_TEMPLATES[req["mode"]]
+    user = template.replace("{text}", req["text"]).strip()
     for k in range(1, req["regions"] + 1):
         tag = tokens["region"].replace("{k}", str(k))
         if tag not in user:
             user += " " + tag
-    prefix = tokens["sources"][req["source"]] + " " + tokens["image"] + " "
+    prefix = (tokens["sources"][req["source"]] + " " + tokens["image"] + " ") * (2 if bitemporal else 1)
 
     def build(history):
         s = chat["system"].replace("{content}", chat["defaultSystem"])
@@ -346,18 +374,20 @@ def pixel_iou(mask, rect, truth):
     return float((pm & truth).sum() / (pm | truth).sum())
 
 
-def splice(gen, man, ids, emb, image_embeds, region_embeds):
-    """The decoder's input sequence: <image> → the view embeddings, <regionK> → region K's embedding, else the token's."""
-    rows = []
+def splice(gen, man, ids, emb, image_blocks, region_embeds):
+    """The decoder's input sequence: the k-th <image> → image_blocks[k] (one image's view embeddings; bitemporal:
+    A's then B's), <regionK> → region K's embedding, else the token's."""
+    rows, blocks = [], list(image_blocks)
     for t, i in enumerate(ids):
         tok = gen.VOCAB[i]
         if tok == man["tokens"]["image"]:
-            rows.append(image_embeds)
+            rows.append(blocks.pop(0))
         elif tok.startswith("<region") and tok in gen.SPECIALS:
             k = int(tok[7:-1])
             rows.append(region_embeds[k - 1:k])
         else:
             rows.append(emb[0, t:t + 1])
+    assert not blocks, "one image block per <image>"
     return torch.cat(rows)[None]
 
 
@@ -369,24 +399,37 @@ def prefill(model, man, x):
     return model.decoder.run(x, torch.ones(1, T, dtype=torch.int64), torch.arange(T)[None], past)
 
 
-def ask_question(model, gen, man, img, regions, req):
-    """Views, vision, prompt, splice, greedy decode; returns the rects, view pixels, generated ids and each <SEG>'s
-    hidden state (chat-style answers: no forced prefix): the <SEG> token's own row (pixel.segHidden 'consuming',
-    the contract's default) and the row whose logits produced it ('predicting': LISA / GLaMM / GeoPixel take
-    hidden[input_ids[:, 1:] == SEG])."""
+def ask_question(model, gen, man, img, regions, req, img_b=None):
+    """Views, vision, prompt, splice, greedy decode; returns the rects, view pixels, prompt, ids, sequence length,
+    the first step's logits, generated ids and each <SEG>'s hidden state (chat-style answers: no forced prefix):
+    the <SEG> token's own row (pixel.segHidden 'consuming', the contract's default) and the row whose logits
+    produced it ('predicting': LISA / GLaMM / GeoPixel take hidden[input_ids[:, 1:] == SEG]).
+
+    img_b (bitemporal mode, req["mode"] == "bitemporal"): the later image on the same pixel grid as img, so the
+    pair mapping is the identity and B's view for each of A's rects is B's pixels over that same rect. vision and
+    prompt run on B's views too (same region masks); B's image_embeds are the second <image>'s block, B's
+    region_embeds are ignored."""
     v = man["view"]
     S, N = v["size"], v["tokens"]
     spec = {"size": S, "maxViews": v["maxViews"], "maxImagePixels": v["maxImagePixels"]}
     rects = plan_views(img.shape[1], img.shape[0], spec, regions)["views"]
-    view_rgb = [sample_view(img, r, S) for r in rects]
-    visual = model.vision(torch.stack([gen.normalise(x, v["mean"], v["std"]) for x in view_rgb]))
     rmask = np.stack([rasterise(g, rects[0], S) for g in regions]) if regions else np.zeros((1, S, S), dtype=bool)
-    image_embeds, region_embeds = model.prompt(visual, torch.from_numpy(rmask.astype(np.float32)))
-    ids = render_chat(man, gen, req, len(rects) * N - 1)["ids"]
+    rmask = torch.from_numpy(rmask.astype(np.float32))
+    view_rgb, blocks, region_embeds = [], [], None
+    for image in [img] + ([] if img_b is None else [img_b]):
+        rgb = [sample_view(image, r, S) for r in rects]
+        visual = model.vision(torch.stack([gen.normalise(x, v["mean"], v["std"]) for x in rgb]))
+        image_embeds, r_embeds = model.prompt(visual, rmask)
+        view_rgb.append(rgb)
+        blocks.append(image_embeds)
+        region_embeds = r_embeds if region_embeds is None else region_embeds  # A's
+    rendered = render_chat(man, gen, req, len(blocks) * (len(rects) * N - 1))
+    ids = rendered["ids"]
     emb = model.embed(torch.tensor([ids]))
-    x = splice(gen, man, ids, emb, image_embeds, region_embeds)
+    x = splice(gen, man, ids, emb, blocks, region_embeds)
     T = x.shape[1]
     logits, past, hidden = prefill(model, man, x)
+    first_logits = logits[0, -1]
     seg_id, stop = gen.ID["<SEG>"], {gen.TOK2ID[s] for s in man["tokens"]["stop"]}
     trace, generated, seg_hidden, seg_predicting = [], [], [], []
     pos, nxt = T, int(torch.argmax(logits[0, -1]))
@@ -408,8 +451,9 @@ def ask_question(model, gen, man, img, regions, req):
         if full:
             break
         nxt = int(torch.argmax(logits[0, -1]))
-    return {"rects": rects, "viewRgb": view_rgb, "trace": trace, "generated": generated, "segHidden": seg_hidden,
-            "segHiddenPredicting": seg_predicting}
+    return {"rects": rects, "viewRgb": view_rgb[0], "viewRgbB": view_rgb[1] if img_b is not None else None,
+            "prompt": rendered["text"], "ids": ids, "sequenceLength": T, "firstLogits": first_logits, "trace": trace,
+            "generated": generated, "segHidden": seg_hidden, "segHiddenPredicting": seg_predicting}
 
 
 def view_seg_logits(model, gen, man, view_rgb, h):
@@ -431,6 +475,54 @@ def fine_golden(rects, view_logits, M):
     t = torch.from_numpy(fl)
     return n, fl, {"size": n, "positivePixels": int((fl > 0).sum()), "rle": rle(fl > 0), **stats(t), **samples(t, 1024),
                    "subViewMaskLogits": [{**stats(l), **samples(l)} for l in view_logits[1:]]}
+
+
+def bitemporal_golden(model, gen, man, regions, text):
+    """Contract "Bitemporal mode" on the pair (synthetic_image(), changed_image()): A's views planned as usual, B's
+    on A's rects (identity pair mapping), both through vision + prompt, A's block spliced before B's, greedy decode,
+    <SEG> masks from A's views (global, and fine from A's sub-views: the runtime applies maskDetail 'views' whenever
+    there are sub-views, in this mode too)."""
+    N, M = man["view"]["tokens"], man["pixel"]["maskSize"]
+    req = {"mode": "bitemporal", "text": text, "regions": len(regions), "source": "optical", "history": [],
+           "maxNewTokens": 32}
+    q = ask_question(model, gen, man, synthetic_image(), regions, req, img_b=changed_image())
+    V = len(q["rects"])
+    assert q["sequenceLength"] == len(q["ids"]) + 2 * V * N - 2
+    top = torch.topk(q["firstLogits"], 5)
+    seg_masks, fine_masks = [], []
+    for h in q["segHidden"]:  # pixel.segHidden 'consuming' (the test pack's)
+        vl, scores = view_seg_logits(model, gen, man, q["viewRgb"], h)
+        g = (vl[0] > 0).numpy()
+        seg_masks.append({"size": M, "positivePixels": int(g.sum()), "rle": rle(g), "score": round(scores[0], 6)})
+        _, _, fine = fine_golden(q["rects"], vl, M)
+        fine_masks.append({"size": fine["size"], "positivePixels": fine["positivePixels"], "rle": fine["rle"],
+                           "score": round(scores[0], 6)})
+    sha = lambda rgb: [hashlib.sha256(np.ascontiguousarray(r).tobytes()).hexdigest() for r in rgb]  # noqa: E731
+    return {
+        "imageA": "conventions.image (the earlier date)",
+        "imageB": IMAGE_B,
+        "pairMapping": "identity: A and B share one pixel grid, so B's view for each of A's rects is B's pixels over "
+                       "the same rect (viewsB rects = views rects)",
+        "regions": regions,
+        "request": req,
+        "views": q["rects"],
+        "viewRgbSha256A": sha(q["viewRgb"]),
+        "viewRgbSha256B": sha(q["viewRgbB"]),
+        "prompt": q["prompt"],
+        "inputIds": q["ids"],
+        "sequenceLength": q["sequenceLength"],
+        "sequenceRule": "len(inputIds) + 2 * (V * N - 1): the first <image> -> A's V*N image_embeds rows, "
+                        "the second -> B's",
+        "firstLogits": {"top5": {"ids": [int(i) for i in top.indices], "values": values(top.values)},
+                        "lastRow": values(q["firstLogits"])},
+        "generatedIds": q["trace"],
+        "generatedText": gen.decode(q["generated"]),
+        "maskRule": "each <SEG>: the consuming row through pixel with A's global view's grounding features "
+                    "(segMasks, maskDetail 'global'); fineMasks: the same row on each of A's views, composed by "
+                    "fineMaskRule (maskDetail 'views', the default with sub-views); score = A's global view's",
+        "segMasks": seg_masks,
+        "fineMasks": fine_masks,
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- write
@@ -516,7 +608,7 @@ def write(model, gen, manifest_path, out_path):
     rendered = render_chat(man, gen, req, len(rects) * N - 1)
     ids = rendered["ids"]
     emb = model.embed(torch.tensor([ids]))
-    x = splice(gen, man, ids, emb, image_embeds, region_embeds)
+    x = splice(gen, man, ids, emb, [image_embeds], region_embeds)
     T = x.shape[1]
     logits, past, hidden = prefill(model, man, x)
     prefill_logits = logits
@@ -614,6 +706,7 @@ def write(model, gen, manifest_path, out_path):
                         "centre give the gated cells' logits (nearest cell, smallest view wins, ties averaged); other cells: "
                         "global logits bilinear at mask-cell centres, edge-clamped; inside = logit > 0",
         "smallObject": small,
+        "bitemporal": bitemporal_golden(model, gen, man, BITEMPORAL_REGIONS, ""),
         "multiView": {
             "regions": q_regions,
             "request": req,
