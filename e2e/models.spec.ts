@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -50,6 +51,51 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await waitForAppEvent(page, 'answer-done', 1, 120_000);
     await expect(page.getByTestId('turn-assistant').last()).toHaveAttribute('data-status', 'complete');
     await expect(page.getByTestId('instant-mask-info')).toHaveCount(0); // the preview goes once the regions are sent
+
+    // batch prompts: a GeoJSON (lon/lat from gdaltransform) through "Prompts from file…" → progress → masks in the object list
+    const pixels: [number, number][] = [[400, 350], [300, 300], [700, 100], [150, 600], [-400, -400]];
+    const ll = execFileSync('gdaltransform', ['-t_srs', 'EPSG:4326', '-output_xy', file], { input: pixels.map((p) => p.join(' ')).join('\n') + '\n', encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    const promptsFile = path.join(dataDir, 'survey.geojson');
+    writeFileSync(promptsFile, JSON.stringify({
+      type: 'FeatureCollection',
+      features: ll.map((c, i) => ({ type: 'Feature', properties: { id: `site-${i + 1}` }, geometry: { type: 'Point', coordinates: c } })),
+    }));
+    // a large batch (5,000 points, the limit) shows its progress and cancels with nothing stored
+    const grid = Array.from({ length: 5000 }, (_, i) => [5 + (i % 100) * 7.8, 5 + Math.floor(i / 100) * 14]);
+    const gridLl = execFileSync('gdaltransform', ['-t_srs', 'EPSG:4326', '-output_xy', file], { input: grid.map((p) => p.join(' ')).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    writeFileSync(path.join(dataDir, 'grid.geojson'), JSON.stringify({
+      type: 'FeatureCollection',
+      features: gridLl.map((c) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: c } })),
+    }));
+    writeFileSync(path.join(dataDir, 'notes.txt'), 'not a prompts file');
+    const objectsBefore = await page.getByTestId('object-row').count();
+    await page.getByTestId('prompts-from-file').click();
+    await page.getByTestId('file-browser-path').fill(dataDir);
+    await page.getByTestId('file-browser-path').press('Enter');
+    await expect(page.getByTestId('file-browser').locator('[data-testid="file-entry"][data-name="survey.geojson"]')).toHaveCount(1);
+    await expect(page.getByTestId('file-browser').locator('[data-testid="file-entry"][data-name="notes.txt"]')).toHaveCount(0); // only .geojson/.json
+    await page.getByTestId('file-browser').locator('[data-testid="file-entry"][data-name="grid.geojson"]').click();
+    await expect(page.getByTestId('batch-progress')).toContainText(/Masks \d+\/5000/);
+    await page.getByTestId('batch-cancel').click();
+    await expect(page.getByTestId('batch-summary')).toContainText('cancelled: nothing stored');
+    await expect(page.getByTestId('batch-progress')).toHaveCount(0);
+    expect(await page.getByTestId('object-row').count()).toBe(objectsBefore);
+
+    // the survey's five points: progress, then the masks in the object list labelled with the features' ids
+    await page.getByTestId('prompts-from-file').click();
+    await page.getByTestId('file-browser').locator('[data-testid="file-entry"][data-name="survey.geojson"]').click();
+    await waitForAppEvent(page, 'batch-done', 1, 120_000);
+    await expect(page.getByTestId('batch-summary')).toContainText('from 5 prompts · 1 outside the image (skipped)');
+    const rows = page.getByTestId('object-row');
+    await expect.poll(() => rows.count()).toBeGreaterThan(objectsBefore);
+    await expect(rows.filter({ hasText: 'site-1' })).toHaveCount(1);
+    await expect(rows.filter({ hasText: 'site-5' })).toHaveCount(0);
     expect(problems).toEqual([]);
   } finally {
     await backend.stop();

@@ -62,8 +62,9 @@ test('box → streamed answer → mask → stored → reopened after a backend r
     // placement: under the map centre the status bar's pixel and lon/lat agree with GDAL, and the screen shows that pixel
     const map = page.getByTestId('map');
     const box = (await map.boundingBox())!;
-    const cx = box.x + box.width / 2;
-    const cy = box.y + box.height / 2;
+    // whole CSS pixels: the pointer and the 1-px screenshot below must look at the same screen pixel
+    const cx = Math.round(box.x + box.width / 2);
+    const cy = Math.round(box.y + box.height / 2);
     // zoom in two levels so one source pixel covers several screen pixels, and wait until every tile has loaded
     for (let i = 0; i < 4; i++) await page.locator('.leaflet-control-zoom-in').click();
     await page.waitForFunction(() => {

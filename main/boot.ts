@@ -6,6 +6,7 @@ import { openDatabase, type Db } from '../db/database.js';
 import { appVersion, builtinPackDir, workerPath } from './appPaths.js';
 import { CaseFileService } from './cases/caseFileService.js';
 import { ChatService } from './chat/chatService.js';
+import { BatchMaskService } from './chat/batchMasks.js';
 import { ChangeService } from './change/changeService.js';
 import { ChangeCaptionService } from './change/changeCaptionService.js';
 import { VantageError } from './contract/errors.js';
@@ -46,6 +47,7 @@ export interface Services {
   caseFiles: CaseFileService;
   models: ModelService;
   chat: ChatService;
+  batchMasks: BatchMaskService;
   reports: ReportService;
   inference: InferenceHost;
   handlers: Handlers;
@@ -99,6 +101,7 @@ export function createServices(opts: BootOptions): Services {
   const change = new ChangeService(repo, sessions, workerPath('changeWorker'));
   const changeCaption = new ChangeCaptionService(repo, sessions, imagery, models, inference, chat);
   const reports = new ReportService(repo, imagery, appVersion());
+  const batchMasks = new BatchMaskService(repo, sessions, chat);
 
   const registered = new Set<string>();
   const ensureRegistered = async (imageId: string) => {
@@ -169,6 +172,10 @@ export function createServices(opts: BootOptions): Services {
       return { ok: true as const };
     },
     'chat.instantMask': (i) => chat.instantMask(i),
+    'chat.batchMasks': async (i, emit, signal) => {
+      const filePath = i.file !== undefined ? files.resolve(i.file, 'file') : undefined;
+      await batchMasks.run({ sessionId: i.sessionId, imageId: i.imageId, save: i.save, ...(filePath !== undefined ? { filePath } : {}), ...(i.prompts ? { prompts: i.prompts } : {}) }, emit, signal);
+    },
     'chat.ask': (i, emit, signal) => chat.ask(i, emit, signal),
     'change.analyze': (i) => change.analyze(i),
     'change.caption': (i, emit, signal) => changeCaption.caption(i, emit, signal),
@@ -194,6 +201,7 @@ export function createServices(opts: BootOptions): Services {
     caseFiles,
     models,
     chat,
+    batchMasks,
     reports,
     inference,
     handlers,

@@ -40,7 +40,9 @@ async function start(): Promise<void> {
                 ? [{ name: 'Vantage case', extensions: ['vantage'] }]
                 : purpose === 'basemap'
                   ? [{ name: 'MBTiles basemap', extensions: ['mbtiles'] }]
-                  : [],
+                  : purpose === 'prompts'
+                    ? [{ name: 'GeoJSON prompts', extensions: ['geojson', 'json'] }]
+                    : [],
         });
         return r.canceled ? null : (r.filePaths[0] ?? null);
       },

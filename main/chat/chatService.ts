@@ -1,11 +1,13 @@
-import type { ChatEvent, Mask, Turn } from '../contract/index.js';
+import type { ChatEvent, ImageInfo, Mask, RegionGeometry, Turn } from '../contract/index.js';
+
+export type PromptRegion = Extract<RegionGeometry, { kind: 'point' | 'box' }>;
 import { VantageError } from '../contract/errors.js';
-import type { CaseRepository } from '../../db/repository.js';
+import type { CaseRepository, NewMask } from '../../db/repository.js';
 import { encodeRle, maskArea, maskBounds, vectorizeMask } from '../analysis/maskVectorizer.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { ModelService } from '../packs/modelService.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
-import type { AskRequest, InferencePort, MaskOut } from './inferencePort.js';
+import type { AskRequest, InferencePort, MaskOut, Rect } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
 import type { InstantMask } from '../contract/calls/chat.js';
 import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
@@ -147,53 +149,87 @@ export class ChatService {
     const r = input.region;
     if (r.kind !== 'point' && r.kind !== 'box') throw new VantageError('BAD_INPUT', `instant masks take a point or a box, got a ${r.kind}`);
     assertInside(r, info.width, info.height);
-    await this.models.ensureReady();
-    const pack = this.models.status().pack;
-    if (!pack?.stages.includes('grounding') || !pack.stages.includes('pixel')) {
-      throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
-    }
-    const size = this.host.viewSize;
-    const rect = instantTile(info.width, info.height, size, regionBounds(r)) ?? this.host.planViews(info.width, info.height, [r])[0]!;
-    const rgb = await this.imagery.readRgb(info.id, rect, size, size);
-    const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
-    const m = await this.host.instantMask({ rect, rgb, key: instantViewKey(info.id, rect) }, prompt);
-    const grid = { width: m.size, height: m.size, data: m.data };
-    const bounds = maskBounds(grid);
-    const [x0, y0, x1, y1] = m.rect;
-    const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
+    await this.assertCanMask();
+    const { m } = await this.instantRun(info, r, this.instantTileOf(info, r), null);
+    const out = measureMask(m);
     return {
-      polygons: bounds ? vectorizeMask(grid, placement) : [],
-      bbox: bounds ? [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy] : null,
+      polygons: out ? out.polygons : [],
+      bbox: out ? out.bbox : null,
       score: m.score,
-      areaPx: maskArea(grid) * placement.sx * placement.sy,
+      areaPx: out ? out.areaPx : 0,
       cached: m.cachedFeatures === true,
       ms: performance.now() - t0,
     };
   }
 
+  /** refuses (before any work) when the loaded pack has no grounding/pixel stages */
+  async assertCanMask(): Promise<void> {
+    await this.models.ensureReady();
+    const pack = this.models.status().pack;
+    if (!pack?.stages.includes('grounding') || !pack.stages.includes('pixel')) {
+      throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
+    }
+  }
+
+  /** the loaded pack and the pixel stage's execution provider, for a stored turn's provenance */
+  packProvenance(): { pack: Turn['pack']; provider: string | null } {
+    const st = this.models.status();
+    return {
+      pack: st.pack ? { name: st.pack.name, version: st.pack.version, sha256: st.pack.sha256 } : null,
+      provider: st.stageProviders.pixel ?? st.stageProviders.grounding ?? null,
+    };
+  }
+
+  /** the fixed image tile an instant mask for `r` runs on (the global view for a box across a tile edge) */
+  instantTileOf(info: ImageInfo, r: PromptRegion): Rect {
+    const size = this.host.viewSize;
+    return instantTile(info.width, info.height, size, regionBounds(r)) ?? this.host.planViews(info.width, info.height, [r])[0]!;
+  }
+
+  /**
+   * Grounding + pixel stages for one point/box on `rect` (features cached in the worker per tile). `tileRgb` reuses
+   * the tile pixels a previous prompt on the same rect read (batches run prompts sorted by tile).
+   */
+  async instantRun(info: ImageInfo, r: PromptRegion, rect: Rect, tileRgb: Uint8Array | null): Promise<{ m: MaskOut; rgb: Uint8Array }> {
+    const size = this.host.viewSize;
+    const rgb = tileRgb ?? (await this.imagery.readRgb(info.id, rect, size, size));
+    const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+    // the worker takes the buffer (transfer): it gets a copy, the caller keeps the tile for the next prompt
+    const m = await this.host.instantMask({ rect, rgb: rgb.slice(), key: instantViewKey(info.id, rect) }, prompt);
+    return { m, rgb };
+  }
+
   /** a model mask → stored, vectorised outline on the image (also used by change captioning) */
   private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
-    const grid = { width: m.size, height: m.size, data: m.data };
-    const bounds = maskBounds(grid);
-    if (!bounds) return null; // the model found nothing: no empty outline is stored
-    const [x0, y0, x1, y1] = m.rect;
-    const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
-    const polygons = vectorizeMask(grid, placement);
+    const out = measureMask(m);
+    if (!out) return null; // the model found nothing: no empty outline is stored
     return this.repo.addMask({
       turnId,
       imageId,
       regionId: m.regionIndex !== null ? (regionIds[m.regionIndex] ?? null) : null,
       phrase: m.phrase,
       score: m.score,
-      bbox: [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy],
-      rle: { width: m.size, height: m.size, origin: [x0, y0], runs: encodeRle(grid) },
-      polygons,
-      areaPx: maskArea(grid) * placement.sx * placement.sy,
+      ...out,
     });
   }
 }
 
-function assertInside(r: AskInput['regions'][number], width: number, height: number): void {
+/** A model mask → its outline, bbox, area and raster in image pixels (what a stored mask holds); null when empty. */
+export function measureMask(m: MaskOut): Pick<NewMask, 'bbox' | 'rle' | 'polygons' | 'areaPx'> | null {
+  const grid = { width: m.size, height: m.size, data: m.data };
+  const bounds = maskBounds(grid);
+  if (!bounds) return null;
+  const [x0, y0, x1, y1] = m.rect;
+  const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
+  return {
+    bbox: [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy],
+    rle: { width: m.size, height: m.size, origin: [x0, y0], runs: encodeRle(grid) },
+    polygons: vectorizeMask(grid, placement),
+    areaPx: maskArea(grid) * placement.sx * placement.sy,
+  };
+}
+
+export function assertInside(r: AskInput['regions'][number], width: number, height: number): void {
   const pts: [number, number][] =
     r.kind === 'point' ? [[r.x, r.y]] : r.kind === 'box' ? [[r.x0, r.y0], [r.x1, r.y1]] : r.kind === 'circle' ? [[r.cx, r.cy]] : r.points;
   const inside = pts.some(([x, y]) => x >= 0 && y >= 0 && x <= width && y <= height);

@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createServices } from '../boot.js';
+import { commandServices } from './commandServices.js';
 import type { ChatEvent, RegionGeometry } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
 import { TASK_MODES, TaskMode } from '../contract/taskModes.js';
@@ -106,10 +105,7 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
     ...(values.polygon ?? []).map((s): RegionGeometry => ({ kind: 'polygon', points: pointList(s, '--polygon', 3) })),
   ];
 
-  const scratch = values.save ? null : mkdtempSync(path.join(tmpdir(), 'vantage-ask-'));
-  const dataDir = scratch ?? ctx.dataDir;
-  if (scratch && !packDir) packDir = await selectedPackDir(ctx.dataDir);
-  const services = createServices({ dataDir, mode: 'browser', ...(packDir ? { packDir } : {}) });
+  const { services, close } = await commandServices(ctx.dataDir, !!values.save, packDir, 'ask');
   const t0 = performance.now();
   try {
     const session = values.session
@@ -173,17 +169,6 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
       process.stdout.write(`(${model.pack?.name ?? '?'} · ${eps} · ${model.decode ?? 'stock binding'} · ${tokens} tokens · ${turn?.durationMs?.toFixed(0) ?? '?'} ms${saved ? ` · saved in case ${saved}` : ' · not saved (use --save)'})\n`);
     }
   } finally {
-    await services.close();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-/** The pack the user selected in the app (persisted in their data folder), used by an unsaved ask too. */
-async function selectedPackDir(dataDir: string): Promise<string> {
-  const services = createServices({ dataDir, mode: 'browser' });
-  try {
-    return services.models.currentDir();
-  } finally {
-    await services.close();
+    await close();
   }
 }

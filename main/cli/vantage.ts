@@ -7,6 +7,7 @@ import { ASK_USAGE, runAsk } from './askCommand.js';
 import { CHANGE_USAGE, runChange } from './changeCommand.js';
 import { PACKS_USAGE, runPacks } from './packsCommand.js';
 import { REPORT_USAGE, runReport } from './reportCommand.js';
+import { SEGMENT_USAGE, runSegment } from './segmentCommand.js';
 import { SESSIONS_USAGE, runSessions } from './sessionsCommand.js';
 import { VantageError } from '../contract/errors.js';
 import { ImageryService } from '../imagery/imageryService.js';
@@ -18,6 +19,7 @@ commands:
   serve [--port N] [--pack DIR]       run the services behind the loopback server; prints the URL to open
   info IMAGE [--json]                 what Vantage reads from an image: size, bands, dtype, CRS, footprint
 ${ASK_USAGE}
+${SEGMENT_USAGE}
 ${CHANGE_USAGE}
 ${REPORT_USAGE}
 ${SESSIONS_USAGE}
@@ -120,6 +122,8 @@ export async function main(argv: string[]): Promise<void> {
       return cmdInfo(rest, out);
     case 'ask':
       return runAsk(rest, { dataDir, json: out.json });
+    case 'segment':
+      return runSegment(rest, { dataDir, json: out.json });
     case 'report':
       return runReport(rest, { dataDir, json: out.json });
     case 'change':

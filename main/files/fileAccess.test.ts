@@ -12,6 +12,8 @@ beforeAll(() => {
   writeFileSync(path.join(root, 'scenes', 'notes.txt'), 'x');
   writeFileSync(path.join(root, 'scenes', '.hidden.tif'), 'x');
   writeFileSync(path.join(root, 'scenes', 'harbour.MBTiles'), 'x');
+  writeFileSync(path.join(root, 'scenes', 'survey.GeoJSON'), 'x');
+  writeFileSync(path.join(root, 'scenes', 'sites.json'), 'x');
   writeFileSync(path.join(root, 'pack.zip'), 'x');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,6 +36,14 @@ describe('FileAccess', () => {
     const listing = await fa.browse({ typedPath: path.join(root, 'scenes'), purpose: 'basemap' });
     expect(listing.entries.map((e) => [e.name, e.kind])).toEqual([['harbour.MBTiles', 'file']]);
     expect(fa.resolve(listing.entries[0]!.ref, 'file')).toBe(path.join(root, 'scenes', 'harbour.MBTiles'));
+  });
+
+  it('lists .geojson/.json files only when batch prompts are being chosen', async () => {
+    const fa = new FileAccess([{ name: 'Test', path: root }]);
+    const listing = await fa.browse({ typedPath: path.join(root, 'scenes'), purpose: 'prompts' });
+    expect(listing.entries.map((e) => e.name)).toEqual(['sites.json', 'survey.GeoJSON']);
+    const images = await fa.browse({ typedPath: path.join(root, 'scenes'), purpose: 'image' });
+    expect(images.entries.map((e) => e.name)).toEqual(['a.tif']);
   });
 
   it('navigates by folder reference and offers packs as folders or zips', async () => {

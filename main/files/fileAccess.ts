@@ -5,12 +5,13 @@ import path from 'node:path';
 import type { FileRef, FolderListing } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
 
-export type Purpose = 'image' | 'pack' | 'folder' | 'case' | 'basemap';
+export type Purpose = 'image' | 'pack' | 'folder' | 'case' | 'basemap' | 'prompts';
 
 const IMAGE_EXT = new Set(['.tif', '.tiff', '.gtiff', '.jpg', '.jpeg', '.png']);
 const PACK_EXT = new Set(['.zip']);
 const CASE_EXT = new Set(['.vantage']);
 const BASEMAP_EXT = new Set(['.mbtiles']);
+const PROMPTS_EXT = new Set(['.geojson', '.json']);
 
 /**
  * Hands the page opaque references instead of paths. A reference exists only for a file or folder the user reached
@@ -98,6 +99,7 @@ export class FileAccess {
         if (req.purpose === 'pack' && !PACK_EXT.has(ext)) continue;
         if (req.purpose === 'case' && !CASE_EXT.has(ext)) continue;
         if (req.purpose === 'basemap' && !BASEMAP_EXT.has(ext)) continue;
+        if (req.purpose === 'prompts' && !PROMPTS_EXT.has(ext)) continue;
         if (size === null) size = (await stat(full)).size;
       }
       entries.push({ ref: this.refFor(full, isDir ? 'dir' : 'file'), name: d.name, kind: isDir ? 'dir' : 'file', size });

@@ -14,6 +14,7 @@ export type AppEvent =
   | 'turn-saved'
   | 'answer-done'
   | 'mask-shown'
+  | 'batch-done'
   | 'model-ready';
 
 declare global {

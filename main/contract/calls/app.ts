@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { FileRef, FolderListing } from '../schemas.js';
 import { call, empty } from './define.js';
 
-/** what the user is choosing; 'case' lists .vantage case files, 'basemap' .mbtiles offline basemaps */
-const Purpose = z.enum(['image', 'pack', 'folder', 'case', 'basemap']);
+/** what the user is choosing; 'case' lists .vantage case files, 'basemap' .mbtiles offline basemaps, 'prompts' .geojson/.json */
+const Purpose = z.enum(['image', 'pack', 'folder', 'case', 'basemap', 'prompts']);
 
 export const appCalls = {
   'app.status': call(

@@ -1,5 +1,6 @@
 import { useStore } from '../stores/createStore.js';
 import { CompareLauncher } from './ComparePanel.js';
+import { batchMaskStore, cancelBatch, dismissBatch, promptsFromFile } from '../stores/batchMaskStore.js';
 import { chooseImage } from '../stores/fileBrowserStore.js';
 import { clearPendingRegions, mapStore, setTool, type Tool } from '../stores/mapStore.js';
 
@@ -17,6 +18,7 @@ export function Toolbar() {
   const pending = useStore(mapStore, (s) => s.pending.length);
   const busy = useStore(mapStore, (s) => s.busy);
   const error = useStore(mapStore, (s) => s.error);
+  const batch = useStore(batchMaskStore, (s) => s);
   return (
     <div className="toolbar" role="toolbar" aria-label="Map tools">
       <button type="button" className="primary" data-testid="open-image" onClick={() => void chooseImage()} disabled={busy}>
@@ -47,6 +49,32 @@ export function Toolbar() {
       >
         Clear regions{pending ? ` (${pending})` : ''}
       </button>
+      <button
+        type="button"
+        data-testid="prompts-from-file"
+        title="An instant mask for every point / polygon of a GeoJSON file (WGS84 or the image's EPSG)"
+        disabled={!hasImage || batch.running}
+        onClick={() => void promptsFromFile()}
+      >
+        Prompts from file…
+      </button>
+      {batch.running && (
+        <span className="toolbar-batch" role="status" data-testid="batch-progress">
+          Masks {batch.done}/{batch.total || '…'}
+          <progress max={batch.total || 1} value={batch.done} aria-label="Batch prompts progress" />
+          <button type="button" className="danger" data-testid="batch-cancel" onClick={cancelBatch}>
+            Cancel
+          </button>
+        </span>
+      )}
+      {!batch.running && (batch.summary || batch.error) && (
+        <span className={batch.error ? 'toolbar-error' : 'toolbar-batch'} role={batch.error ? 'alert' : 'status'} data-testid="batch-summary">
+          {batch.error ?? batch.summary}
+          <button type="button" className="link" aria-label="Dismiss" onClick={dismissBatch}>
+            ×
+          </button>
+        </span>
+      )}
       <span className="toolbar-sep" aria-hidden="true" />
       <CompareLauncher />
       {error && (

@@ -15,7 +15,7 @@ export interface FileBrowserState {
   purpose: ChoosePurpose;
 }
 
-export type ChoosePurpose = 'image' | 'case' | 'folder' | 'basemap';
+export type ChoosePurpose = 'image' | 'case' | 'folder' | 'basemap' | 'prompts';
 
 export const fileBrowserStore = createStore<FileBrowserState>({ open: false, listing: null, loading: false, error: null, title: null, purpose: 'image' });
 
