@@ -43,6 +43,20 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await waitForAppEvent(page, 'region-drawn');
     await expect(page.getByTestId('instant-mask-info')).toContainText('preview mask');
+    // the tile follows the zoom: the whole image in view → a large tile; zoomed in 6 levels → one view (S = 64 px)
+    const tileSide = async () => {
+      const t = (await page.getByTestId('instant-mask-info').getAttribute('data-tile'))!.split(',').map(Number);
+      return Math.max(t[2]! - t[0]!, t[3]! - t[1]!);
+    };
+    expect(await tileSide()).toBeGreaterThanOrEqual(512);
+    for (let i = 0; i < 12; i++) {
+      // one zoom step at a time: a click during the zoom animation is dropped
+      await page.locator('.leaflet-control-zoom-in').click();
+      await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('.leaflet-zoom-anim'));
+    }
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2); // the point tool is still on
+    await waitForAppEvent(page, 'region-drawn', 2);
+    await expect.poll(tileSide).toBe(64);
 
     // a preset is a full question: scene classification sends with an empty text box
     await page.getByTestId('task-mode').selectOption('scene');

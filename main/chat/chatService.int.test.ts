@@ -91,6 +91,44 @@ describeWithData('chat service: task modes, instant masks, bad input', ['imagery
     }
   });
 
+  it('instant mask: the tile follows the zoom — view size when zoomed in, larger when zoomed out, cached per zoom', async () => {
+    const at = (x: number, y: number, viewSpanPx?: number) =>
+      chat.instantMask({ sessionId, imageId, region: { kind: 'point', x, y }, ...(viewSpanPx === undefined ? {} : { viewSpanPx }) });
+    // zoomed far in (40 image px across the map): tile = one view S = 64 px, mask cells of 1 image px (M = 64)
+    const fine = await at(100, 100, 40);
+    expect(fine.tile).toEqual([64, 64, 128, 128]);
+    expect(fine.cached).toBe(false);
+    if (fine.bbox) {
+      expect(fine.bbox[0]).toBeGreaterThanOrEqual(64);
+      expect(fine.bbox[2]).toBeLessThanOrEqual(128);
+    }
+    // the same zoom, another click in that tile: cached; a slightly different span snaps to the same tile size
+    const fineAgain = await at(120, 70, 50);
+    expect(fineAgain.tile).toEqual([64, 64, 128, 128]);
+    expect(fineAgain.cached).toBe(true);
+    // zoomed out (700 px across → 8·S = 512): a larger tile, its own features; the same zoom elsewhere in it hits
+    const coarse = await at(100, 100, 700);
+    expect(coarse.tile).toEqual([0, 0, 512, 512]);
+    expect(coarse.cached).toBe(false);
+    const coarseAgain = await at(450, 300, 600);
+    expect(coarseAgain.tile).toEqual([0, 0, 512, 512]);
+    expect(coarseAgain.cached).toBe(true);
+    // another zoom at the same point does not share a tile
+    const mid = await at(100, 100, 300);
+    expect(mid.tile).toEqual([0, 0, 256, 256]);
+    expect(mid.cached).toBe(false);
+    // zoomed out past the image: clamped to the whole image (791×718); never below one view when zoomed in further
+    const whole = await at(100, 100, 50_000);
+    expect(whole.tile).toEqual([0, 0, 791, 718]);
+    expect((await at(700, 650, 1e6)).cached).toBe(true);
+    expect((await at(100, 100, 1)).tile).toEqual([64, 64, 128, 128]);
+    // no span (CLI, older callers): today's 4·S tiles
+    const plain = await at(400, 350);
+    expect(plain.tile).toEqual([256, 256, 512, 512]);
+    const plainEdge = await at(780, 700);
+    expect(plainEdge.tile).toEqual([535, 462, 791, 718]);
+  });
+
   it('task modes wrap the text in their instruction and keep the session usable after refused input', async () => {
     const scene = await ask('scene', '');
     expect(scene.answer.length).toBeGreaterThan(0);

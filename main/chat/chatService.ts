@@ -11,7 +11,7 @@ import type { AskRequest, InferencePort, MaskOut, Rect } from './inferencePort.j
 import { regionToWgs84 } from './regionWgs84.js';
 import type { InstantMask } from '../contract/calls/chat.js';
 import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
-import { instantTile, regionBounds } from '../inference/viewPlanner.js';
+import { instantTile, instantTileViews, regionBounds } from '../inference/viewPlanner.js';
 
 export interface AskInput {
   sessionId: string;
@@ -26,7 +26,8 @@ export interface AskInput {
 }
 
 /** Instant-mask views are fixed image tiles; their grounding features are cached in the worker by this key. */
-const instantViewKey = (imageId: string, rect: readonly number[]) => `${imageId}:${rect.join(',')}`;
+const instantViewKey = (imageId: string, rect: readonly number[]) =>
+  `${imageId}:${Math.max(rect[2]! - rect[0]!, rect[3]! - rect[1]!)}:${rect.join(',')}`;
 
 /**
  * One question, end to end: store the question (durable before the model starts), build the views from the
@@ -141,16 +142,17 @@ export class ChatService {
    * (viewPlanner.instantTile: k·S full-resolution pixels per tile, so the mask keeps detail on large images). The
    * tile's grounding features are cached in the worker, so a second click in the same tile runs only the pixel
    * decoder; a click in another tile computes that tile's. A box across a tile edge uses the global view.
-   * Nothing is stored.
+   * `viewSpanPx` (the visible map's shorter side in image pixels) sizes the tile to what the analyst sees
+   * (viewPlanner.instantTileViews); absent, tiles are INSTANT_TILE_VIEWS·S. Nothing is stored.
    */
-  async instantMask(input: { sessionId: string; imageId: string; region: AskInput['regions'][number] }): Promise<InstantMask> {
+  async instantMask(input: { sessionId: string; imageId: string; region: AskInput['regions'][number]; viewSpanPx?: number }): Promise<InstantMask> {
     const t0 = performance.now();
     const { info } = await this.sessions.imageOf(input.sessionId, input.imageId);
     const r = input.region;
     if (r.kind !== 'point' && r.kind !== 'box') throw new VantageError('BAD_INPUT', `instant masks take a point or a box, got a ${r.kind}`);
     assertInside(r, info.width, info.height);
     await this.assertCanMask();
-    const { m } = await this.instantRun(info, r, this.instantTileOf(info, r), null);
+    const { m } = await this.instantRun(info, r, this.instantTileOf(info, r, input.viewSpanPx), null);
     const out = measureMask(m);
     return {
       polygons: out ? out.polygons : [],
@@ -158,6 +160,7 @@ export class ChatService {
       score: m.score,
       areaPx: out ? out.areaPx : 0,
       cached: m.cachedFeatures === true,
+      tile: [...m.rect] as [number, number, number, number],
       ms: performance.now() - t0,
     };
   }
@@ -181,9 +184,10 @@ export class ChatService {
   }
 
   /** the fixed image tile an instant mask for `r` runs on (the global view for a box across a tile edge) */
-  instantTileOf(info: ImageInfo, r: PromptRegion): Rect {
+  instantTileOf(info: ImageInfo, r: PromptRegion, viewSpanPx?: number): Rect {
     const size = this.host.viewSize;
-    return instantTile(info.width, info.height, size, regionBounds(r)) ?? this.host.planViews(info.width, info.height, [r])[0]!;
+    const k = instantTileViews(info.width, info.height, size, viewSpanPx);
+    return instantTile(info.width, info.height, size, regionBounds(r), k) ?? this.host.planViews(info.width, info.height, [r])[0]!;
   }
 
   /**

@@ -108,6 +108,20 @@ export function planViews(width: number, height: number, spec: ViewSpec, regions
 export const INSTANT_TILE_VIEWS = 4;
 
 /**
+ * Tile edge, in view sizes, for an instant mask clicked with `viewSpanPx` image pixels across the shorter side of
+ * the visible map (absent → INSTANT_TILE_VIEWS): about that span, snapped to a power of two (so clicks at one zoom
+ * share tiles and their cached features), at least 1 (never upsampled beyond native pixels) and no more than the
+ * smallest such tile holding the whole image.
+ */
+export function instantTileViews(width: number, height: number, size: number, viewSpanPx?: number): number {
+  if (viewSpanPx === undefined) return INSTANT_TILE_VIEWS;
+  let maxK = 1;
+  while (size * maxK < Math.max(width, height)) maxK *= 2;
+  const k = 2 ** Math.round(Math.log2(Math.max(viewSpanPx, 1) / size));
+  return Math.min(maxK, Math.max(1, k));
+}
+
+/**
  * The instant-mask tile for a point/box prompt (PACK_CONTRACT.md "Instant masks"): the image is covered by a
  * fixed grid of T×T tiles (T = k·S full-resolution pixels; the last tile in a row or column is shifted back so
  * that it ends on the image edge and keeps its size); the prompt belongs to the tile holding the centre of its

@@ -12,6 +12,8 @@ export const InstantMask = z.object({
   areaPx: z.number().nonnegative(),
   /** the view's grounding features were cached: only the pixel decoder ran */
   cached: z.boolean(),
+  /** image rect (px) the mask was computed on: its tile, resized to one view */
+  tile: z.tuple([z.number(), z.number(), z.number(), z.number()]),
   ms: z.number(),
 });
 export type InstantMask = z.infer<typeof InstantMask>;
@@ -97,7 +99,15 @@ export const chatCalls = {
   ),
   /** a mask preview from a point or box alone (grounding + pixel stages), shown while the LLM thinks */
   'chat.instantMask': call(
-    z.object({ sessionId: Id, imageId: Id, region: z.discriminatedUnion('kind', [PointRegion, BoxRegion]) }).strict(),
+    z
+      .object({
+        sessionId: Id,
+        imageId: Id,
+        region: z.discriminatedUnion('kind', [PointRegion, BoxRegion]),
+        /** the visible map's shorter side in image pixels: sizes the tile to what the analyst sees (absent: 4 views) */
+        viewSpanPx: z.number().positive().finite().optional(),
+      })
+      .strict(),
     InstantMask,
   ),
   /**

@@ -49,7 +49,12 @@ export function ChatComposer() {
         ))}
         {pending > 0 && <span className="composer-regions">{pending} region{pending > 1 ? 's' : ''} attached</span>}
         {preview && (
-          <span className="composer-regions" data-testid="instant-mask-info">
+          <span
+            className="composer-regions"
+            data-testid="instant-mask-info"
+            data-tile={preview.tile.join(',')}
+            title={`computed on a ${Math.round(preview.tile[2] - preview.tile[0])}×${Math.round(preview.tile[3] - preview.tile[1])} px tile`}
+          >
             preview mask {Math.round(preview.areaPx).toLocaleString()} px² · {Math.round(preview.ms)} ms
           </span>
         )}

@@ -36,7 +36,7 @@ export function startInstantMasks(): () => void {
     const key = last.key;
     const imageId = last.imageId;
     client()
-      .call('chat.instantMask', { sessionId: s.sessionId, imageId, region: g })
+      .call('chat.instantMask', { sessionId: s.sessionId, imageId, region: g, ...(last.viewSpanPx ? { viewSpanPx: last.viewSpanPx } : {}) })
       .then((m) => {
         // a later click wins: drop answers for regions that are no longer the latest
         if (lastKey === key) instantMaskStore.set({ preview: { ...m, imageId, regionKey: key }, error: null });

@@ -12,6 +12,8 @@ export interface PendingRegion {
   key: string;
   imageId: string;
   geometry: RegionGeometry;
+  /** shorter side of the visible map in image pixels when it was drawn (sizes its instant-mask tile) */
+  viewSpanPx?: number;
 }
 export type ViewRequest =
   | { seq: number; kind: 'view'; view: MapView }
@@ -180,14 +182,15 @@ export function setTool(tool: Tool | null): void {
   mapStore.set((s) => ({ tool: s.tool === tool ? null : tool }));
 }
 
-export function addPendingRegion(geometry: RegionGeometry): void {
+export function addPendingRegion(geometry: RegionGeometry, viewSpanPx?: number): void {
   const s = mapStore.get();
   if (!s.activeImageId) return;
   if (s.pending.length >= MAX_REGIONS) {
     mapStore.set({ error: `at most ${MAX_REGIONS} regions go with one question: clear some first` });
     return;
   }
-  mapStore.set({ pending: [...s.pending, { key: `r${++pendingKey}`, imageId: s.activeImageId, geometry }], error: null });
+  const region: PendingRegion = { key: `r${++pendingKey}`, imageId: s.activeImageId, geometry, ...(viewSpanPx ? { viewSpanPx } : {}) };
+  mapStore.set({ pending: [...s.pending, region], error: null });
   emitAppEvent('region-drawn');
 }
 

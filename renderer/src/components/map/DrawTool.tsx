@@ -5,6 +5,7 @@ import { regionShape, toRegionGeometry, type Drawn } from '../../map/regionGeome
 import { useStore } from '../../stores/createStore.js';
 import { activeImage, addPendingRegion, mapStore, setTool } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
+import { visibleSpanPx } from '../../map/viewSpan.js';
 import { regionLayer } from './vectorLayer.js';
 
 /**
@@ -55,7 +56,8 @@ export function DrawTool({ map }: { map: L.Map }) {
     const commit = (d: Drawn | null) => {
       preview.clearLayers();
       const g = d && toRegionGeometry(d, proj);
-      if (g) addPendingRegion(g);
+      // the zoom it was drawn at sizes its instant-mask tile to what the analyst sees
+      if (g) addPendingRegion(g, visibleSpanPx(map, proj));
     };
     const reset = () => {
       start = null;
