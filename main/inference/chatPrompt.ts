@@ -1,6 +1,8 @@
 import { VantageError } from '../contract/errors.js';
+import type { RegionGeometry } from '../contract/geometry.js';
 import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
 import type { PackManifest } from './packManifest.js';
+import { regionBounds, type Rect } from './viewPlanner.js';
 
 export type ImageSource = 'optical' | 'sar' | 'infrared';
 /**
@@ -33,6 +35,12 @@ export interface PromptRequest {
   mode: AskMode;
   regionCount: number;
   system?: string | undefined;
+  /**
+   * `tokens.regionFormat: "geochat-box"` only: the regions' geometries (image px) and the global view rect they are
+   * normalised to; each `<region{k}>` is then written as region k's box in text (geochatBox)
+   */
+  regions?: RegionGeometry[] | undefined;
+  view?: Rect | undefined;
 }
 
 export interface RenderedPrompt {
@@ -55,6 +63,50 @@ function fill(template: string, content: string): string {
 
 export function regionToken(manifest: Pick<PackManifest, 'tokens'>, k: number): string {
   return manifest.tokens.region.split('{k}').join(String(k));
+}
+
+/**
+ * How regions reach the model (manifest `tokens.regionFormat`, PACK_CONTRACT.md "Region format"): 'embedding' (the
+ * default) splices the prompt stage's region_embeds at each `<region{k}>`; 'geochat-box' writes each region as its
+ * bounding box in text, as GeoChat reads it, and splices no region rows.
+ */
+export type RegionFormat = 'embedding' | 'geochat-box';
+
+export function regionFormatOf(manifest: Pick<PackManifest, 'tokens'>): RegionFormat {
+  return manifest.tokens.regionFormat ?? 'embedding';
+}
+
+/**
+ * GeoChat's task tag for a mode, opening the new user turn in 'geochat-box' packs (GeoChat: `[identify]` for a
+ * box's category or caption, `[grounding]` for a description with boxes, `[refer]` for locating a phrase). Modes
+ * without one keep the plain prompt.
+ */
+export const GEOCHAT_TASK_TAGS: Partial<Record<AskMode, string>> = {
+  'refer-classify': '[identify]',
+  'region-caption': '[identify]',
+  'grounded-description': '[grounding]',
+  segment: '[refer]',
+};
+
+
+/**
+ * A region as GeoChat's demo writes a user box: `{<x_left><y_top><x_right><y_bottom>}`, integers on 0–100 of the
+ * global view `view` (x by its width, y by its height), rounded outwards (left/top down, right/bottom up) and clamped
+ * to 0–100; no `|<θ>` angle (Vantage regions are not rotated). The box of a circle, scribble (± width/2) or polygon is its
+ * bounding box; a point becomes the box 1 unit (1% of the view side) each way around it.
+ */
+export function geochatBox(g: RegionGeometry, view: Rect): string {
+  const [vx0, vy0, vx1, vy1] = view;
+  let [x0, y0, x1, y1] = regionBounds(g);
+  if (g.kind === 'point') {
+    const ux = (vx1 - vx0) / 100, uy = (vy1 - vy0) / 100;
+    [x0, y0, x1, y1] = [x0 - ux, y0 - uy, x1 + ux, y1 + uy];
+  }
+  const clamp = (v: number) => Math.min(100, Math.max(0, v));
+  // 1e-9: 100·(x − x0)/w is not always exact in float64; a value a rounding error off an integer stays that integer
+  const lo = (v: number, a: number, b: number) => clamp(Math.floor((100 * (v - a)) / (b - a) + 1e-9));
+  const hi = (v: number, a: number, b: number) => clamp(Math.ceil((100 * (v - a)) / (b - a) - 1e-9));
+  return `{<${lo(x0, vx0, vx1)}><${lo(y0, vy0, vy1)}><${hi(x1, vx0, vx1)}><${hi(y1, vy0, vy1)}>}`;
 }
 
 /** The user's text with `<region k>` hints appended for each region the text does not name itself. */
@@ -88,7 +140,19 @@ export function renderChatPrompt(
     : `${sourceTag} ${manifest.tokens.image}`;
   const tasks = (manifest.chat as { tasks?: Record<string, string> }).tasks;
   const instruction = req.mode === 'bitemporal' ? bitemporalInstruction(req.text, req.regionCount) : applyTaskTemplate(req.mode, req.text, tasks);
-  const user = withRegionHints(manifest, instruction, req.regionCount);
+  const geochat = regionFormatOf(manifest) === 'geochat-box';
+  const tag = geochat ? GEOCHAT_TASK_TAGS[req.mode] : undefined;
+  const user = (tag ? `${tag} ` : '') + withRegionHints(manifest, instruction, req.regionCount);
+  let boxes: string[] = [];
+  if (geochat && req.regionCount > 0) {
+    const view = req.view;
+    if (!req.regions || req.regions.length !== req.regionCount || !view) {
+      throw new VantageError('INTERNAL', `a geochat-box pack needs the ${req.regionCount} region geometries and the global view rect to write the regions as boxes`);
+    }
+    boxes = req.regions.map((g) => geochatBox(g, view));
+  }
+  // geochat-box: every `<region{k}>` of the conversation becomes region k's box (as the splice would replace it)
+  const withBoxes = (s: string) => boxes.reduce((acc, box, i) => acc.split(regionToken(manifest, i + 1)).join(box), s);
 
   const build = (history: HistoryTurn[]): string => {
     const chat = manifest.chat;
@@ -103,7 +167,7 @@ export function renderChatPrompt(
     s += userTurn(user);
     s += chat.assistantPrefix;
     if (forcesSegPrefix(manifest, req.mode)) s += ` ${chat.groundPrefix}`;
-    return s;
+    return withBoxes(s);
   };
 
   const history = [...req.history];

@@ -85,6 +85,8 @@ export const PackManifest = z.looseObject({
     stop: z.array(z.string().min(1)).min(1),
     pad: z.string().min(1),
     sources: z.looseObject({ optical: z.string(), sar: z.string(), infrared: z.string() }),
+    /** how regions reach the model (PACK_CONTRACT.md "Region format"); absent = "embedding" */
+    regionFormat: z.enum(['embedding', 'geochat-box']).optional(),
   }),
   chat: z.looseObject({
     system: z.string().includes('{content}'),

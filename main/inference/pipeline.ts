@@ -3,7 +3,7 @@ import type * as ort from 'onnxruntime-node';
 import { VantageError } from '../contract/errors.js';
 import type { RegionGeometry } from '../contract/geometry.js';
 import { TASK_MODE_SPECS } from '../contract/taskModes.js';
-import { forcesSegPrefix, renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
+import { forcesSegPrefix, regionFormatOf, renderChatPrompt, regionToken, type AskMode, type HistoryTurn, type ImageSource } from './chatPrompt.js';
 import { NativeDecodeRunner, NativeDecodeSessions, planNativeDecode, StockDecodeRunner, type DecodeRunner } from './decodeRunner.js';
 import { SessionFactory, shortOrtError, type ProviderOptions, type ProviderStatus } from './executionProviders.js';
 import { loadNativeOrt, type NativeSession } from './nativeOrt.js';
@@ -445,6 +445,8 @@ export class InferencePipeline {
         mode: input.mode,
         regionCount: input.regions.length,
         system: input.system,
+        regions: input.regions,
+        view: input.views[0]!.rect,
       },
       { maxTokens: llm.maxContext - input.maxNewTokens, imageExtraTokens: images * (V * N - 1), countTokens: (t) => tok.encode(t).length },
     );
@@ -523,7 +525,9 @@ export class InferencePipeline {
     const tokenEmbeds = await runner.embedIds(ids);
     if (this.taps) this.taps.inputs_embeds = tokenEmbeds.slice();
     const regionIds = new Map<number, number>();
-    for (let k = 1; k <= input.regions.length; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
+    // geochat-box packs read regions as box text in the prompt: no `<region{k}>` ids, no region rows spliced
+    const regionRows = regionFormatOf(m) === 'embedding' ? input.regions.length : 0;
+    for (let k = 1; k <= regionRows; k++) regionIds.set(tok.requireId(regionToken(m, k)), k - 1);
     const T = ids.length + images * (V * N - 1);
     const seq = new Float32Array(T * D);
     let row = 0;

@@ -105,6 +105,8 @@ def write_manifest(c, out, name, quant, stages, extra):
     fb = 2 if extra["dtype"] == "float16" else 4
     s = sizes(c, quant, scale_bytes=fb, head_bytes=fb)
     m = {k: base[k] for k in ("contract", "family", "sources", "modes", "tokens", "chat")}
+    if c.get("region_format"):
+        m["tokens"] = {**m["tokens"], "regionFormat": c["region_format"]}
     m.update({
         "name": name, "version": "0.1.0",
         "licence": extra.get("licence", "random weights (speed runs); no third-party data"),
@@ -179,6 +181,8 @@ def main(argv=None):
 
         vis = load_llava_vision(None if a.vision_tower == "checkpoint" else a.vision_tower, a.checkpoint)
         c.update(view_size=vis.cfg["image_size"], tokens=vis.cfg["tokens"], view_mean=vis.cfg["mean"], view_std=vis.cfg["std"])
+        if vis.cfg.get("geochat"):  # GeoChat reads regions as box text, not embeddings (PACK_CONTRACT.md "Region format")
+            c["region_format"] = "geochat-box"
     if a.sam_checkpoint:
         c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
         # LISA / GeoPixel train the <SEG> projection on the row that predicts <SEG> (hidden[input_ids[:, 1:] == SEG])

@@ -239,7 +239,7 @@ def llava_vision_config(vision_dir, llava_dir):
          "select_layer": lcfg.get("mm_vision_select_layer", -2),
          "select_feature": lcfg.get("mm_vision_select_feature", "patch"),
          "projector": lcfg.get("mm_projector_type") or ("linear" if "mm_projector.weight" in proj else "mlp2x_gelu"),
-         "hidden": lcfg.get("hidden_size") or proj[min(proj)].shape[0]}
+         "hidden": lcfg.get("hidden_size") or proj[min(proj)].shape[0], "geochat": geochat}
     mm_hidden = lcfg.get("mm_hidden_size")
     if mm_hidden is not None and mm_hidden != c["width"]:
         raise SystemExit(f"{llava_dir}: mm_hidden_size {mm_hidden} != the CLIP tower's width {c['width']} ({src})")
