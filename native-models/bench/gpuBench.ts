@@ -313,7 +313,7 @@ async function main(): Promise<void> {
     limits: { bandwidthGBs: round(bandwidth / 1e9, 2), bandwidthProbe: `${dt} write+read of ${(bwElems * elBytes) / 2 ** 30} GiB on device`, matmulTFlops: round(flops / 1e12, 4), matmulDtype: dt, matmulN: n },
     decode,
     fastestBinding: fastest,
-    nativeAddon: native.addon ? { file: native.file, onnxruntime: native.addon.version() } : { reason: native.reason },
+    nativeAddon: native.addon ? { file: native.file ? path.relative(repo, native.file) : null, onnxruntime: native.addon.version() } : { reason: native.reason },
     ttftMs: round(ttft, 2),
     appPath: { decode: appDecode, clickToMaskMs: Object.fromEntries(Object.entries(click).map(([k, v]) => [k, round(v, 2)])) },
     stages: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, round(v)])),
