@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
@@ -21,10 +21,7 @@ test('two dates: side by side with linked pan, blink, change detection with poly
   const browser = await launchChromium();
   let backend: Backend | null = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    const { page, problems } = await openApp(browser, backend);
     await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
     await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
@@ -17,10 +17,7 @@ test('what changed here? streams a caption of the pair (bitemporal mode of the t
   const browser = await launchChromium();
   let backend: Backend | null = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    const { page, problems } = await openApp(browser, backend);
     await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
     await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
     await page.getByTestId('compare-open').click();

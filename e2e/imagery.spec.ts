@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, restartBackend, startBackend, waitForAppEvent, watchConsole } from './stack.js';
+import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, restartBackend, startBackend, waitForAppEvent } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -18,10 +18,7 @@ test('pixel inspector agrees with GDAL; display changes re-render and persist', 
   const browser = await launchChromium();
   const backend = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    const { page, problems } = await openApp(browser, backend);
     await openImageThroughBrowser(page, file);
     await waitForAppEvent(page, 'tiles-loaded');
 
@@ -111,10 +108,7 @@ test('drop opens images (copied into imports); layers reorder, fade, swipe; a pr
   const browser = await launchChromium();
   let backend = await startBackend(dataDir);
   try {
-    let page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    let problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    let { page, problems } = await openApp(browser, backend);
 
     // the browser cannot name a dropped file's path: it is uploaded into the imports folder and opened from there
     await dropFile(page, path.join(dataRoot(), SECOND));
@@ -232,10 +226,7 @@ test('a large striped TIFF shows its overview build as a progress bar on its lay
   const browser = await launchChromium();
   const backend = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    const { page, problems } = await openApp(browser, backend);
     await openImageThroughBrowser(page, striped);
     const bar = page.getByTestId('overview-progress');
     await expect(bar).toBeVisible();

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -16,10 +16,7 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
   const browser = await launchChromium();
   const backend: Backend = await startBackend(dataDir);
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'app-ready');
+    const { page, problems } = await openApp(browser, backend, 'app-ready');
     await waitForAppEvent(page, 'session-opened');
 
     // the built-in pack is listed with what it can do, and the status bar names the provider of every stage

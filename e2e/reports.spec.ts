@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openImageThroughBrowser, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const missing = missingData(IMAGE);
@@ -19,10 +19,7 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
   let backend: Backend | null = null;
   try {
     backend = await startBackend(dataDir);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const problems = watchConsole(page);
-    await page.goto(backend.url);
-    await waitForAppEvent(page, 'session-opened');
+    const { page, problems } = await openApp(browser, backend);
 
     await openImageThroughBrowser(page, file);
     await waitForAppEvent(page, 'tiles-loaded');

@@ -82,11 +82,16 @@ export async function restartBackend(browser: Browser, page: Page, backend: Back
   await page.close();
   await backend.stop();
   const next = await startBackend(dataDir);
-  const fresh = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  const problems = watchConsole(fresh);
-  await fresh.goto(next.url);
-  await waitForAppEvent(fresh, 'app-ready');
-  return { backend: next, page: fresh, problems };
+  return { backend: next, ...(await openApp(browser, next, 'app-ready')) };
+}
+
+/** A new page on the app (1400×900, console watched), once the app has sent `readyEvent`. */
+export async function openApp(browser: Browser, backend: Backend, readyEvent = 'session-opened'): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const problems = watchConsole(page);
+  await page.goto(backend.url);
+  await waitForAppEvent(page, readyEvent);
+  return { page, problems };
 }
 
 /** Waits for an app event the renderer records in window.__vantageEvents (never a sleep). */

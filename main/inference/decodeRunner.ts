@@ -269,9 +269,11 @@ export class NativeDecodeRunner implements DecodeRunner {
   private rows = 0;
   private logits: DeviceTensor | null = null;
   private hiddenT: DeviceTensor | null = null;
+  private outputsOwned = false;
   /** append layout: this step's present tensors, the next step's past */
   private past: Record<string, DeviceTensor> = {};
-  private owned: DeviceTensor[] = [];
+  /** append layout: the next token's embedding on the device, allocated once per answer (not per token) */
+  private stepEmbeds: DeviceTensor | null = null;
   private disposed = false;
   private readonly embedOut: NativeType;
   private readonly embedIn: NativeType;
@@ -324,21 +326,29 @@ export class NativeDecodeRunner implements DecodeRunner {
     }
   }
 
-  private keepStepOutputs(o: Record<string, HostTensor | DeviceTensor>): void {
-    const take = (name: string): DeviceTensor => {
-      const v = o[name];
-      if (!v || !isDeviceTensor(v, this.s.addon)) throw new VantageError('INTERNAL', `the decoder did not return "${name}"`);
-      return v;
-    };
-    if (this.logits && !this.isStatic(this.logits)) this.logits.dispose();
-    if (this.hiddenT && !this.isStatic(this.hiddenT)) this.hiddenT.dispose();
-    this.logits = take('logits');
-    this.hiddenT = take('hidden_states');
+  /**
+   * The last step's logits + hidden states: tensors onnxruntime allocated for this step (owned: freed when replaced)
+   * or the shared static buffers of the single-token step (not ours to free).
+   */
+  private setStepOutputs(logits: DeviceTensor, hidden: DeviceTensor, owned: boolean): void {
+    this.freeStepOutputs();
+    this.logits = logits;
+    this.hiddenT = hidden;
+    this.outputsOwned = owned;
   }
 
-  private isStatic(t: DeviceTensor): boolean {
-    const b = this.s.opts.staticKv ? this.s.staticBuffers() : null;
-    return !!b && (t === b.logits || t === b.hidden);
+  private freeStepOutputs(): void {
+    if (this.outputsOwned) {
+      this.logits?.dispose();
+      this.hiddenT?.dispose();
+    }
+    this.logits = this.hiddenT = null;
+  }
+
+  private adopted(o: Record<string, HostTensor | DeviceTensor>, name: string): DeviceTensor {
+    const v = o[name];
+    if (!v || !isDeviceTensor(v, this.s.addon)) throw new VantageError('INTERNAL', `the decoder did not return "${name}"`);
+    return v;
   }
 
   /** one decoder run over t rows whose embeddings are a host array or the device buffer of the next token */
@@ -375,14 +385,8 @@ export class NativeDecodeRunner implements DecodeRunner {
       // graph id 1: the fixed-shape single-token step (captured once, replayed after); -1: never captured (prefill)
       const options = d.cudaGraph ? { graphId: single ? 1 : -1 } : undefined;
       const o = await this.timed('decoder', () => d.run(feeds, outs, options));
-      if (single) {
-        if (this.logits && !this.isStatic(this.logits)) this.logits.dispose();
-        if (this.hiddenT && !this.isStatic(this.hiddenT)) this.hiddenT.dispose();
-        this.logits = b.logits;
-        this.hiddenT = b.hidden;
-      } else {
-        this.keepStepOutputs(o);
-      }
+      if (single) this.setStepOutputs(b.logits, b.hidden, false);
+      else this.setStepOutputs(this.adopted(o, 'logits'), this.adopted(o, 'hidden_states'), true);
     } else {
       const feeds: Record<string, HostTensor | DeviceTensor> = {
         inputs_embeds: embeds,
@@ -399,14 +403,8 @@ export class NativeDecodeRunner implements DecodeRunner {
       const o = await this.timed('decoder', () => d.run(feeds, outs));
       for (const x of Object.values(this.past)) x.dispose();
       this.past = {};
-      for (let i = 0; i < L; i++) {
-        for (const k of ['key', 'value']) {
-          const v = o[`present.${i}.${k}`];
-          if (!v || !isDeviceTensor(v, s.addon)) throw new VantageError('INTERNAL', `the decoder did not return "present.${i}.${k}"`);
-          this.past[`${i}.${k}`] = v;
-        }
-      }
-      this.keepStepOutputs(o);
+      for (let i = 0; i < L; i++) for (const k of ['key', 'value']) this.past[`${i}.${k}`] = this.adopted(o, `present.${i}.${k}`);
+      this.setStepOutputs(this.adopted(o, 'logits'), this.adopted(o, 'hidden_states'), true);
     }
     this.P += t;
     this.rows = t;
@@ -423,18 +421,9 @@ export class NativeDecodeRunner implements DecodeRunner {
     const ids = { input_ids: this.host(this.embedIn, [1, 1], [tokenId], 'input_ids') };
     if (this.embedOut === this.T.embeds) {
       // the embedding stays on the device: embed writes the buffer the decoder reads
-      let target: DeviceTensor;
-      if (s.opts.staticKv) target = s.staticBuffers().embeds;
-      else {
-        target = s.embed.alloc(this.T.embeds, [1, 1, D]);
-        this.owned.push(target);
-      }
+      const target = s.opts.staticKv ? s.staticBuffers().embeds : (this.stepEmbeds ??= s.embed.alloc(this.T.embeds, [1, 1, D]));
       await this.timed('embed', () => s.embed.run(ids, { inputs_embeds: target }));
       await this.run(target, 1);
-      if (!s.opts.staticKv) {
-        target.dispose();
-        this.owned = this.owned.filter((x) => x !== target);
-      }
     } else {
       const e = await this.embedIds([tokenId]);
       await this.run(this.host(this.T.embeds, [1, 1, D], e, 'inputs_embeds'), 1);
@@ -465,9 +454,9 @@ export class NativeDecodeRunner implements DecodeRunner {
     if (this.disposed) return;
     this.disposed = true;
     for (const x of Object.values(this.past)) x.dispose();
-    for (const x of this.owned) x.dispose();
-    if (this.logits && !this.isStatic(this.logits)) this.logits.dispose();
-    if (this.hiddenT && !this.isStatic(this.hiddenT)) this.hiddenT.dispose();
+    this.stepEmbeds?.dispose();
+    this.stepEmbeds = null;
+    this.freeStepOutputs();
     this.past = {};
     this.s.releaseRunner();
   }
