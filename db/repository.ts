@@ -76,6 +76,21 @@ interface TurnRowRaw {
 }
 
 /** Typed repository over the case database: every statement prepared once, multi-row writes in transactions. */
+/** A masks row as the contract's Mask. */
+function maskFromRow(r: Record<string, unknown>): Mask {
+  return {
+    id: r.id as string,
+    turnId: r.turn_id as string,
+    imageId: r.image_id as string,
+    regionId: (r.region_id as string | null) ?? null,
+    phrase: (r.phrase as string | null) ?? null,
+    score: r.score as number,
+    bbox: JSON.parse(r.bbox_json as string) as Mask['bbox'],
+    polygons: JSON.parse(r.polygons_json as string) as Mask['polygons'],
+    areaPx: r.area_px as number,
+  };
+}
+
 export class CaseRepository {
   private readonly s;
 
@@ -276,33 +291,15 @@ export class CaseRepository {
   }
 
   listMasks(sessionId: string): Mask[] {
-    return (this.s.listMasks.all(sessionId) as Record<string, unknown>[]).map((r) => ({
-      id: r.id as string,
-      turnId: r.turn_id as string,
-      imageId: r.image_id as string,
-      regionId: (r.region_id as string | null) ?? null,
-      phrase: (r.phrase as string | null) ?? null,
-      score: r.score as number,
-      bbox: JSON.parse(r.bbox_json as string) as Mask['bbox'],
-      polygons: JSON.parse(r.polygons_json as string) as Mask['polygons'],
-      areaPx: r.area_px as number,
-    }));
+    return (this.s.listMasks.all(sessionId) as Record<string, unknown>[]).map(maskFromRow);
   }
 
   /** Masks with what exports need beyond the contract's Mask: the raster, its timestamp and the turn's order. */
   listMaskRecords(sessionId: string): MaskRecord[] {
     return (this.s.listMaskRecords.all(sessionId) as Record<string, unknown>[]).map((r) => ({
-      id: r.id as string,
-      turnId: r.turn_id as string,
+      ...maskFromRow(r),
       turnSeq: r.turn_seq as number,
-      imageId: r.image_id as string,
-      regionId: (r.region_id as string | null) ?? null,
-      phrase: (r.phrase as string | null) ?? null,
-      score: r.score as number,
-      bbox: JSON.parse(r.bbox_json as string) as Mask['bbox'],
       rle: JSON.parse(r.rle_json as string) as MaskRle,
-      polygons: JSON.parse(r.polygons_json as string) as Mask['polygons'],
-      areaPx: r.area_px as number,
       createdAt: r.created_at as string,
     }));
   }
