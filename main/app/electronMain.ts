@@ -1,12 +1,13 @@
 // The only module that drives Electron's lifecycle; services come from the same boot step as the loopback server.
 import { app, BrowserWindow, dialog, net, protocol, session } from 'electron';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { appRoot, rendererDir } from '../appPaths.js';
 import { createServices, type Services } from '../boot.js';
 import { contentSecurityPolicy } from '../security/csp.js';
 import { toErrorPayload } from '../server/dispatcher.js';
+import { rendererFileFor } from '../server/rendererFile.js';
 import { registerIpc } from './ipcRegistrar.js';
 import { APP_ORIGIN, APP_SCHEME, isAllowedUrl, mainWindowOptions } from './windowOptions.js';
 
@@ -52,20 +53,21 @@ async function start(): Promise<void> {
   const dispatcher = services.dispatcher;
   const root = path.resolve(rendererDir());
 
+  // Every request is answered, never thrown: malformed percent-encoding or a path outside the renderer is a 404.
   protocol.handle(APP_SCHEME, async (request) => {
-    const url = new URL(request.url);
-    if (url.host === 'resource') {
-      try {
+    try {
+      const url = new URL(request.url);
+      if (url.host === 'resource') {
         const { body, contentType } = await dispatcher.resource(url.pathname.slice(1), Object.fromEntries(url.searchParams));
         return new Response(body, { headers: { 'content-type': contentType } });
-      } catch (err) {
-        const e = toErrorPayload(err);
-        return new Response(JSON.stringify(e), { status: e.code === 'NOT_FOUND' ? 404 : 400 });
       }
+      const file = url.host === 'app' ? rendererFileFor(root, url.pathname) : null;
+      if (!file || !statSync(file, { throwIfNoEntry: false })?.isFile()) return new Response('not found', { status: 404 });
+      return await fetchFile(file);
+    } catch (err) {
+      const e = toErrorPayload(err);
+      return new Response(JSON.stringify(e), { status: e.code === 'NOT_FOUND' ? 404 : e.code === 'INTERNAL' ? 500 : 400 });
     }
-    const file = path.resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');
-    if (url.host !== 'app' || !file.startsWith(root + path.sep) || !existsSync(file)) return new Response('not found', { status: 404 });
-    return fetchFile(file);
   });
 
   const ses = session.defaultSession;

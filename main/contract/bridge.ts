@@ -23,8 +23,18 @@ export interface VantageBridge {
 
 /** Loopback wire protocol (transport B), shared by server and browser client. */
 export const LOOPBACK = {
-  tokenCookie: 'vantage_token',
-  tokenHeader: 'authorization', // "Bearer <token>" for non-browser clients (CLI, tests)
+  /**
+   * The session cookie a browser gets for the single-use launch token; the server names it `<sessionCookie>_<port>`
+   * (cookies ignore ports, so two servers on 127.0.0.1 would otherwise overwrite each other's).
+   */
+  sessionCookie: 'vantage_session',
+  tokenHeader: 'authorization', // "Bearer <api token>" for in-process non-browser clients (tests)
+  /**
+   * Largest RPC body or WebSocket message. A `chat.ask` of 8 regions of 10,000 vertices in full-precision pixel
+   * coordinates is about 3 MB; the client simplifies regions to pixel tolerance before sending, so real asks are a
+   * few kB. Past it the server refuses that request (400) or closes that socket (1009), nothing else.
+   */
+  maxMessageBytes: 4 * 1024 * 1024,
   rpcPrefix: '/rpc/',
   resourcePrefix: '/resource/',
   wsPath: '/ws',

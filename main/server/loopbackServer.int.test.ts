@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,15 +25,17 @@ afterAll(async () => {
 const rpc = (name: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${server.origin}/rpc/${name}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token}`, ...headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiToken}`, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
 describe('loopback server', () => {
-  it('listens on 127.0.0.1 only and prints a launch URL with a long random token', () => {
+  it('listens on 127.0.0.1 only and prints a launch URL with a long random token, apart from the API token', () => {
     expect(server.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.token.length).toBeGreaterThanOrEqual(40);
-    expect(server.url).toBe(`${server.origin}/?token=${server.token}`);
+    expect(server.launchToken.length).toBeGreaterThanOrEqual(40);
+    expect(server.apiToken.length).toBeGreaterThanOrEqual(40);
+    expect(server.apiToken).not.toBe(server.launchToken);
+    expect(server.url).toBe(`${server.origin}/?token=${server.launchToken}`);
   });
 
   it('serves a call with the token and refuses one without it, with a wrong one or from a foreign origin', async () => {
@@ -50,16 +53,8 @@ describe('loopback server', () => {
   });
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {
-    const { request } = await import('node:http');
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.origin}/rpc/sessions.list`, {
-        method: 'POST',
-        headers: { host: 'attacker.example', authorization: `Bearer ${server.token}` },
-      }, (res) => resolve(res.statusCode ?? 0));
-      req.on('error', reject);
-      req.end('{}');
-    });
-    expect(status).toBe(403);
+    const r = await raw(server, 'POST', '/rpc/sessions.list', { host: 'attacker.example', authorization: `Bearer ${server.apiToken}` }, '{}');
+    expect(r.status).toBe(403);
   });
 
   it('answers a malformed payload with a typed BAD_INPUT error and never reaches the service', async () => {
@@ -76,18 +71,6 @@ describe('loopback server', () => {
     expect(services.repo.listSessions()).toEqual([]);
   });
 
-  it('trades the launch token for an HttpOnly SameSite=Strict cookie', async () => {
-    const res = await fetch(server.url, { redirect: 'manual' });
-    expect(res.status).toBe(302);
-    expect(res.headers.get('location')).toBe('/');
-    const cookie = res.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    const viaCookie = await fetch(`${server.origin}/rpc/app.status`, { method: 'POST', headers: { cookie: cookie.split(';')[0]! }, body: '{}' });
-    expect(viaCookie.status).toBe(200);
-    const badLaunch = await fetch(`${server.origin}/?token=guess`, { redirect: 'manual' });
-    expect(badLaunch.status).toBe(401);
-  });
 
   it('sets a strict CSP on every response', async () => {
     const res = await rpc('app.status', {});
@@ -106,8 +89,8 @@ describe('loopback server', () => {
         ws.once('error', reject);
       });
     await expect(open({})).rejects.toThrow(/401/);
-    await expect(open({ authorization: `Bearer ${server.token}`, origin: 'http://evil.example' })).rejects.toThrow(/403/);
-    const ws = await open({ authorization: `Bearer ${server.token}`, origin: server.origin });
+    await expect(open({ authorization: `Bearer ${server.apiToken}`, origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    const ws = await open({ authorization: `Bearer ${server.apiToken}`, origin: server.origin });
     const reply = await new Promise<{ id: number; op: string; error?: { code: string } }>((resolve) => {
       ws.once('message', (m) => resolve(JSON.parse(m.toString())));
       ws.send(JSON.stringify({ op: 'subscribe', id: 1, name: 'chat.ask', input: { sessionId: 'x', regions: 'nope' } }));
@@ -116,3 +99,87 @@ describe('loopback server', () => {
     ws.close();
   });
 });
+
+describe('single-use launch token', () => {
+  // its own server: the one exchange is spent here
+  let own: LoopbackServer;
+  beforeAll(async () => {
+    own = await startLoopbackServer({ dispatcher: services.dispatcher, staticDir: null });
+  });
+  afterAll(() => own.close());
+  const launch = (headers: Record<string, string> = {}) => raw(own, 'GET', `/?token=${own.launchToken}`, headers);
+  const status = (headers: Record<string, string>) => raw(own, 'POST', '/rpc/app.status', headers, '{}').then((r) => r.status);
+  const wsStatus = (headers: Record<string, string>) =>
+    new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${own.port}/ws`, { headers });
+      ws.once('open', () => {
+        ws.close();
+        resolve('open');
+      });
+      ws.once('unexpected-response', (_req, res) => resolve(`HTTP ${res.statusCode}`));
+      ws.once('error', (e) => resolve(e.message));
+    });
+
+  it('is traded once for a fresh session cookie; afterwards it opens nothing, the cookie keeps working', async () => {
+    // refusals before the exchange do not spend the token: a wrong token, a foreign Host, a foreign Origin
+    expect((await raw(own, 'GET', '/?token=guess')).status).toBe(401);
+    expect((await launch({ host: 'attacker.example' })).status).toBe(403);
+    expect((await launch({ origin: 'http://evil.example' })).status).toBe(403);
+    // the launch token is not a Bearer token nor a cookie value
+    expect(await status({ authorization: `Bearer ${own.launchToken}` })).toBe(401);
+    expect(await status({ cookie: `vantage_session_${own.port}=${own.launchToken}` })).toBe(401);
+
+    const first = await launch();
+    expect(first.status).toBe(302);
+    expect(first.headers.location).toBe('/');
+    const setCookie = first.headers['set-cookie']?.[0] ?? '';
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/Path=\//);
+    const cookie = setCookie.split(';')[0]!;
+    const [name, value] = cookie.split('=') as [string, string];
+    expect(name).toBe(`vantage_session_${own.port}`);
+    expect(value.length).toBeGreaterThanOrEqual(40);
+    expect(value).not.toBe(own.launchToken);
+    expect(value).not.toBe(own.apiToken);
+
+    // the cookie authenticates calls and the WebSocket (a page reload sends it again)
+    expect(await status({ cookie })).toBe(200);
+    expect(await status({ cookie: `other=1; ${cookie}; theme=dark` })).toBe(200);
+    expect(await wsStatus({ cookie, origin: own.origin })).toBe('open');
+
+    // the launch link again, without the cookie (another user who read Chromium's command line): refused, no cookie
+    const second = await launch();
+    expect(second.status).toBe(401);
+    expect(second.headers['set-cookie']).toBeUndefined();
+    expect(JSON.parse(second.body)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED', message: expect.stringMatching(/already used.*restart `vantage serve`/) } });
+    expect(await status({ authorization: `Bearer ${own.launchToken}` })).toBe(401);
+    expect(await wsStatus({ authorization: `Bearer ${own.launchToken}`, origin: own.origin })).toBe('HTTP 401');
+    // the same browser reopening the launch link just lands on the app
+    const reopened = await launch({ cookie });
+    expect(reopened.status).toBe(302);
+    expect(reopened.headers['set-cookie']).toBeUndefined();
+
+    // Host and Origin checks still apply to the cookie; a session cookie of another server is worthless here
+    expect(await status({ cookie, host: 'attacker.example' })).toBe(403);
+    expect(await status({ cookie, origin: 'http://evil.example' })).toBe(403);
+    expect(await wsStatus({ cookie, origin: 'http://evil.example' })).toBe('HTTP 403');
+    const otherServer = await raw(server, 'GET', `/?token=${server.launchToken}`);
+    const otherCookie = (otherServer.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    expect(otherCookie).toMatch(/^vantage_session_\d+=/);
+    expect(await status({ cookie: otherCookie.replace(/^vantage_session_\d+/, `vantage_session_${own.port}`) })).toBe(401);
+  });
+});
+
+/** One request over node:http (fetch may not set Host), with the reply's status, headers and body. */
+function raw(srv: LoopbackServer, method: string, target: string, headers: Record<string, string> = {}, body?: string) {
+  return new Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, method, path: target, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

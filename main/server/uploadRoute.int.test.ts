@@ -26,7 +26,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const auth = () => ({ authorization: `Bearer ${server.token}` });
+const auth = () => ({ authorization: `Bearer ${server.apiToken}` });
 const upload = (name: string, body: RequestInit['body'], headers: Record<string, string> = auth()) =>
   fetch(`${server.origin}/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
 const rpc = async (name: string, body: unknown) => {
