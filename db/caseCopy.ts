@@ -51,8 +51,11 @@ function plan(src: Db, dst: Db): TablePlan[] {
 }
 
 export interface CopyOptions {
-  /** fresh ids for every row (duplicate, or import of a case already present); otherwise ids are kept */
-  newIds: boolean;
+  /**
+   * fresh ids for every row (duplicate, or import of a case already present), none (false), or for the rows whose
+   * id the predicate picks (an import replaces the ids that are not well-formed)
+   */
+  newIds: boolean | ((id: unknown) => boolean);
   /** column overrides for the copied session row (e.g. a new name, timestamps, deleted_at) */
   session?: Record<string, unknown>;
 }
@@ -64,9 +67,10 @@ export interface CopyOptions {
  */
 export function copyCase(src: Db, dst: Db, sessionId: string, opts: CopyOptions): { sessionId: string; ids: Map<string, string> } {
   const ids = new Map<string, string>();
+  const fresh = typeof opts.newIds === 'function' ? opts.newIds : () => opts.newIds === true;
   const mapId = (old: string) => {
     let id = ids.get(old);
-    if (!id) ids.set(old, (id = opts.newIds ? randomUUID() : old));
+    if (!id) ids.set(old, (id = fresh(old) ? randomUUID() : old));
     return id;
   };
   const picked = new Map<string, Set<string>>(); // table → ids of its rows in this case

@@ -99,4 +99,21 @@ describe('case lifecycle', () => {
     life.softDelete(a.id);
     expect(ids('harbour')).toEqual([]);
   });
+
+  it("keeps an imported case's provenance until the case is purged", () => {
+    const a = caseWithWork('Imported').s;
+    const b = caseWithWork('Also imported').s;
+    const p = { file: 'x.vantage', importedAt: '2026-01-01T00:00:00.000Z', schemaVersion: 3, originalSessionId: '"../x"', originalIds: { [a.id]: '"../x"' } };
+    life.recordImport(a.id, p);
+    life.recordImport(b.id, { ...p, originalIds: {} });
+    expect(life.importProvenance(a.id)).toEqual(p);
+    life.softDelete(a.id);
+    expect(life.importProvenance(a.id)).toEqual(p); // restorable, so still known
+    life.purge({ sessionId: a.id });
+    expect(life.importProvenance(a.id)).toBeNull();
+    expect(life.importProvenance(b.id)).not.toBeNull();
+    life.softDelete(b.id);
+    life.purge({ before: new Date(Date.now() + 1000) });
+    expect(life.importProvenance(b.id)).toBeNull();
+  });
 });

@@ -3,6 +3,21 @@ import { VantageError } from '../main/contract/errors.js';
 import { copyCase } from './caseCopy.js';
 import type { Db } from './database.js';
 
+/** settings key prefix of an imported case's provenance (`case.importedFrom.<case id>` → ImportProvenance JSON) */
+const IMPORTED_FROM = 'case.importedFrom.';
+
+/** Where an imported case came from, and the ids the file had where the import gave fresh ones. */
+export interface ImportProvenance {
+  /** the case file's name */
+  file: string;
+  importedAt: string;
+  schemaVersion: number;
+  /** the session id the file named (shortened when malformed) */
+  originalSessionId: string;
+  /** id in this database → the id in the file, for every id the import replaced */
+  originalIds: Record<string, string>;
+}
+
 /** Deleted cases are kept this long for undo, then purged at start-up. */
 export const PURGE_AFTER_DAYS = 30;
 
@@ -44,6 +59,11 @@ export class CaseLifecycleRepository {
           OR EXISTS (SELECT 1 FROM turns t WHERE t.session_id = s.id AND t.text LIKE @q ESCAPE '\\'))
         ORDER BY s.updated_at DESC`),
       relink: db.prepare('UPDATE images SET relinked_from = path, path = ? WHERE id = ?'),
+      setProvenance: db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
+      getProvenance: db.prepare('SELECT value FROM settings WHERE key = ?'),
+      // provenance of cases that are gone (purged): the settings table has no foreign key to cascade from
+      dropOrphanProvenance: db.prepare(`DELETE FROM settings WHERE key LIKE '${IMPORTED_FROM}%'
+        AND substr(key, ${IMPORTED_FROM.length + 1}) NOT IN (SELECT id FROM sessions)`),
     } as const;
   }
 
@@ -93,12 +113,19 @@ export class CaseLifecycleRepository {
 
   /** Removes deleted cases for good: one (which must be deleted first) or all deleted before `before`. */
   purge(opts: { sessionId: string } | { before: Date }): number {
+    let purge: () => number;
     if ('sessionId' in opts) {
       const r = this.row(opts.sessionId);
       if (!r.deleted_at) throw new VantageError('CONFLICT', `case "${r.name}" is not deleted; delete it before purging it`);
-      return this.s.purgeOne.run(opts.sessionId).changes;
+      purge = () => this.s.purgeOne.run(opts.sessionId).changes;
+    } else {
+      purge = () => this.s.purgeBefore.run(opts.before.toISOString()).changes;
     }
-    return this.s.purgeBefore.run(opts.before.toISOString()).changes;
+    return this.db.transaction(() => {
+      const n = purge();
+      this.s.dropOrphanProvenance.run();
+      return n;
+    })();
   }
 
   /** Deleted cases, most recently deleted first, with the date each is purged at start-up (PURGE_AFTER_DAYS on). */
@@ -120,5 +147,15 @@ export class CaseLifecycleRepository {
 
   relinkImage(imageId: string, newPath: string): void {
     this.s.relink.run(newPath, imageId);
+  }
+
+  recordImport(sessionId: string, p: ImportProvenance): void {
+    this.s.setProvenance.run(IMPORTED_FROM + sessionId, JSON.stringify(p));
+  }
+
+  /** Where an imported case came from; null for a case made here. */
+  importProvenance(sessionId: string): ImportProvenance | null {
+    const row = this.s.getProvenance.get(IMPORTED_FROM + sessionId) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as ImportProvenance) : null;
   }
 }

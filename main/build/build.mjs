@@ -29,6 +29,7 @@ await Promise.all([
       inferenceWorker: 'main/inference/inferenceWorker.ts',
       tileWorker: 'main/imagery/tileWorker.ts',
       changeWorker: 'main/change/changeWorker.ts',
+      caseReader: 'main/cases/caseFileReader.ts',
       electronMain: 'main/app/electronMain.ts',
     },
     outdir: out,

@@ -2,60 +2,30 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CaseLifecycleRepository } from '../../db/caseLifecycle.js';
-import { openDatabase, type Db } from '../../db/database.js';
-import { CaseRepository } from '../../db/repository.js';
-import { ImageryService } from '../imagery/imageryService.js';
-import { SessionsService } from '../sessions/sessionsService.js';
-import { CaseFileService } from './caseFileService.js';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildCaseReader } from './buildCaseReader.js';
 import { sha256OfFile } from './fileHash.js';
+import { caseApps, caseWithWork, pngFile as png, type CaseApp } from './testing/caseFixtures.js';
 
 let dir: string;
-let open: { db: Db; imagery: ImageryService }[];
+let readerScript: string;
+let apps: ReturnType<typeof caseApps>;
+beforeAll(async () => {
+  readerScript = await buildCaseReader();
+});
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'vantage-casefile-'));
-  open = [];
+  apps = caseApps();
 });
 afterEach(async () => {
-  for (const o of open) {
-    await o.imagery.close();
-    o.db.close();
-  }
+  await apps.closeAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A data folder with the real services over a real SQLite file (what createServices builds, minus inference). */
-function app(name: string) {
-  const dataDir = path.join(dir, name);
-  mkdirSync(dataDir, { recursive: true });
-  const db = openDatabase(path.join(dataDir, 'vantage.db'));
-  const imagery = new ImageryService({});
-  open.push({ db, imagery });
-  const repo = new CaseRepository(db);
-  const sessions = new SessionsService(repo, imagery, new CaseLifecycleRepository(db));
-  return { dataDir, db, repo, sessions, files: new CaseFileService(db, dataDir, '0.1.0') };
-}
+const app = (name: string) => apps.app(path.join(dir, name), { script: readerScript });
+const pngFile = (name: string, seed: number) => png(path.join(dir, name), seed);
 
-async function pngFile(name: string, seed: number): Promise<string> {
-  const f = path.join(dir, name);
-  const raw = Buffer.alloc(32 * 24 * 3, 0).map((_, i) => (i * seed) % 251);
-  await sharp(raw, { raw: { width: 32, height: 24, channels: 3 } }).png().toFile(f);
-  return f;
-}
-
-async function caseWithWork(a: ReturnType<typeof app>, imageFile: string) {
-  const s = a.sessions.create('Port survey');
-  const img = await a.sessions.openImage(s.id, imageFile);
-  const q = a.repo.addQuestion({ sessionId: s.id, imageId: img.id, text: 'ships near <region1>?', regions: [{ geometry: { kind: 'box', x0: 1, y0: 2, x1: 9, y1: 8 }, wgs84: null }] });
-  a.repo.addMask({ turnId: q.assistantTurnId, imageId: img.id, regionId: q.regions[0]!.id, phrase: 'ship', score: 0.8, bbox: [1, 2, 3, 4], rle: { width: 2, height: 2, origin: [1, 2], runs: [0, 4] }, polygons: [[[[1, 2], [3, 2], [3, 4], [1, 4], [1, 2]]]], areaPx: 4 });
-  a.repo.finishTurn(q.assistantTurnId, { text: 'two ships', status: 'complete', durationMs: 3, pack: null, provider: 'cpu' });
-  a.sessions.saveView(s.id, { lat: 12.8, lng: 45, zoom: 14 });
-  return { s, img };
-}
-
-const contentOf = async (a: ReturnType<typeof app>, id: string) => {
+const contentOf = async (a: CaseApp, id: string) => {
   const d = await a.sessions.open(id);
   return {
     name: d.session.name,
@@ -132,7 +102,7 @@ describe('.vantage case files', () => {
     copyFileSync(appDb, snapshot);
 
     const cases: [string, RegExp][] = [
-      [foreign, /another application; Vantage will not modify it/],
+      [foreign, /contacts.vantage .*another application \(Vantage will not modify it\)/],
       [corrupt, /not a SQLite database/],
       [newer, /newer Vantage \(schema 999/],
       [snapshot, /not an exported Vantage case/],

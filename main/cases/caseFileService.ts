@@ -1,19 +1,23 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { copyFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { copyCase } from '../../db/caseCopy.js';
 import { CaseLifecycleRepository } from '../../db/caseLifecycle.js';
 import { openDatabase, type Db } from '../../db/database.js';
 import { CaseRepository } from '../../db/repository.js';
+import { workerPath } from '../appPaths.js';
 import type { SessionSummary } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import { processAlive } from '../util/processAlive.js';
+import { joinUnder } from '../util/safePath.js';
 import { commitFile, discard, tempBeside } from './atomicFile.js';
+import { CASE_EXT, CHUNK, META, UUID, safeFileName } from './caseFormat.js';
+import { READ_DEADLINE_MS, readDeadlineMs, runCaseReader } from './caseReaderProcess.js';
+import { ASSETS_DIR, CLEAN_DB, type ReadResult } from './readCaseFile.js';
 
-export const CASE_EXT = '.vantage';
-const CHUNK = 8 * 1024 * 1024;
-
-/** Keys in the case file's `settings` table saying what it holds. */
-const META = { sessionId: 'case.sessionId', exportedAt: 'case.exportedAt', appVersion: 'case.appVersion', embedded: 'case.embeddedImages' } as const;
+/** Work folders of imports in progress: `<data dir>/.import-<pid>-<random>`. */
+const WORK_PREFIX = '.import-';
 
 export interface ExportResult {
   fileName: string;
@@ -24,17 +28,27 @@ export interface ExportResult {
 
 export interface ImportResult {
   session: SessionSummary;
-  /** ids were kept unless the case was already in this database */
+  /** every id in the file was kept (none malformed, none already in this database); see `ids` for which were not */
   keptIds: boolean;
+  /**
+   * ids of the case's rows: kept, or replaced by fresh ones — the malformed ones (not UUIDs), or all of them when
+   * any is already in this database. The originals are kept as the case's import provenance.
+   */
+  ids: { kept: number; replaced: number; malformed: number; alreadyHere: number };
   extractedImages: number;
+  /** what the file held that was not imported (an embedded image whose copy is damaged) */
+  warnings: string[];
 }
 
-/** File-system-safe name from a case name. */
-function safeName(name: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what file names must not contain
-  const s = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/^\.+/, '').trim().slice(0, 120);
-  return s || 'case';
+export interface CaseReaderOptions {
+  /** the bundled case reader (dist/main/caseReader.mjs; tests bundle main/cases/caseFileReader.ts) */
+  script: string;
+  /** how long a reader may take before it is killed, plus an allowance per byte of the file */
+  deadlineMs: number;
 }
+
+/** File-system-safe name from a case name (slashes kept as underscores rather than cut). */
+const safeName = (name: string) => safeFileName(name.replace(/[\\/]/g, '_'));
 
 function uniquePath(folder: string, base: string, ext: string): string {
   for (let i = 1; ; i++) {
@@ -44,17 +58,29 @@ function uniquePath(folder: string, base: string, ext: string): string {
 }
 
 /**
- * A case as one portable `.vantage` file: a SQLite database with the app's own schema (so the same migrations,
- * integrity, foreign-database and newer-version checks apply, and any SQLite tool can read it), holding the case's
- * rows, images by reference (path + sha256) and, on request, the image bytes themselves.
+ * A case as one portable `.vantage` file: a SQLite database with the app's own schema (so any SQLite tool can read
+ * it), holding the case's rows, images by reference (path + sha256) and, on request, the image bytes themselves.
+ * A case file is untrusted input (it arrives from other teams): see import().
  */
 export class CaseFileService {
   private readonly repo: CaseRepository;
   private readonly life: CaseLifecycleRepository;
+  private readonly reader: CaseReaderOptions;
+  private readonly idTakenStmt;
 
-  constructor(private readonly db: Db, private readonly dataDir: string, private readonly appVersion: string) {
+  constructor(
+    private readonly db: Db,
+    private readonly dataDir: string,
+    private readonly appVersion: string,
+    reader: Partial<CaseReaderOptions> = {},
+  ) {
     this.repo = new CaseRepository(db);
     this.life = new CaseLifecycleRepository(db);
+    this.reader = { script: reader.script ?? workerPath('caseReader'), deadlineMs: reader.deadlineMs ?? READ_DEADLINE_MS };
+    this.idTakenStmt = db.prepare(`SELECT 1 FROM sessions WHERE id = @id UNION ALL SELECT 1 FROM images WHERE id = @id
+      UNION ALL SELECT 1 FROM turns WHERE id = @id UNION ALL SELECT 1 FROM regions WHERE id = @id
+      UNION ALL SELECT 1 FROM masks WHERE id = @id UNION ALL SELECT 1 FROM reports WHERE id = @id`);
+    this.removeStaleWork();
   }
 
   async export(opts: { sessionId: string; folder: string; embedImages: boolean }): Promise<ExportResult> {
@@ -95,79 +121,96 @@ export class CaseFileService {
     return { fileName: path.basename(target), path: target, bytes: statSync(target).size, embeddedImages: opts.embedImages ? images.length : 0 };
   }
 
+  /**
+   * Imports an untrusted case file. A child process (caseFileReader.ts) copies it, checks it is exactly one of the
+   * shipped schema versions, checks every row and writes a clean database of the latest schema with the embedded
+   * images beside it; it is killed at a deadline. This process never queries the file: it copies the clean case in
+   * one transaction, with fresh ids when any id is already here, and moves the images under cases/<case id>.
+   */
   async import(file: string): Promise<ImportResult> {
-    if (!existsSync(file) || !statSync(file).isFile()) throw new VantageError('NOT_FOUND', `case file not found: ${file}`);
-    // Read from a private copy: even a read-only SQLite open may create -wal/-shm files beside a WAL-mode file, and
-    // the user's file must never be touched. A foreign, corrupt or newer file is then refused by openDatabase.
-    const copy = path.join(this.dataDir, `.import-${process.pid}-${Date.now()}${CASE_EXT}`);
-    copyFileSync(file, copy);
+    const label = path.basename(file);
+    const st = await stat(file).catch(() => null);
+    if (!st || !st.isFile()) throw new VantageError('NOT_FOUND', `case file not found: ${file}`);
+    if (st.size === 0) throw new VantageError('BAD_INPUT', `${label} is not a Vantage case file this version can read: it is empty (0 bytes); nothing was imported`);
+    const workDir = await mkdtemp(path.join(this.dataDir, `${WORK_PREFIX}${process.pid}-`));
     try {
-      return await this.importCopy(copy, file);
+      const read = await runCaseReader(this.reader.script, { file, workDir, label }, readDeadlineMs(st.size, this.reader.deadlineMs));
+      return this.importClean(read, workDir, label);
     } finally {
-      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(copy + suffix, { force: true });
+      await rm(workDir, { recursive: true, force: true });
     }
   }
 
-  private async importCopy(copyPath: string, file: string): Promise<ImportResult> {
-    let src: Db;
+  /** Copies the reader's clean case (a database this process wrote through the reader, of its own schema) in. */
+  private importClean(read: ReadResult, workDir: string, label: string): ImportResult {
+    if (!UUID.test(read.sessionId)) throw new VantageError('INTERNAL', `${label}: the case reader returned a malformed case id`);
+    const clean = openDatabase(path.join(workDir, CLEAN_DB));
+    const placed: { file: string; sha256: string }[] = [];
     try {
-      src = openDatabase(copyPath, { readonly: true });
-    } catch (err) {
-      if (err instanceof VantageError) throw new VantageError(err.code, err.message.split(copyPath).join(path.basename(file)));
-      throw err;
-    }
-    let result: { sessionId: string; keptIds: boolean };
-    let assets: { imageId: string; name: string; sha256: string }[];
-    try {
-      const sessionId = readMeta(src, file);
-      const keptIds = !this.exists(sessionId);
+      const ids = clean
+        .prepare(`SELECT id FROM sessions UNION ALL SELECT id FROM images UNION ALL SELECT id FROM turns
+          UNION ALL SELECT id FROM regions UNION ALL SELECT id FROM masks UNION ALL SELECT id FROM reports`)
+        .pluck()
+        .all() as string[];
+      const alreadyHere = ids.filter((id) => this.idTakenStmt.get({ id }) !== undefined).length;
+      const malformed = Object.keys(read.replacedIds).length;
+      const replaced = alreadyHere > 0 ? ids.length : malformed;
+      const images = new CaseRepository(clean).listImages(read.sessionId).filter((i) => read.assets.includes(i.sha256));
       const t = new Date().toISOString();
-      const copy = this.db.transaction(() => copyCase(src, this.db, sessionId, { newIds: !keptIds, session: { updated_at: t, deleted_at: null } })).immediate();
-      result = { sessionId: copy.sessionId, keptIds };
-      // case files written before schema 002 have no case_assets table (and so no embedded images)
-      const hasAssets = src.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'case_assets'").get() !== undefined;
-      const embedded = new Set(
-        hasAssets ? (src.prepare('SELECT DISTINCT sha256 FROM case_assets').all() as { sha256: string }[]).map((r) => r.sha256) : [],
-      );
-      assets = this.repo
-        .listImages(copy.sessionId)
-        .filter((i) => embedded.has(i.sha256))
-        .map((i) => ({ imageId: i.id, name: path.basename(i.path), sha256: i.sha256 }));
-      // embedded images go to a folder of their own in the data folder, then the case points at them
-      if (assets.length) {
-        const folder = path.join(this.dataDir, 'cases', copy.sessionId);
-        mkdirSync(folder, { recursive: true });
-        for (const a of assets) {
-          const target = uniquePath(folder, path.parse(a.name).name, path.parse(a.name).ext);
-          extract(src, a.sha256, target);
-          this.life.relinkImage(a.imageId, target);
-        }
-      }
+      const sessionId = this.db
+        .transaction(() => {
+          const copy = copyCase(clean, this.db, read.sessionId, { newIds: alreadyHere > 0, session: { updated_at: t, deleted_at: null } });
+          const originalIds: Record<string, string> = {};
+          for (const [cleanId, id] of copy.ids) {
+            const original = read.replacedIds[cleanId] ?? (cleanId !== id ? cleanId : undefined);
+            if (original !== undefined) originalIds[id] = original;
+          }
+          this.life.recordImport(copy.sessionId, { file: label, importedAt: t, schemaVersion: read.schemaVersion, originalSessionId: read.originalSessionId, originalIds });
+          // embedded images go to a folder of their own in the data folder, then the case points at them
+          if (images.length) {
+            const folder = joinUnder(this.dataDir, ['cases', copy.sessionId], 'case id');
+            mkdirSync(folder, { recursive: true });
+            for (const img of images) {
+              const name = path.parse(safeFileName(img.path, 'image'));
+              const target = joinUnder(folder, path.basename(uniquePath(folder, name.name, name.ext)), 'image file name');
+              const earlier = placed.find((p) => p.sha256 === img.sha256);
+              if (earlier) copyFileSync(earlier.file, target);
+              else renameSync(joinUnder(workDir, [ASSETS_DIR, img.sha256], 'embedded image'), target);
+              placed.push({ file: target, sha256: img.sha256 });
+              this.life.relinkImage(copy.ids.get(img.id)!, target);
+            }
+          }
+          return copy.sessionId;
+        })
+        .immediate();
+      return {
+        session: this.life.live(sessionId),
+        keptIds: replaced === 0,
+        ids: { kept: ids.length - replaced, replaced, malformed, alreadyHere },
+        extractedImages: placed.length,
+        warnings: read.warnings,
+      };
+    } catch (err) {
+      for (const p of placed) rmSync(p.file, { force: true });
+      throw err;
     } finally {
-      src.close();
+      clean.close();
     }
-    return { session: this.life.live(result.sessionId), keptIds: result.keptIds, extractedImages: assets.length };
   }
 
-  private exists(sessionId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId) !== undefined;
+  /** Work folders of imports whose process is gone (killed mid-import) are removed at start-up. */
+  private removeStaleWork(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dataDir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const pid = Number(/^\.import-(\d+)-/.exec(n)?.[1]);
+      if (pid && pid !== process.pid && !processAlive(pid)) rmSync(path.join(this.dataDir, n), { recursive: true, force: true });
+    }
   }
-}
-
-function readMeta(src: Db, file: string): string {
-  let sessionId: string | undefined;
-  try {
-    sessionId = (src.prepare('SELECT value FROM settings WHERE key = ?').get(META.sessionId) as { value: string } | undefined)?.value;
-  } catch {
-    sessionId = undefined;
-  }
-  if (!sessionId) {
-    throw new VantageError('BAD_INPUT', `${path.basename(file)} is not an exported Vantage case (no case in it); choose a ${CASE_EXT} file made by "Export case"`);
-  }
-  if (!src.prepare('SELECT 1 FROM sessions WHERE id = ?').get(sessionId)) {
-    throw new VantageError('BAD_INPUT', `${path.basename(file)} is damaged: the case it names is not in it`);
-  }
-  return sessionId;
 }
 
 /** Copies a file into case_assets chunk by chunk, checking it is still the content the case recorded. */
@@ -192,24 +235,3 @@ function embed(out: Db, file: string, sha256: string): void {
     throw new VantageError('CONFLICT', `${path.basename(file)} changed since it was opened in this case (sha256 ${got.slice(0, 12)}…, expected ${sha256.slice(0, 12)}…); it was not embedded`);
   }
 }
-
-/** Writes an embedded image out (temp + rename), verifying its hash. */
-function extract(src: Db, sha256: string, target: string): void {
-  const temp = tempBeside(target);
-  const h = createHash('sha256');
-  const fd = openSync(temp, 'w');
-  try {
-    for (const row of src.prepare('SELECT bytes FROM case_assets WHERE sha256 = ? ORDER BY chunk').iterate(sha256) as IterableIterator<{ bytes: Buffer }>) {
-      h.update(row.bytes);
-      writeSync(fd, row.bytes);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  if (h.digest('hex') !== sha256) {
-    discard(temp);
-    throw new VantageError('BAD_INPUT', `the embedded copy of ${path.basename(target)} is damaged (its sha256 does not match); the case was imported without it`);
-  }
-  commitFile(temp, target);
-}
-

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -52,6 +53,23 @@ it('lists, shows, searches, exports and imports cases from the command line', as
   await vantage(a, 'sessions', 'restore', s.id);
   expect(await json<unknown[]>(a, 'sessions', 'list')).toHaveLength(2);
   await expect(vantage(a, 'sessions', 'import', path.join(a, 'vantage.db'))).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/not an exported Vantage case/) });
+  // hostile or damaged case files: one line each on stderr, no stack trace, nothing imported
+  const truncated = path.join(dir, 'truncated.vantage');
+  const bytes = readFileSync(exported.path);
+  writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
+  const endless = path.join(dir, 'endless.vantage');
+  copyFileSync(exported.path, endless);
+  const raw = new Database(endless);
+  raw.exec(`DROP TABLE settings; CREATE VIEW settings AS WITH RECURSIVE r(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM r)
+    SELECT 'case.sessionId' AS key, k AS value FROM r WHERE k = 0`);
+  raw.close();
+  for (const [file, why] of [[truncated, /it is damaged/], [endless, /it holds a view \("settings"\)/]] as const) {
+    const failed = await vantage(b, 'sessions', 'import', file).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(1);
+    expect(failed!.stderr).toMatch(new RegExp(`^vantage: ${path.basename(file)} is not a Vantage case file this version can read: .*; nothing was imported\n$`));
+    expect(failed!.stderr).toMatch(why);
+  }
+  expect(await json<unknown[]>(b, 'sessions', 'list')).toHaveLength(1);
   await expect(vantage(a, 'sessions', 'frob')).rejects.toMatchObject({ stderr: expect.stringMatching(/unknown sessions command "frob"/) });
 });
 

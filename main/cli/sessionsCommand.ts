@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServices, type Services } from '../boot.js';
+import type { ImportResult } from '../cases/caseFileService.js';
 import { VantageError } from '../contract/errors.js';
 
 export const SESSIONS_USAGE = `  sessions list [--query TEXT] [--deleted] [--json]
@@ -106,8 +107,13 @@ function human(sub: string, r: unknown): string {
     return `wrote ${e.path} (${e.bytes} bytes${e.embeddedImages ? `, ${e.embeddedImages} image(s) embedded` : ', images by reference'})`;
   }
   if (sub === 'import') {
-    const i = r as { session: { id: string; name: string }; keptIds: boolean; extractedImages: number };
-    return `imported "${i.session.name}" as case ${i.session.id}${i.keptIds ? '' : ' (new ids: the case was already here)'}${i.extractedImages ? `, ${i.extractedImages} image(s) extracted` : ''}`;
+    const i = r as ImportResult;
+    const ids = i.keptIds
+      ? ''
+      : i.ids.alreadyHere > 0
+        ? ` (new ids: ${i.ids.alreadyHere} of its ids were already here)`
+        : ` (${i.ids.malformed} malformed id(s) replaced)`;
+    return [`imported "${i.session.name}" as case ${i.session.id}${ids}${i.extractedImages ? `, ${i.extractedImages} image(s) extracted` : ''}`, ...i.warnings.map((w) => `warning: ${w}`)].join('\n');
   }
   return JSON.stringify(r);
 }

@@ -25,10 +25,19 @@ export const sessionCalls = {
     z.object({ sessionId: Id, folder: FileRef, embedImages: z.boolean().default(false) }).strict(),
     z.object({ fileName: z.string(), bytes: z.number().int(), embeddedImages: z.number().int() }),
   ),
-  /** reads a .vantage file (read-only) into a new case; ids kept unless the case is already here */
+  /**
+   * reads a .vantage file (never modified; checked in a child process) into a new case; keptIds: every id kept —
+   * else `ids` says how many were replaced: malformed ones, or all when any is already here
+   */
   'sessions.import': call(
     z.object({ file: FileRef }).strict(),
-    z.object({ session: SessionSummary, keptIds: z.boolean(), extractedImages: z.number().int() }),
+    z.object({
+      session: SessionSummary,
+      keptIds: z.boolean(),
+      ids: z.object({ kept: z.number().int(), replaced: z.number().int(), malformed: z.number().int(), alreadyHere: z.number().int() }),
+      extractedImages: z.number().int(),
+      warnings: z.array(z.string()),
+    }),
   ),
   /** a moved/missing image: accepts the new file only when its sha256 is the one the case recorded */
   'imagery.relink': call(z.object({ imageId: Id, file: FileRef }).strict(), ImageInfo.extend({ missing: z.boolean() })),

@@ -245,7 +245,10 @@ export async function importCase(): Promise<void> {
   await chooseFor('case', 'Import case file (.vantage)', async (file) => {
     try {
       const r = await client().call('sessions.import', { file });
-      sessionStore.set({ notice: `Imported “${r.session.name}”${r.extractedImages ? ` with ${r.extractedImages} image(s)` : ''}`, error: null, query: '' });
+      const images = r.extractedImages ? ` with ${r.extractedImages} image(s)` : '';
+      const ids = r.keptIds ? '' : ` — ${r.ids.alreadyHere ? 'already in this database, so it got new ids' : `${r.ids.replaced} malformed id(s) replaced`}`;
+      const warnings = r.warnings.length ? `. ${r.warnings.join('. ')}` : '';
+      sessionStore.set({ notice: `Imported “${r.session.name}”${images}${ids}${warnings}`, error: null, query: '' });
       await refreshSessions();
       await openSession(r.session.id);
       emitAppEvent('case-imported');
