@@ -72,7 +72,7 @@ interface SessionRowRaw { id: string; name: string; created_at: string; updated_
 interface TurnRowRaw {
   id: string; session_id: string; image_id: string | null; role: 'user' | 'assistant'; text: string; status: Turn['status'];
   created_at: string; duration_ms: number | null; pack_name: string | null; pack_version: string | null; pack_sha256: string | null;
-  provider: string | null;
+  pack_signature: string | null; provider: string | null;
 }
 
 /** Typed repository over the case database: every statement prepared once, multi-row writes in transactions. */
@@ -122,7 +122,7 @@ export class CaseRepository {
       insertTurn: db.prepare(`INSERT INTO turns (id, session_id, image_id, seq, role, text, status, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       finishTurn: db.prepare(`UPDATE turns SET text = ?, status = ?, duration_ms = ?, pack_name = ?, pack_version = ?,
-        pack_sha256 = ?, provider = ? WHERE id = ?`),
+        pack_sha256 = ?, pack_signature = ?, provider = ? WHERE id = ?`),
       getTurn: db.prepare('SELECT * FROM turns WHERE id = ?'),
       listTurns: db.prepare('SELECT * FROM turns WHERE session_id = ? ORDER BY seq'),
       failStreaming: db.prepare("UPDATE turns SET status = 'failed' WHERE status = 'streaming'"),
@@ -260,7 +260,7 @@ export class CaseRepository {
   }
 
   finishTurn(id: string, f: { text: string; status: Turn['status']; durationMs: number | null; pack: Turn['pack']; provider: string | null }): Turn {
-    this.s.finishTurn.run(f.text, f.status, f.durationMs, f.pack?.name ?? null, f.pack?.version ?? null, f.pack?.sha256 ?? null, f.provider, id);
+    this.s.finishTurn.run(f.text, f.status, f.durationMs, f.pack?.name ?? null, f.pack?.version ?? null, f.pack?.sha256 ?? null, f.pack?.signature ?? null, f.provider, id);
     return this.getTurn(id);
   }
 
@@ -350,7 +350,7 @@ export class CaseRepository {
       regionIds: (this.s.regionIdsOfTurn.all(r.id) as { id: string }[]).map((x) => x.id),
       createdAt: r.created_at,
       durationMs: r.duration_ms,
-      pack: r.pack_name ? { name: r.pack_name, version: r.pack_version ?? '', sha256: r.pack_sha256 ?? '' } : null,
+      pack: r.pack_name ? { name: r.pack_name, version: r.pack_version ?? '', sha256: r.pack_sha256 ?? '', signature: r.pack_signature } : null,
       provider: r.provider,
       status: r.status,
     };

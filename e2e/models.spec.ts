@@ -1,17 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, openApp, openImageThroughBrowser, repoRoot, startBackend, waitForAppEvent, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
-const missing = missingData(IMAGE);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [imageFile] = requireData(IMAGE);
 
 test('model packs panel, EP per stage, instant mask preview on a click, a task preset without text', async () => {
-  const file = path.join(dataRoot(), IMAGE);
+  const file = imageFile!;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-models-'));
   const browser = await launchChromium();
   const backend: Backend = await startBackend(dataDir);
@@ -108,6 +107,54 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await expect(rows.filter({ hasText: 'site-1' })).toHaveCount(1);
     await expect(rows.filter({ hasText: 'site-5' })).toHaveCount(0);
     expect(problems).toEqual([]);
+  } finally {
+    await backend.stop();
+    await browser.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('installing an unsigned pack through the Model panel asks first, then marks it unsigned', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-unsigned-'));
+  const packDir = path.join(dataDir, 'unsigned-pack');
+  cpSync(path.join(repoRoot, 'native-models', 'testpack', 'pack'), packDir, { recursive: true });
+  const mf = path.join(packDir, 'manifest.json');
+  writeFileSync(mf, JSON.stringify({ ...(JSON.parse(readFileSync(mf, 'utf8')) as object), version: '9.9.9-e2e' }, null, 2));
+  const browser = await launchChromium();
+  const backend: Backend = await startBackend(dataDir);
+  try {
+    const { page, problems } = await openApp(browser, backend, 'app-ready');
+    const items = page.getByTestId('pack-item');
+    await expect(items).toHaveCount(1);
+    await expect(items.getByTestId('pack-signature')).toHaveText('unsigned'); // the built-in test pack: marked, not blocked
+    const chooseFolder = async () => {
+      await page.getByTestId('pack-install').click();
+      const picker = page.getByTestId('pack-browser');
+      await picker.locator('.pack-crumbs button').first().click(); // the file system's root
+      for (const part of packDir.split(path.sep).filter(Boolean)) {
+        await picker.locator('li button').getByText(`${part}/`, { exact: true }).click();
+      }
+      await picker.getByRole('button', { name: 'Install this folder' }).click();
+    };
+
+    await chooseFolder();
+    const confirm = page.getByTestId('pack-confirm');
+    await expect(confirm).toContainText('model pack "vantage-test-pack" is unsigned; install it only if you trust its source.');
+    await expect(confirm).not.toContainText('--allow-unsigned');
+    await page.getByTestId('pack-confirm-cancel').click();
+    await expect(confirm).toHaveCount(0);
+    await expect(items).toHaveCount(1); // nothing was installed
+
+    await chooseFolder();
+    await page.getByTestId('pack-confirm-install').click();
+    await expect(confirm).toHaveCount(0);
+    const installed = items.filter({ hasText: '9.9.9-e2e' });
+    await expect(installed).toHaveCount(1);
+    await expect(installed.getByTestId('pack-signature')).toHaveText('unsigned');
+    await expect(installed.getByTestId('pack-signature')).toHaveAttribute('data-status', 'unsigned');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    // the two installs without confirmation were refusals (the dialog is the answer to them); nothing else went wrong
+    expect(problems).toEqual(Array(2).fill('console error: Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)'));
   } finally {
     await backend.stop();
     await browser.close();

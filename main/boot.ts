@@ -87,9 +87,15 @@ export function createServices(opts: BootOptions): Services {
   const lostBasemap = basemap.restore();
   if (lostBasemap) log(lostBasemap);
   const inference = new InferenceHost({ workerUrl: workerPath('inferenceWorker') });
+  const packStore = new PackStore(opts.dataDir);
+  // half-copied packs of installs that were killed (their process is gone): removed in the background
+  packStore.removeStaleStaging().then(
+    (n) => n > 0 && log(`${n} unfinished model pack install(s) from an earlier run were removed`),
+    () => {},
+  );
   const models = new ModelService(inference, {
     builtinDir: builtinPackDir(),
-    store: new PackStore(opts.dataDir),
+    store: packStore,
     settings,
     ...(opts.packDir !== undefined ? { forcedDir: opts.packDir } : {}),
   });
@@ -165,7 +171,7 @@ export function createServices(opts: BootOptions): Services {
     },
     'models.status': async () => models.status(),
     'models.list': () => models.list(),
-    'models.install': (i) => models.install(files.resolve(i.file)),
+    'models.install': (i) => models.install(files.resolve(i.file), { allowUnsigned: i.allowUnsigned === true }),
     'models.select': (i) => models.select(i.name, i.version),
     'models.remove': async (i) => {
       await models.remove(i.name, i.version);

@@ -7,6 +7,7 @@ import { regionToWgs84 } from '../chat/regionWgs84.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { bitemporalInstruction } from '../inference/chatPrompt.js';
 import type { ModelService } from '../packs/modelService.js';
+import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import { dateFromName } from './changeAnalysis.js';
 import { rectsOnB } from './pairViews.js';
@@ -91,7 +92,7 @@ export class ChangeCaptionService {
         assistantTurnId: saved.assistantTurnId,
         regionIds: saved.regions.map((r) => r.id),
         imageId: a.info.id,
-        pack: { name: pack.name, version: pack.version, sha256: pack.sha256 },
+        pack: packProvenanceOf(pack),
       },
       emit,
       signal,

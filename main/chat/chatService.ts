@@ -6,6 +6,7 @@ import type { CaseRepository, NewMask } from '../../db/repository.js';
 import { encodeRle, maskArea, maskBounds, vectorizeMask } from '../analysis/maskVectorizer.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { ModelService } from '../packs/modelService.js';
+import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import type { AskRequest, InferencePort, MaskOut, Rect } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
@@ -82,7 +83,7 @@ export class ChatService {
     const rects = this.host.planViews(info.width, info.height, input.regions);
     const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(info.id, rect, size, size) })));
 
-    const pack = model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null;
+    const pack = packProvenanceOf(model.pack);
     await this.streamAnswer(
       {
         views,
@@ -178,7 +179,7 @@ export class ChatService {
   packProvenance(): { pack: Turn['pack']; provider: string | null } {
     const st = this.models.status();
     return {
-      pack: st.pack ? { name: st.pack.name, version: st.pack.version, sha256: st.pack.sha256 } : null,
+      pack: packProvenanceOf(st.pack),
       provider: st.stageProviders.pixel ?? st.stageProviders.grounding ?? null,
     };
   }

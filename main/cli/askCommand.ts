@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { commandServices } from './commandServices.js';
 import type { ChatEvent, RegionGeometry } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import { packProvenanceOf } from '../packs/packSignature.js';
 import { TASK_MODES, TaskMode } from '../contract/taskModes.js';
 
 export const ASK_USAGE = `  ask IMAGE [--pack DIR] [regions…] [--mode MODE] [--temperature T] [--top-p P] [--max-tokens N]
@@ -151,7 +152,7 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
             provider: turn?.provider ?? null,
             stageProviders: model.stageProviders,
             decode: model.decode ?? null,
-            pack: model.pack ? { name: model.pack.name, version: model.pack.version, sha256: model.pack.sha256 } : null,
+            pack: packProvenanceOf(model.pack),
             durationMs: turn?.durationMs ?? null,
             timings: { loadMs, firstTokenMs, answerMs: turn?.durationMs ?? null, totalMs: performance.now() - t0 },
             masks: masks.map((m) => ({ id: saved ? m.id : null, phrase: m.phrase, score: m.score, bbox: m.bbox, areaPx: m.areaPx, parts: m.polygons.length })),

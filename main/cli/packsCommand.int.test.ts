@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PackEntry } from '../contract/calls/models.js';
@@ -37,7 +38,7 @@ const json = async <T>(...args: string[]) => JSON.parse((await vantage(...args, 
 const installedDir = () => path.join(dataDir, 'packs', `vantage-test-pack-${VERSION}`);
 
 it('installs a pack folder, lists, selects, verifies, catches a tampered file by name, and removes it', async () => {
-  const entry = await json<PackEntry>('packs', 'install', packFolder);
+  const entry = await json<PackEntry>('packs', 'install', packFolder, '--allow-unsigned');
   expect(entry).toMatchObject({ name: 'vantage-test-pack', version: VERSION, builtin: false, selected: false, instantMasks: true });
   expect(entry.stages).toEqual(['vision', 'prompt', 'embed', 'decoder', 'grounding', 'pixel']);
   expect(existsSync(path.join(installedDir(), 'decoder.onnx'))).toBe(true);
@@ -49,8 +50,8 @@ it('installs a pack folder, lists, selects, verifies, catches a tampered file by
   ]);
   expect(list[1]!.sizeBytes).toBeGreaterThan(1_000_000);
   const table = (await vantage('packs', 'list')).stdout.split('\n');
-  expect(table[0]).toMatch(/NAME\s+VERSION\s+SIZE\s+STAGES/);
-  expect(table[1]).toMatch(/^\*\s+vantage-test-pack\s+1\.0\.0\s+[\d.]+ MB\s+vision,prompt,embed,decoder,grounding,pixel\s+built-in$/);
+  expect(table[0]).toMatch(/NAME\s+VERSION\s+SIZE\s+STAGES\s+SIGNATURE/);
+  expect(table[1]).toMatch(/^\*\s+vantage-test-pack\s+1\.0\.0\s+[\d.]+ MB\s+vision,prompt,embed,decoder,grounding,pixel\s+unsigned\s+built-in$/);
   expect(table[2]).toMatch(new RegExp(`^\\s+vantage-test-pack\\s+${VERSION.replace(/\./g, '\\.')}\\s+[\\d.]+ MB`));
 
   // two versions under one name: the version must be named
@@ -94,10 +95,65 @@ it('installs from a .zip of the pack folder, refuses a second copy, and the inst
   const zip = path.join(dir, 'my-pack.zip');
   writeFileSync(zip, zipSync(files));
 
-  const out = (await vantage('packs', 'install', zip)).stdout;
+  const out = (await vantage('packs', 'install', zip, '--allow-unsigned')).stdout;
   expect(out).toMatch(new RegExp(`^installed vantage-test-pack ${VERSION.replace(/\./g, '\\.')} \\([\\d.]+ MB; vision, prompt, embed, decoder, grounding, pixel\\)`));
   expect(readdirSync(path.join(dataDir, 'packs'))).toEqual([`vantage-test-pack-${VERSION}`]); // no staging left behind
-  await expect(vantage('packs', 'install', zip)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/already installed; remove it first/) });
+  await expect(vantage('packs', 'install', zip, '--allow-unsigned')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/already installed; remove it first/) });
   expect(await json<{ verifiedFiles: number; builtin: boolean }>('packs', 'verify', 'vantage-test-pack', VERSION)).toMatchObject({ builtin: false, verifiedFiles: 7 });
   await expect(vantage('packs', 'install', path.join(dir, 'nothing-here.zip'))).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/no pack at .*nothing-here\.zip/) });
+}, 120_000);
+
+it('signing: keygen, sign (also through the exporter), trust; a trusted pack installs without a flag, others need --allow-unsigned', async () => {
+  const keys = path.join(dir, 'keys');
+  const gen = await json<{ fingerprint: string; publicFile: string }>('packs', 'keygen', path.join(keys, 'survey'));
+  expect(gen.publicFile).toBe(path.join(keys, 'survey.pub'));
+
+  // a bad key file is refused with one line naming it (more cases: packSignature.test.ts)
+  writeFileSync(path.join(keys, 'bad.pub'), 'not a key');
+  const bad = vantage('packs', 'trust', path.join(keys, 'bad.pub'));
+  await expect(bad).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^vantage: .*bad\.pub is not an Ed25519 public key \(expected a PEM "PUBLIC KEY" block or the 32-byte key in base64\); give the \.pub file written by vantage packs keygen\n$/) });
+
+  // the exporter's signing path (export_pack.py --sign-key calls sign_pack) on a copy of the pack
+  const signedDir = path.join(dir, 'signed-pack');
+  cpSync(packFolder, signedDir, { recursive: true });
+  const mf = path.join(signedDir, 'manifest.json');
+  writeFileSync(mf, JSON.stringify({ ...(JSON.parse(readFileSync(mf, 'utf8')) as object), version: '2.0.0-signed' }, null, 2));
+  const py = await run('/usr/bin/python3', [path.join(repoRoot, 'native-models/exporter/sign_pack.py'), signedDir, '--key', path.join(keys, 'survey')], { cwd: repoRoot });
+  expect(py.stdout).toContain(`signed vantage-test-pack 2.0.0-signed with key ${gen.fingerprint}`);
+  expect(existsSync(path.join(signedDir, 'manifest.sig'))).toBe(true);
+
+  // not trusted yet: refused without the flag (no terminal to ask in), naming the key
+  await expect(vantage('packs', 'install', signedDir)).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(new RegExp(`^vantage: model pack "vantage-test-pack" is signed by an untrusted key ${gen.fingerprint}; install it only if you trust its source: pass --allow-unsigned`)),
+  });
+  expect((await vantage('packs', 'trust', path.join(keys, 'survey.pub'), '--name', 'Survey unit')).stdout).toBe(`trusted key ${gen.fingerprint} as "Survey unit": packs it signs install without a prompt\n`);
+  expect((await vantage('packs', 'keys')).stdout).toMatch(new RegExp(`^${gen.fingerprint}  Survey unit  \\(trusted \\d{4}-\\d{2}-\\d{2}\\)\n$`));
+  const installed = await json<PackEntry>('packs', 'install', signedDir);
+  expect(installed.signature).toEqual({ status: 'trusted', fingerprint: gen.fingerprint, signer: 'Survey unit' });
+  const table = (await vantage('packs', 'list')).stdout;
+  expect(table).toMatch(new RegExp(`2\\.0\\.0-signed .* trusted: Survey unit \\(${gen.fingerprint}\\)`));
+
+  // sign refuses a pack whose files do not match their sha256 (a signer vouches only for what the manifest says)
+  const broken = path.join(dir, 'broken-pack');
+  cpSync(packFolder, broken, { recursive: true });
+  writeFileSync(path.join(broken, 'tokenizer.json'), '{}');
+  await expect(vantage('packs', 'sign', broken, '--key', path.join(keys, 'survey'))).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^vantage: model pack "vantage-test-pack": file tokenizer\.json .*tampered/) });
+  expect(existsSync(path.join(broken, 'manifest.sig'))).toBe(false);
+  // …and a signed manifest edited afterwards (its hashes fixed up) is refused even with --allow-unsigned
+  const tampered = path.join(dir, 'tampered-pack');
+  cpSync(signedDir, tampered, { recursive: true });
+  writeFileSync(path.join(tampered, 'tokenizer.json'), `${readFileSync(path.join(tampered, 'tokenizer.json'), 'utf8')} `);
+  const m = JSON.parse(readFileSync(path.join(tampered, 'manifest.json'), 'utf8')) as { version: string; files: Record<string, string>; sizes?: Record<string, number> };
+  m.version = '3.0.0-tampered';
+  m.files['tokenizer.json'] = createHash('sha256').update(readFileSync(path.join(tampered, 'tokenizer.json'))).digest('hex');
+  if (m.sizes) m.sizes['tokenizer.json'] = readFileSync(path.join(tampered, 'tokenizer.json')).length;
+  writeFileSync(path.join(tampered, 'manifest.json'), JSON.stringify(m, null, 2));
+  await expect(vantage('packs', 'install', tampered, '--allow-unsigned')).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(/manifest\.sig does not match manifest\.json .*changed after it was signed; the pack is refused/),
+  });
+
+  expect((await vantage('packs', 'untrust', 'Survey unit')).stdout).toBe(`no longer trusted: Survey unit (${gen.fingerprint})\n`);
+  expect((await json<PackEntry[]>('packs', 'list')).find((p) => p.version === '2.0.0-signed')?.signature.status).toBe('untrusted');
 }, 120_000);

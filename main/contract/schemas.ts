@@ -72,7 +72,8 @@ export const Turn = z.object({
   regionIds: z.array(Id),
   createdAt: z.string(),
   durationMs: z.number().nullable(),
-  pack: z.object({ name: z.string(), version: z.string(), sha256: z.string() }).nullable(),
+  /** `signature`: the pack's signature when the answer was made ("trusted: NAME (fingerprint)", "untrusted: fingerprint", "unsigned"); null before it was recorded */
+  pack: z.object({ name: z.string(), version: z.string(), sha256: z.string(), signature: z.string().nullable().optional() }).nullable(),
   provider: z.string().nullable(),
   status: z.enum(['complete', 'streaming', 'cancelled', 'failed']),
 });
@@ -107,6 +108,16 @@ export const ProviderStatus = z.object({
   reason: z.string().nullable(),
 });
 
+/** What a pack's manifest.sig says (PACK_CONTRACT.md "Signature"): signed by a key the user trusts, by another key, or not signed. */
+export const PackSignature = z.object({
+  status: z.enum(['trusted', 'untrusted', 'unsigned']),
+  /** first 16 hex digits of the SHA-256 of the signer's raw public key; null when unsigned */
+  fingerprint: z.string().nullable(),
+  /** the name the user gave the key when trusting it; null unless trusted */
+  signer: z.string().nullable(),
+});
+export type PackSignature = z.infer<typeof PackSignature>;
+
 export const PackInfo = z.object({
   name: z.string(),
   version: z.string(),
@@ -117,6 +128,8 @@ export const PackInfo = z.object({
   sizeBytes: z.number(),
   expectedVramMB: z.number(),
   builtin: z.boolean(),
+  /** the loaded pack's signature (models.status); absent where it was not checked */
+  signature: PackSignature.optional(),
 });
 export type PackInfo = z.infer<typeof PackInfo>;
 

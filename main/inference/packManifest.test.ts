@@ -4,17 +4,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PackInfo } from '../contract/schemas.js';
+import { graph, model, tensor } from './onnxTestProto.js';
 import { loadPack, toPackInfo } from './packManifest.js';
 
-/** A small pack of made-up bytes: manifest validation and hashing do not need real graphs. */
+/** A small pack of made-up graphs (protobuf the external-data check can walk): validation and hashing need no real ones. */
 let dir: string;
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-function writePack(mutate: (m: Record<string, unknown>) => void = () => {}): void {
+function writePack(mutate: (m: Record<string, unknown>) => void = () => {}, pixelGraph = model(graph([]), 'pixel graph bytes')): void {
   const files: Record<string, Buffer> = {
-    'grounding.onnx': Buffer.from('grounding graph bytes'),
-    'pixel.onnx': Buffer.from('pixel graph bytes'),
+    'grounding.onnx': model(graph([]), 'grounding graph bytes'),
+    'pixel.onnx': pixelGraph,
     'tokenizer.json': Buffer.from('{}'),
   };
   for (const [n, b] of Object.entries(files)) writeFileSync(path.join(dir, n), b);
@@ -41,6 +42,7 @@ function writePack(mutate: (m: Record<string, unknown>) => void = () => {}): voi
       futureStage: { file: 'pixel.onnx', sha256: sha(files['pixel.onnx']!) },
     },
     files: { 'tokenizer.json': sha(files['tokenizer.json']!) },
+    sizes: Object.fromEntries(Object.entries(files).map(([n, b]) => [n, b.length])),
     somethingNew: { kept: true },
   };
   mutate(manifest);
@@ -78,7 +80,7 @@ describe('loadPack', () => {
 
   it('refuses a tampered tokenizer too', async () => {
     writePack();
-    writeFileSync(path.join(dir, 'tokenizer.json'), '{"x":1}');
+    writeFileSync(path.join(dir, 'tokenizer.json'), '[]'); // same size: only the hash can tell
     await expect(loadPack(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('file tokenizer.json does not match') });
   });
 
@@ -101,6 +103,42 @@ describe('loadPack', () => {
   it('refuses file names that leave the pack folder', async () => {
     writePack((m) => ((m.stages as Record<string, { file: string }>).pixel!.file = '../pixel.onnx'));
     await expect(loadPack(dir)).rejects.toThrow(/plain names inside the pack folder/);
+  });
+
+  it('refuses a file of another size than manifest.json declares, and a manifest whose sizes miss a file', async () => {
+    writePack((m) => ((m.sizes as Record<string, number>)['pixel.onnx']! += 1));
+    await expect(loadPack(dir)).rejects.toThrow(/^model pack "tiny": file pixel\.onnx is \d+ bytes but manifest\.json declares \d+; the pack is incomplete or tampered with$/);
+    writePack((m) => delete (m.sizes as Record<string, number>)['tokenizer.json']);
+    await expect(loadPack(dir)).rejects.toThrow(/manifest\.json gives no size for tokenizer\.json in "sizes"/);
+    // packs from before sizes existed still load
+    writePack((m) => delete m.sizes);
+    expect((await loadPack(dir)).stages).toEqual(['grounding', 'pixel']);
+  });
+
+  it('refuses a graph whose external data lies outside the pack or is not a listed file; a listed one loads', async () => {
+    for (const location of ['../../../etc/passwd', '/etc/passwd', 'unlisted.bin', 'grounding.onnx']) {
+      writePack(() => {}, model(graph([tensor('w', { location })])));
+      await expect(loadPack(dir)).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: expect.stringMatching(/^model pack "tiny": pixel\.onnx refers to external data ".*" that (is not a file listed in manifest\.json|is a graph); refused$/),
+      });
+    }
+    writePack(
+      (m) => {
+        writeFileSync(path.join(dir, 'pixel.onnx.data'), 'weights');
+        (m.files as Record<string, string>)['pixel.onnx.data'] = sha('weights');
+        (m.sizes as Record<string, number>)['pixel.onnx.data'] = 7;
+      },
+      model(graph([tensor('w', { location: 'pixel.onnx.data' })])),
+    );
+    expect((await loadPack(dir)).sizeBytes).toBeGreaterThan(7);
+  });
+
+  it('refuses over-long and unsafe pack names and versions, quoting them shortened', async () => {
+    writePack((m) => (m.name = 'x'.repeat(300)));
+    await expect(loadPack(dir)).rejects.toThrow(/^model pack "x{77}…": manifest\.json does not follow pack contract 1 \(name: a pack name is at most 100 characters/);
+    writePack((m) => (m.version = '../../1'));
+    await expect(loadPack(dir)).rejects.toThrow(/version: a pack version holds letters, digits/);
   });
 
   it('says what to pick when the folder has no manifest', async () => {

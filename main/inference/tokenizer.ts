@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { VantageError } from '../contract/errors.js';
+import { parseJsonText } from '../util/json.js';
 
 /** The pack's tokenizer.json behind a small interface: ids in, text out, special tokens as single ids. */
 export class PackTokenizer {
@@ -9,7 +10,7 @@ export class PackTokenizer {
   static async load(file: string): Promise<PackTokenizer> {
     let json: unknown;
     try {
-      json = JSON.parse(await readFile(file, 'utf8'));
+      json = parseJsonText(await readFile(file, 'utf8'));
     } catch (err) {
       throw new VantageError('BAD_INPUT', `tokenizer.json at ${file} cannot be read: ${(err as Error).message}`);
     }

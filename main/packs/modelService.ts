@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelStatus } from '../contract/index.js';
+import type { ModelStatus, PackSignature } from '../contract/index.js';
 import type { PackEntry } from '../contract/calls/models.js';
 import { modesForStages } from '../contract/taskModes.js';
 import { VantageError } from '../contract/errors.js';
 import type { InferencePort } from '../chat/inferencePort.js';
 import { loadPack, toPackInfo, type LoadedPackInfo } from '../inference/packManifest.js';
+import { checkPackSignature } from './packSignature.js';
 import type { PackStore } from './packStore.js';
 import type { SettingsStore } from './settingsStore.js';
 
@@ -29,6 +30,9 @@ export interface ModelServiceOptions {
 export class ModelService {
   private loading: Promise<void> | null = null;
   private loadedDir: string | null = null;
+  private loadedSignature: PackSignature | null = null;
+  /** a refusal before the worker saw the pack (its signature does not verify): shown as the load error */
+  private refused: string | null = null;
 
   constructor(private readonly host: InferencePort, private readonly opts: ModelServiceOptions) {}
 
@@ -63,25 +67,39 @@ export class ModelService {
   ensureReady(): Promise<void> {
     if (!this.loading) {
       const dir = this.currentDir();
-      this.loading = this.host.loadPack(dir).then(
-        () => {
-          this.loadedDir = dir;
-        },
-        (err: unknown) => {
-          this.loading = null;
-          throw VantageError.from(err);
-        },
-      );
+      // a manifest.sig that does not verify refuses the load (the manifest changed after signing); unsigned packs load
+      const load = async () => {
+        this.refused = null;
+        const signature = await this.signatureOf(dir).catch((err: unknown) => {
+          this.refused = VantageError.from(err).message;
+          throw err;
+        });
+        await this.host.loadPack(dir);
+        this.loadedDir = dir;
+        this.loadedSignature = signature;
+      };
+      this.loading = load().catch((err: unknown) => {
+        this.loading = null;
+        throw VantageError.from(err);
+      });
     }
     return this.loading;
   }
 
   status(): ModelStatus {
     const s = this.host.status();
-    return s.pack ? { ...s, pack: { ...s.pack, builtin: this.loadedDir !== null && this.isBuiltin(this.loadedDir) } } : s;
+    if (this.refused && s.state !== 'loading') return { ...s, state: 'error', pack: null, error: this.refused };
+    if (!s.pack) return s;
+    const signature = this.loadedSignature ? { signature: this.loadedSignature } : {};
+    return { ...s, pack: { ...s.pack, builtin: this.loadedDir !== null && this.isBuiltin(this.loadedDir), ...signature } };
   }
 
-  private entry(p: LoadedPackInfo, builtin: boolean): PackEntry {
+  /** manifest.sig of the pack in `dir` against the user's trusted keys (none without a store: signed packs are untrusted) */
+  private signatureOf(dir: string, label?: string): Promise<PackSignature> {
+    return checkPackSignature(dir, this.opts.store?.trust ?? null, label);
+  }
+
+  private async entry(p: LoadedPackInfo, builtin: boolean): Promise<PackEntry> {
     const current = path.resolve(this.currentDir());
     const masks = p.stages.includes('grounding') && p.stages.includes('pixel');
     return {
@@ -90,18 +108,24 @@ export class ModelService {
       selected: path.resolve(p.dir) === current,
       tasks: modesForStages(p.stages),
       instantMasks: masks,
+      signature: await this.signatureOf(p.dir, p.name),
     };
   }
 
   async list(): Promise<PackEntry[]> {
     const out: PackEntry[] = [];
     const builtin = await loadPack(this.opts.builtinDir, { builtin: true, verify: false }).catch(() => null);
-    if (builtin) out.push(this.entry(builtin, true));
+    const found: [LoadedPackInfo, boolean][] = builtin ? [[builtin, true]] : [];
     if (this.opts.forcedDir && !this.isBuiltin(this.opts.forcedDir)) {
       const forced = await loadPack(this.opts.forcedDir, { verify: false }).catch(() => null);
-      if (forced) out.push(this.entry(forced, false));
+      if (forced) found.push([forced, false]);
     }
-    for (const p of (await this.opts.store?.list()) ?? []) out.push(this.entry(p, false));
+    for (const p of (await this.opts.store?.list()) ?? []) found.push([p, false]);
+    for (const [p, isBuiltin] of found) {
+      // a pack whose manifest.sig no longer verifies is left out like a damaged one (loading it names the problem)
+      const e = await this.entry(p, isBuiltin).catch(() => null);
+      if (e) out.push(e);
+    }
     return out;
   }
 
@@ -110,9 +134,12 @@ export class ModelService {
     return this.opts.store;
   }
 
-  /** Side-loads a pack from a folder or .zip; refused (naming the file) when any sha256 does not match. */
-  async install(source: string): Promise<PackEntry> {
-    const p = await this.requireStore().install(source);
+  /**
+   * Side-loads a pack from a folder or .zip; refused (naming the file) when any sha256 does not match or its
+   * signature does not verify, and — unless `allowUnsigned` confirms it — when it is unsigned or its key is not trusted.
+   */
+  async install(source: string, opts: { allowUnsigned?: boolean } = {}): Promise<PackEntry> {
+    const p = await this.requireStore().install(source, opts);
     return this.entry(p, false);
   }
 
@@ -163,7 +190,7 @@ export class ModelService {
     }
     if (!p) throw new VantageError('NOT_FOUND', `model pack ${name} ${version} is not installed`);
     const files = new Set([...Object.values(p.stageFiles).map((f) => path.basename(f)), ...Object.keys(p.manifest.files)]);
-    return { ...this.entry(p, builtin), verifiedFiles: files.size };
+    return { ...(await this.entry(p, builtin)), verifiedFiles: files.size };
   }
 
   async remove(name: string, version: string): Promise<void> {

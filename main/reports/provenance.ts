@@ -21,6 +21,8 @@ export interface FeatureAttributes {
   pack_name: string | null;
   pack_version: string | null;
   pack_sha256: string | null;
+  /** the pack's signature when the answer was made: "trusted: NAME (fingerprint)", "untrusted: fingerprint", "unsigned" */
+  pack_signature: string | null;
   provider: string | null;
   created_at: string;
   area_px: number;
@@ -58,6 +60,7 @@ export const ATTRIBUTE_TYPES: Record<keyof FeatureAttributes, 'TEXT' | 'REAL' | 
   pack_name: 'TEXT',
   pack_version: 'TEXT',
   pack_sha256: 'TEXT',
+  pack_signature: 'TEXT',
   provider: 'TEXT',
   created_at: 'TEXT',
   area_px: 'REAL',
@@ -99,6 +102,7 @@ export function attributesOf(o: CaseObject, snapshot: CaseSnapshot): FeatureAttr
     pack_name: o.turn.pack?.name ?? null,
     pack_version: o.turn.pack?.version ?? null,
     pack_sha256: o.turn.pack?.sha256 ?? null,
+    pack_signature: o.turn.pack?.signature ?? null,
     provider: o.turn.provider,
     created_at: s.createdAt,
     area_px: s.areaPx,

@@ -70,7 +70,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     gt = facts.geotransform!;
     const { id: imageId } = repo.addImage(sessionId, { path: file!, sha256: facts.sha256, sizeBytes: 1, facts });
     const q = repo.addQuestion({ sessionId, imageId, text: 'outline the <region1> features', regions: [{ geometry: { kind: 'box', x0: 280, y0: 180, x1: 560, y1: 460 }, wgs84: null }] });
-    repo.finishTurn(q.assistantTurnId, { text: 'a ring <SEG> and a C <SEG>, one at the edge <SEG>', status: 'complete', durationMs: 12, pack: { name: 'test-pack', version: '0.1.0', sha256: 'ab'.repeat(32) }, provider: 'cpu' });
+    repo.finishTurn(q.assistantTurnId, { text: 'a ring <SEG> and a C <SEG>, one at the edge <SEG>', status: 'complete', durationMs: 12, pack: { name: 'test-pack', version: '0.1.0', sha256: 'ab'.repeat(32), signature: 'trusted: Survey unit (0123456789abcdef)' }, provider: 'cpu' });
     const base = { turnId: q.assistantTurnId, imageId, regionId: q.regions[0]!.id };
     const ring = ringMask(N, 28, 14);
     const c = cMask(N, 28, 12);
@@ -112,7 +112,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     expect(info).toMatch(/WGS 84/);
     const doc = JSON.parse(readFileSync(f, 'utf8')) as { features: { properties: Record<string, unknown> }[] };
     const p = doc.features[0]!.properties;
-    expect(p).toMatchObject({ label: 'ring', session_name: 'Harbour survey', region_kind: 'box', image_name: 'RGB.byte.tif', pack_name: 'test-pack', pack_version: '0.1.0', provider: 'cpu', answer_seq: 2 });
+    expect(p).toMatchObject({ label: 'ring', session_name: 'Harbour survey', region_kind: 'box', image_name: 'RGB.byte.tif', pack_name: 'test-pack', pack_version: '0.1.0', pack_signature: 'trusted: Survey unit (0123456789abcdef)', provider: 'cpu', answer_seq: 2 });
     expect(p.image_sha256).toBe('d7cbe932c7ed74a627706a9e9df99f706df3e5abc7d45a49e9d00677a6b09eb4');
     expect(p.region_geometry).toContain('"box"');
     expect(p.question).toContain('<region1>');
@@ -133,7 +133,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     expect(info).toMatch(/Geometry: Multi Polygon/);
     expect(info).toMatch(/Feature Count: 3/);
     expect(info).toMatch(/ID\["EPSG",32618\]/);
-    for (const field of ['label', 'score', 'area_m2', 'area_ha', 'perimeter_m', 'pack_sha256', 'provider', 'image_sha256', 'region_kind', 'created_at']) {
+    for (const field of ['label', 'score', 'area_m2', 'area_ha', 'perimeter_m', 'pack_sha256', 'pack_signature', 'provider', 'image_sha256', 'region_kind', 'created_at']) {
       expect(info).toContain(`${field}: `);
     }
     const dump = JSON.parse(execFileSync('ogr2ogr', ['-f', 'GeoJSON', '/vsistdout/', f], { encoding: 'utf8' })) as { crs: { properties: { name: string } }; features: { properties: Record<string, unknown> }[] };

@@ -27,6 +27,7 @@ TESTPACK = os.path.join(HERE, "..", "testpack")
 from checkpoints import config_from_hf, load_llama, random_llama  # noqa: E402
 from configs import CONFIGS, dry_run, sizes  # noqa: E402
 from decoder_graph import build_decoder, build_embed, save  # noqa: E402
+from sign_pack import sign_pack  # noqa: E402
 
 STAGES = ["vision", "prompt", "embed", "decoder", "grounding", "pixel"]
 
@@ -133,6 +134,8 @@ def write_manifest(c, out, name, quant, stages, extra):
         data = os.path.join(out, f"{st}.onnx.data")
         if os.path.exists(data):
             m["files"][f"{st}.onnx.data"] = sha256(data)
+    # byte size of every listed file (PACK_CONTRACT.md "Installing packs": a .zip entry is inflated only up to it)
+    m["sizes"] = {n: os.path.getsize(os.path.join(out, n)) for n in [e["file"] for e in m["stages"].values()] + list(m["files"])}
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(m, f, indent=2)
         f.write("\n")
@@ -159,7 +162,11 @@ def main(argv=None):
     ap.add_argument("--only", help="comma list of stages to write (e.g. decoder) — for fixtures")
     ap.add_argument("--dry-run", action="store_true", help="print sizes and expected VRAM, write nothing")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sign-key", metavar="KEY", help="sign the finished pack with this Ed25519 private key (writes "
+                    "manifest.sig through `vantage packs sign`; make one with `vantage packs keygen KEY`)")
     a = ap.parse_args(argv)
+    if a.sign_key and not os.path.isfile(a.sign_key):
+        ap.error(f"--sign-key: no key file at {a.sign_key}")
 
     c = dict(CONFIGS[a.config])
     if a.checkpoint:
@@ -222,6 +229,8 @@ def main(argv=None):
                    {"config": a.config, "weights": os.path.basename(os.path.normpath(a.checkpoint)) if a.checkpoint else "random",
                     "attention": a.attention, "dtype": a.dtype})
     print(f"wrote {a.out}")
+    if a.sign_key:
+        sign_pack(a.out, a.sign_key)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import { buildInferenceWorker } from '../../main/inference/buildWorker.js';
 import { InferenceHost } from '../../main/inference/inferenceHost.js';
 import { loadReference, renderFormulaImage, testPackDir, type Reference } from '../../main/inference/testPackFixtures.js';
 import type { Rect } from '../../main/inference/viewPlanner.js';
+import { describeWithTorch, python } from '../../main/testing/python.js';
 import { assemblePack } from './packAssembly.js';
 
 /**
@@ -18,8 +19,9 @@ import { assemblePack } from './packAssembly.js';
  *   trained test-pack weights) reproduces the PyTorch reference (testpack/reference.json) through InferenceHost;
  * - the int4 decoders from the same checkpoint (plain attention; GroupQueryAttention — the GPU graph shape — in
  *   fp32 and fp16) answer through InferenceHost; greedy-token agreement is reported;
- * - with torch present (not in CI): the loader reproduces the committed fixtures byte for byte, and a bigger
- *   random `parity` config matches the PyTorch reference at ≤ 1e-4 (fp32) over a prefill + cached decode steps.
+ * - with torch (python3-torch, python3-onnx; skipped locally without them, required under CI): the loader
+ *   reproduces the committed fixtures byte for byte, and a bigger random `parity` config matches the PyTorch
+ *   reference at ≤ 1e-4 (fp32) over a prefill + cached decode steps.
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,9 +29,6 @@ const fix = path.join(here, 'fixtures');
 const S = 64;
 const whole: Rect = [0, 0, S, S];
 const greedy = { temperature: 0, topP: 1, seed: 0 };
-const python = '/usr/bin/python3';
-const hasTorch = spawnSync(python, ['-c', 'import torch, onnx, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch) console.warn(`exporter tests: ${python} with torch + onnx not found — the Python-side checks are skipped (CI installs no torch)`);
 
 let ref: Reference;
 let workerFile: string;
@@ -115,7 +114,7 @@ describe('exported decoders through InferenceHost (the app path)', () => {
   });
 });
 
-describe.skipIf(!hasTorch)('Python exporter (needs /usr/bin/python3 with torch + onnx)', () => {
+describeWithTorch('Python exporter (needs /usr/bin/python3 with torch + onnx)', () => {
   it('loads the HF-layout checkpoint and rebuilds the committed decoders byte for byte', () => {
     const variants = [['fp32', 'matmul', 'float32', 'fp32'], ['int4', 'matmul', 'float32', 'int4'], ['int4', 'gqa', 'float32', 'int4-gqa'], ['int4', 'gqa', 'float16', 'int4-gqa-fp16']] as const;
     for (const [q, attention, dtype, name] of variants) {

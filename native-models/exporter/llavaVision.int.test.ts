@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildInferenceWorker } from '../../main/inference/buildWorker.js';
 import { InferenceHost } from '../../main/inference/inferenceHost.js';
 import { loadReference, renderFormulaImage } from '../../main/inference/testPackFixtures.js';
+import { describeWithTorch, python } from '../../main/testing/python.js';
 
 /**
  * The LLaVA-1.5 / GeoChat vision stage (llava_vision.py: CLIP vision tower + mm_projector), proven on fake
@@ -18,17 +19,14 @@ import { loadReference, renderFormulaImage } from '../../main/inference/testPack
  * - with the tower inside the checkpoint it builds a whole pack whose manifest view is CLIP's and which answers
  *   through InferenceHost (the app's worker path);
  * - a missing tensor and a mis-shaped one are refused by the CLI, naming the tensor.
- * Torch-gated like exporter.int.test.ts (CI installs no torch).
+ * Needs torch like exporter.int.test.ts (skipped locally without it, required under CI).
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const python = '/usr/bin/python3';
-const hasTorch = spawnSync(python, ['-c', 'import torch, onnx, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch) console.warn(`llava vision tests: ${python} with torch + onnx not found — skipped (CI installs no torch)`);
 
 type Case = { input: number[]; inDims: number[]; dims: number[]; output: number[] };
 
-describe.skipIf(!hasTorch)('LLaVA-1.5 / GeoChat vision stage (needs /usr/bin/python3 with torch + onnx)', () => {
+describeWithTorch('LLaVA-1.5 / GeoChat vision stage (needs /usr/bin/python3 with torch + onnx)', () => {
   let tmp: string;
   let st: string;
   let want: Record<'A' | 'B', Case>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -17,6 +17,8 @@ export function assemblePack(
   for (const f of readdirSync(srcPack)) copyFileSync(path.join(srcPack, f), path.join(outDir, f));
   const manifest = JSON.parse(readFileSync(path.join(srcPack, 'manifest.json'), 'utf8')) as {
     stages: Record<string, { file: string; sha256: string }>;
+    files: Record<string, string>;
+    sizes?: Record<string, number>;
   } & Record<string, unknown>;
   for (const [stage, file] of Object.entries(replace)) {
     const entry = manifest.stages[stage];
@@ -25,6 +27,9 @@ export function assemblePack(
   }
   for (const entry of Object.values(manifest.stages))
     entry.sha256 = createHash('sha256').update(readFileSync(path.join(outDir, entry.file))).digest('hex');
+  // every listed file's byte size (PACK_CONTRACT.md "Installing packs"): swapped stages change theirs
+  const listed = [...Object.values(manifest.stages).map((e) => e.file), ...Object.keys(manifest.files)];
+  manifest.sizes = Object.fromEntries(listed.map((f) => [f, statSync(path.join(outDir, f)).size]));
   writeFileSync(path.join(outDir, 'manifest.json'), `${JSON.stringify({ ...manifest, ...manifestPatch }, null, 2)}\n`);
   return outDir;
 }

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InferencePipeline, type MaskResult } from '../../main/inference/pipeline.js';
 import { loadReference, renderFormulaImage, testPackDir } from '../../main/inference/testPackFixtures.js';
 import type { Rect } from '../../main/inference/viewPlanner.js';
+import { describeWithTorch, python } from '../../main/testing/python.js';
 import { assemblePack } from './packAssembly.js';
 
 /**
@@ -23,9 +24,6 @@ import { assemblePack } from './packAssembly.js';
  */
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const python = '/usr/bin/python3';
-const hasTorch = spawnSync(python, ['-c', 'import torch, onnx, numpy'], { encoding: 'utf8' }).status === 0;
-if (!hasTorch) console.warn(`SAM pixel tests: ${python} with torch + onnx not found — skipped (CI installs no torch)`);
 
 interface Case { name: string; points: number[][]; labels: number[]; hasSeg: number; maskLogits: number[]; score: number; fgFraction: number }
 interface Want { C: number; G: number; D: number; mask: number; image: number[]; segHidden: number[]; cases: Case[]; worstReference: number }
@@ -34,16 +32,16 @@ let tmp: string;
 let out: string;
 let selftest: { status: number | null; stdout: string; stderr: string };
 
-beforeAll(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'vantage-sam-pixel-'));
-  out = path.join(tmp, 'export');
-  if (hasTorch) selftest = spawnSync(python, [path.join(here, 'sam_decoder_selftest.py'), out], { encoding: 'utf8' });
-});
-afterAll(() => {
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+describeWithTorch('SAM prompt encoder + mask decoder as the pixel stage (needs /usr/bin/python3 with torch + onnx)', () => {
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'vantage-sam-pixel-'));
+    out = path.join(tmp, 'export');
+    selftest = spawnSync(python, [path.join(here, 'sam_decoder_selftest.py'), out], { encoding: 'utf8' });
+  });
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
-describe.skipIf(!hasTorch)('SAM prompt encoder + mask decoder as the pixel stage (needs /usr/bin/python3 with torch + onnx)', () => {
   it('loader + module equal the functional reference ≤ 1e-5; has_seg = 0 exact; bad checkpoints refused by name', () => {
     expect(selftest.status, selftest.stderr).toBe(0);
     console.log(selftest.stdout.split('\n').filter((l) => l.startsWith('  ') || l.startsWith('sam pixel')).join('\n'));

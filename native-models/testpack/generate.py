@@ -594,6 +594,9 @@ def write_manifest(train_info):
         "chat": CHAT,
         "stages": stages,
         "files": {"tokenizer.json": sha256(os.path.join(PACK_DIR, "tokenizer.json"))},
+        # byte size of every file (PACK_CONTRACT.md "Installing packs": a .zip entry is inflated only up to it)
+        "sizes": {n: os.path.getsize(os.path.join(PACK_DIR, n))
+                  for n in [f"{st}.onnx" for st in stages] + ["tokenizer.json"]},
         "training": train_info,
     }
     with open(os.path.join(PACK_DIR, "manifest.json"), "w") as f:

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FileRef, ModelStatus, PackInfo } from '../schemas.js';
+import { FileRef, ModelStatus, PackInfo, PackSignature } from '../schemas.js';
 import { TaskMode } from '../taskModes.js';
 import { call, empty, ok } from './define.js';
 
@@ -11,6 +11,8 @@ export const PackEntry = PackInfo.extend({
   tasks: z.array(TaskMode),
   /** instant masks need only the grounding + pixel stages */
   instantMasks: z.boolean(),
+  /** manifest.sig checked against the keys the user trusts (`vantage packs trust`); the built-in test pack is unsigned */
+  signature: PackSignature,
 });
 export type PackEntry = z.infer<typeof PackEntry>;
 
@@ -19,8 +21,12 @@ const PackKey = z.object({ name: z.string().min(1).max(200), version: z.string()
 export const modelCalls = {
   'models.status': call(empty, ModelStatus),
   'models.list': call(empty, z.array(PackEntry)),
-  /** side-load a pack from a folder or a .zip (offline); every sha256 is verified before it is installed */
-  'models.install': call(z.object({ file: FileRef }).strict(), PackEntry),
+  /**
+   * side-load a pack from a folder or a .zip (offline); every sha256 is verified before it is installed. A pack that is
+   * unsigned or signed by a key the user does not trust is refused (UNSUPPORTED, issues [{path: 'allowUnsigned'}])
+   * unless `allowUnsigned` confirms it; a signature that does not verify is refused always.
+   */
+  'models.install': call(z.object({ file: FileRef, allowUnsigned: z.boolean().optional() }).strict(), PackEntry),
   /** persist the choice and load that pack */
   'models.select': call(PackKey, ModelStatus),
   'models.remove': call(PackKey, ok),

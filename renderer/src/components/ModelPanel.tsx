@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
 import { client, errorText } from '../stores/clientRef.js';
 import { useStore } from '../stores/createStore.js';
-import { installPack, loadPacks, modelStore, packStore, removePack, selectPack } from '../stores/modelStore.js';
+import { cancelInstall, installPack, loadPacks, modelStore, packStore, removePack, selectPack, signatureMark } from '../stores/modelStore.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
@@ -11,7 +11,7 @@ const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
  * folder or .zip (offline; every sha256 is verified by the backend before install), and removal.
  */
 export function ModelPanel() {
-  const { packs, busy, error } = useStore(packStore, (s) => s);
+  const { packs, busy, error, confirm } = useStore(packStore, (s) => s);
   const native = useStore(modelStore, (s) => s.app?.nativeDialogs ?? false);
   const [browsing, setBrowsing] = useState<FolderListing | null>(null);
   const [browseError, setBrowseError] = useState<string | null>(null);
@@ -50,6 +50,9 @@ export function ModelPanel() {
             <div>
               <strong>{p.name}</strong> {p.version} {p.builtin && <em>(built-in)</em>}
             </div>
+            <div className={`pack-signature ${p.signature.status}`} data-testid="pack-signature" data-status={p.signature.status} title={p.signature.fingerprint ? `key ${p.signature.fingerprint}` : 'no manifest.sig'}>
+              {signatureMark(p)}
+            </div>
             <div className="pack-facts">
               {mb(p.sizeBytes)} · ~{p.expectedVramMB} MB VRAM · {p.tasks.length === 0 ? 'segmentation only' : p.instantMasks ? 'chat + masks' : 'chat only'}
             </div>
@@ -74,6 +77,23 @@ export function ModelPanel() {
         Install pack…
       </button>
       {busy && <div className="pack-busy">{busy}…</div>}
+      {confirm && (
+        <div className="pack-confirm" role="alertdialog" aria-label="Install an unverified pack?" data-testid="pack-confirm">
+          <p>{confirm.message}</p>
+          <p>
+            {confirm.status === 'unsigned'
+              ? 'Nobody vouches for this pack: its files match its own manifest, but anyone could have made or changed both.'
+              : 'Its signature is intact, but the key is not one you trust (vantage packs trust KEYFILE).'}{' '}
+            It will be marked as such here and in the provenance of every answer it gives.
+          </p>
+          <button type="button" className="danger" data-testid="pack-confirm-install" disabled={busy !== null} onClick={() => void installPack(confirm.file, true)}>
+            Install anyway
+          </button>
+          <button type="button" data-testid="pack-confirm-cancel" onClick={cancelInstall}>
+            Cancel
+          </button>
+        </div>
+      )}
       {(error ?? browseError) && (
         <div className="error" role="alert">
           {error ?? browseError}

@@ -1,0 +1,12 @@
+// Bundles packBench.ts with esbuild (Node 20 cannot run TypeScript directly) and runs it: `npm run bench:packs`.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// two levels below the repo root, like main/packs/bench/: the bundle's import.meta.url paths resolve as in source
+const outfile = path.join(repo, 'dist', 'bench', 'packBench.mjs');
+await build({ absWorkingDir: repo, entryPoints: [path.join(repo, 'main/packs/bench/packBench.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'warning' });
+const r = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
