@@ -6,6 +6,8 @@ export default defineConfig({
   timeout: 180_000,
   expect: { timeout: 30_000 },
   fullyParallel: false,
+  // a test.only left in a spec would silently skip the rest of the suite in CI
+  forbidOnly: !!process.env.CI,
   workers: 1,
   retries: 0,
   reporter: [['list']],

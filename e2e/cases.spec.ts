@@ -3,12 +3,11 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, repoRoot, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, repoRoot, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 // Cases as a user sees them: rename, search, delete with Undo, reopen after a backend restart, relink a moved image.
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
-const missing = missingData(IMAGE);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
 
 let dataDir: string;
 let browser: Browser;
@@ -107,12 +106,12 @@ test('rename, search, delete with undo, and everything is there after a restart'
 });
 
 test('a moved image is flagged and relinked through the file browser', async () => {
-  test.skip(missing !== null, missing ?? '');
+  const [image] = requireData(IMAGE);
   const first = path.join(dataDir, 'first');
   const moved = path.join(dataDir, 'moved');
   mkdirSync(first);
   mkdirSync(moved);
-  copyFileSync(path.join(dataRoot(), IMAGE), path.join(first, 'RGB.byte.tif'));
+  copyFileSync(image!, path.join(first, 'RGB.byte.tif'));
   let { page, problems } = await openApp();
   await page.getByTestId('open-image').click();
   await page.getByTestId('file-browser-path').fill(first);
@@ -140,11 +139,11 @@ test('a moved image is flagged and relinked through the file browser', async () 
 });
 
 test('after the Undo toast has gone, "Recently deleted" restores a case with its turns, or deletes one for good', async () => {
-  test.skip(missing !== null, missing ?? '');
+  const [image] = requireData(IMAGE);
   // a case with a question and its answer, asked from the command line into this data folder (a real model run)
   const cli = path.join(repoRoot, 'dist', 'main', 'cli.mjs');
   const asked = JSON.parse(
-    execFileSync(process.execPath, [cli, '--data-dir', dataDir, 'ask', path.join(dataRoot(), IMAGE), '--box', '300,300,500,450', '--save', '--json', 'what is in <region1> ?'], {
+    execFileSync(process.execPath, [cli, '--data-dir', dataDir, 'ask', image!, '--box', '300,300,500,450', '--save', '--json', 'what is in <region1> ?'], {
       encoding: 'utf8',
     }),
   ) as { sessionId: string };

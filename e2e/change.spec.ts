@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
-const missing = missingData(A) ?? missingData(B);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [fileA, fileB] = requireData(A, B);
 test.setTimeout(40_000);
 
 /** The map pane's translate: changes whenever that Leaflet map pans. */
@@ -22,8 +21,8 @@ test('two dates: side by side with linked pan, blink, change detection with poly
   let backend: Backend | null = await startBackend(dataDir);
   try {
     const { page, problems } = await openApp(browser, backend);
-    await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
-    await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
+    await openImageThroughBrowser(page, fileA!, 1);
+    await openImageThroughBrowser(page, fileB!, 2);
 
     // the launcher sits in the map toolbar, clear of the chat panel
     await expect(page.getByRole('toolbar', { name: 'Map tools' }).getByTestId('compare-open')).toBeEnabled();

@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, openApp, openImageThroughBrowser, startBackend, type Backend } from './stack.js';
 
 const A = 'imagery/bitemporal_naip/naip_2009-08-18.tif';
 const B = 'imagery/bitemporal_naip/naip_2020-08-31.tif';
-const missing = missingData(A) ?? missingData(B);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [fileA, fileB] = requireData(A, B);
 test.setTimeout(40_000);
 
 test('what changed here? streams a caption of the pair (bitemporal mode of the test pack), stored in the case', async () => {
@@ -18,8 +17,8 @@ test('what changed here? streams a caption of the pair (bitemporal mode of the t
   let backend: Backend | null = await startBackend(dataDir);
   try {
     const { page, problems } = await openApp(browser, backend);
-    await openImageThroughBrowser(page, path.join(dataRoot(), A), 1);
-    await openImageThroughBrowser(page, path.join(dataRoot(), B), 2);
+    await openImageThroughBrowser(page, fileA!, 1);
+    await openImageThroughBrowser(page, fileB!, 2);
     await page.getByTestId('compare-open').click();
 
     await page.getByTestId('what-changed-ask').click();

@@ -5,15 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import sharp from 'sharp';
-import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, restartBackend, startBackend, waitForAppEvent } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, openApp, openImageThroughBrowser, restartBackend, startBackend, waitForAppEvent } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
-const missing = missingData(IMAGE);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [imageFile] = requireData(IMAGE);
 
 test('pixel inspector agrees with GDAL; display changes re-render and persist', async () => {
-  const file = path.join(dataRoot(), IMAGE);
+  const file = imageFile!;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-img-'));
   const browser = await launchChromium();
   const backend = await startBackend(dataDir);
@@ -103,7 +102,7 @@ async function dropFile(page: Page, file: string): Promise<void> {
 }
 
 test('drop opens images (copied into imports); layers reorder, fade, swipe; a preset re-renders tiles', async () => {
-  test.skip(missingData(SECOND) !== null, missingData(SECOND) ?? '');
+  const [second] = requireData(SECOND);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-drop-'));
   const browser = await launchChromium();
   let backend = await startBackend(dataDir);
@@ -111,11 +110,11 @@ test('drop opens images (copied into imports); layers reorder, fade, swipe; a pr
     let { page, problems } = await openApp(browser, backend);
 
     // the browser cannot name a dropped file's path: it is uploaded into the imports folder and opened from there
-    await dropFile(page, path.join(dataRoot(), SECOND));
+    await dropFile(page, second!);
     await waitForAppEvent(page, 'image-opened');
     await waitForAppEvent(page, 'tiles-loaded');
     await expect(page.getByTestId('drop-notice')).toContainText("copied into the case's imports folder");
-    await dropFile(page, path.join(dataRoot(), IMAGE));
+    await dropFile(page, imageFile!);
     await waitForAppEvent(page, 'image-opened', 2);
     await waitForAppEvent(page, 'tiles-loaded', 2); // each new layer reports its first full load once
     expect(readdirSync(path.join(dataDir, 'imports')).sort()).toEqual(['RGB.byte.tif', 'world.rgb.tif']);
@@ -222,7 +221,7 @@ test('a large striped TIFF shows its overview build as a progress bar on its lay
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-ovr-'));
   // 4,096² px, 3 bands, striped, no overviews: the size from which the backend builds an overview cache
   const striped = path.join(dataDir, 'striped_4096.tif');
-  execFileSync('gdal_translate', ['-q', '-outsize', '4096', '4096', '-co', 'TILED=NO', path.join(dataRoot(), IMAGE), striped]);
+  execFileSync('gdal_translate', ['-q', '-outsize', '4096', '4096', '-co', 'TILED=NO', imageFile!, striped]);
   const browser = await launchChromium();
   const backend = await startBackend(dataDir);
   try {

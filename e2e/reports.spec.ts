@@ -3,15 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
-const missing = missingData(IMAGE);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [imageFile] = requireData(IMAGE);
 
 test('answer → measured objects → GeoJSON and PDF exported from the UI into a chosen folder', async () => {
-  const file = path.join(dataRoot(), IMAGE);
+  const file = imageFile!;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-reports-'));
   const outDir = path.join(dataDir, 'deliverables');
   mkdirSync(outDir);

@@ -4,12 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dataRoot, launchChromium, missingData, restartBackend, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
+import { requireData } from './data.js';
+import { launchChromium, restartBackend, startBackend, waitForAppEvent, watchConsole, type Backend } from './stack.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
-const missing = missingData(IMAGE);
-if (missing && process.env.CI === 'true') throw new Error(`${missing}: CI must have ../shared/data`);
-test.skip(missing !== null, missing ?? '');
+const [imageFile] = requireData(IMAGE);
 
 /** GDAL as the oracle: the source pixel values around (x, y) of band 1..3. */
 function sourceRgbAround(file: string, x: number, y: number): number[][] {
@@ -37,7 +36,7 @@ async function statusCursor(page: Page): Promise<{ px: [number, number]; lonlat:
 }
 
 test('box → streamed answer → mask → stored → reopened after a backend restart', async () => {
-  const file = path.join(dataRoot(), IMAGE);
+  const file = imageFile!;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-'));
   const browser = await launchChromium();
   let backend: Backend | null = await startBackend(dataDir);

@@ -7,16 +7,6 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function dataRoot(): string {
-  return path.resolve(process.env.VANTAGE_DATA ?? path.join(repoRoot, '..', 'shared', 'data'));
-}
-
-/** Null when present; otherwise the reason (the caller skips locally, fails under CI). */
-export function missingData(rel: string): string | null {
-  const p = path.join(dataRoot(), rel);
-  return existsSync(p) ? null : `test data missing: ${p} (set VANTAGE_DATA)`;
-}
-
 export interface Backend {
   url: string;
   origin: string;

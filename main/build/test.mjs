@@ -15,6 +15,12 @@ const suites = [
   { name: 'e2e', cmd: [bin('playwright'), 'test'], budgetS: 360 },
 ];
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !suites.some((s) => s.name === n));
+if (unknown.length) {
+  // a typo must not pass as "0 suites failed"
+  console.error(`npm test: no suite named ${unknown.map((n) => JSON.stringify(n)).join(', ')}; the suites are ${suites.map((s) => JSON.stringify(s.name)).join(', ')}`);
+  process.exit(2);
+}
 const results = [];
 for (const s of suites) {
   if (only.length && !only.includes(s.name)) continue;

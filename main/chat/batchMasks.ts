@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { CaseRepository } from '../../db/repository.js';
 import { BATCH_MAX_PROMPTS, type BatchEvent, type BatchItem, type BatchPrompt, type BatchResult } from '../contract/calls/chat.js';
 import { VantageError } from '../contract/errors.js';
+import { pointsBounds } from '../contract/geometry.js';
 import { createPixelTransform, type PixelTransform, type XY } from '../contract/georef.js';
 import type { ImageInfo, Mask, Region, Turn } from '../contract/index.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
+import { parseJsonText } from '../util/json.js';
 import { measureMask, type ChatService, type PromptRegion } from './chatService.js';
 import type { MaskOut, Rect } from './inferencePort.js';
 import { regionToWgs84 } from './regionWgs84.js';
@@ -181,7 +183,7 @@ async function readPromptsFile(filePath: string): Promise<unknown> {
   if (size > MAX_FILE_BYTES) throw new VantageError('BAD_INPUT', `prompts file ${name} is ${(size / 2 ** 20).toFixed(0)} MB; at most ${MAX_FILE_BYTES / 2 ** 20} MB is read`);
   const text = await readFile(filePath, 'utf8');
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonText(text);
   } catch (e) {
     throw new VantageError('BAD_INPUT', `prompts file ${name} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -271,9 +273,8 @@ export function promptsFromGeoJson(doc: unknown, info: ImageInfo): { prompts: Pi
         }
       }
       if (pts.length < 3) throw new VantageError('BAD_INPUT', `${where} (${label}): the ${g.type} has no usable ring (needs at least 3 positions)`);
-      const xs = pts.map((p) => p[0]);
-      const ys = pts.map((p) => p[1]);
-      geometry = boxInside({ kind: 'box', x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) }, info);
+      const [x0, y0, x1, y1] = pointsBounds(pts);
+      geometry = boxInside({ kind: 'box', x0, y0, x1, y1 }, info);
     } else {
       throw new VantageError('BAD_INPUT', `${where} (${label}): ${String(g.type)} geometries are not prompts; use Points or Polygons`);
     }

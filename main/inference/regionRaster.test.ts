@@ -7,6 +7,24 @@ const whole: Rect = [0, 0, S, S];
 const count = (m: Float32Array) => m.reduce((a, b) => a + b, 0);
 const at = (m: Float32Array, i: number, j: number, size = S) => m[j * size + i];
 
+/** The contract's rule written out plainly, for one row of an identity view: toggle per crossing right of the centre. */
+function referenceRow(poly: [number, number][], j: number, size: number, columns?: number[]): number[] {
+  const cy = j + 0.5;
+  const row: number[] = [];
+  for (const i of columns ?? Array.from({ length: size }, (_, i) => i)) {
+    const cx = i + 0.5;
+    let inside = false;
+    for (let a = 0; a < poly.length; a++) {
+      const [xi, yi] = poly[a]!;
+      const [xj, yj] = poly[(a + poly.length - 1) % poly.length]!;
+      if (yi > cy !== yj > cy && cx < ((xj - xi) * (cy - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    row.push(inside ? 1 : 0);
+  }
+  return row;
+}
+const maskRow = (m: Float32Array, j: number, size: number) => Array.from(m.subarray(j * size, (j + 1) * size));
+
 describe('rasterizeRegion (pixel centre rule)', () => {
   it('box: exactly the pixels whose centres fall inside, corners in any order', () => {
     const m = rasterizeRegion({ kind: 'box', x0: 14, y0: 18, x1: 42, y1: 44 }, whole, S);
@@ -58,20 +76,43 @@ describe('rasterizeRegion (pixel centre rule)', () => {
   it('polygon agrees with the reference rule (toggle when cx < edge crossing) on a skewed quad', () => {
     const poly: [number, number][] = [[6, 32], [32, 33], [31, 58], [7, 57]];
     const m = rasterizeRegion({ kind: 'polygon', points: poly }, whole, S);
-    let want = 0;
-    for (let j = 0; j < S; j++)
-      for (let i = 0; i < S; i++) {
-        const cx = i + 0.5, cy = j + 0.5;
-        let inside = false;
-        for (let a = 0; a < poly.length; a++) {
-          const [xi, yi] = poly[a]!;
-          const [xj, yj] = poly[(a + poly.length - 1) % poly.length]!;
-          if (yi > cy !== yj > cy && cx < ((xj - xi) * (cy - yi)) / (yj - yi) + xi) inside = !inside;
-        }
-        if (inside) want++;
-        expect(at(m, i, j), `pixel ${i},${j}`).toBe(inside ? 1 : 0);
-      }
-    expect(count(m)).toBe(want);
+    for (let j = 0; j < S; j++) expect(maskRow(m, j, S), `row ${j}`).toEqual(referenceRow(poly, j, S));
+    expect(count(m)).toBeGreaterThan(500);
+  });
+
+  it('polygon: random polygons with vertices on pixel centres, edges and outside the view equal the reference rule', () => {
+    const size = 24;
+    let seed = 12;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let t = 0; t < 60; t++) {
+      // half-pixel steps from −4 to size + 4: crossings land exactly on pixel centres and edges
+      const poly = Array.from({ length: 3 + Math.floor(rand() * 30) }, (): [number, number] => [
+        Math.floor(rand() * (2 * size + 17)) / 2 - 4,
+        Math.floor(rand() * (2 * size + 17)) / 2 - 4,
+      ]);
+      const m = rasterizeRegion({ kind: 'polygon', points: poly }, [0, 0, size, size], size);
+      for (let j = 0; j < size; j++) expect(maskRow(m, j, size), `polygon ${t} row ${j}`).toEqual(referenceRow(poly, j, size));
+    }
+  });
+
+  it('polygon: 250,000 vertices — an outline fills in O(n + S²), a zigzag in O(its crossings); rows equal the reference', () => {
+    const size = 256, n = 250_000;
+    const circle = Array.from({ length: n }, (_, a): [number, number] => [128 + 100 * Math.cos((2 * Math.PI * a) / n), 128 + 100 * Math.sin((2 * Math.PI * a) / n)]);
+    const c0 = performance.now();
+    const disc = rasterizeRegion({ kind: 'polygon', points: circle }, [0, 0, size, size], size);
+    const circleMs = performance.now() - c0;
+    console.log(`250,000-vertex circle on ${size}×${size}: ${circleMs.toFixed(0)} ms`);
+    expect(circleMs).toBeLessThan(1000);
+    expect(Math.abs(count(disc) / (Math.PI * 100 * 100) - 1)).toBeLessThan(0.01);
+    // a zigzag between above and below the view: every edge crosses every row (n crossings per row)
+    const poly = Array.from({ length: n }, (_, a): [number, number] => [(a * size) / n, a % 2 ? size + 1 : -1]);
+    const t0 = performance.now();
+    const m = rasterizeRegion({ kind: 'polygon', points: poly }, [0, 0, size, size], size);
+    const ms = performance.now() - t0;
+    console.log(`250,000-vertex zigzag on ${size}×${size}: ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(5000); // the per-pixel toggle loop it replaces took O(S²·n): minutes
+    const cols = [0, 1, 100, 201, size - 1];
+    for (const j of [0, 97, size - 1]) expect(cols.map((i) => at(m, i, j, size)), `row ${j}`).toEqual(referenceRow(poly, j, size, cols));
   });
 
   it('scribble: a straight stroke covers about length × width', () => {

@@ -71,25 +71,42 @@ export function rasterizeRegion(g: RegionGeometry, view: Rect, size: number): Fl
       break;
     }
     case 'polygon': {
-      // Per row, the crossing abscissa of every edge that spans the row, with the contract's formula; a pixel is
-      // inside when an odd number of crossings lie to the right of its centre. O(S·n) crossings + O(S²·c) tests.
-      const pts = g.points.map(([x, y]): [number, number] => [X(x), Y(y)]);
-      const n = pts.length;
-      const xs: number[] = [];
-      for (let j = 0; j < size; j++) {
-        const cy = j + 0.5;
-        xs.length = 0;
-        for (let a = 0; a < n; a++) {
-          const [xi, yi] = pts[a]!;
-          const [xj, yj] = pts[(a + n - 1) % n]!;
-          if (yi === yj) continue;
-          if (yi > cy !== yj > cy) xs.push(((xj - xi) * (cy - yi)) / (yj - yi) + xi);
+      // Each edge crosses the rows whose centre line cy lies in [min(yi, yj), max(yi, yj)); its crossing abscissa
+      // uses the contract's formula, and a pixel is inside when an odd number of crossings lie right of its centre.
+      // A crossing xc flips the first k(xc) pixels of its row (those with centre < xc): flips are counted per
+      // (row, k) and summed from the right, so the fill costs O(n + crossings + S²) — a 250,000-vertex outline
+      // included — and no per-pixel loop over the crossings.
+      const n = g.points.length;
+      const px = new Float64Array(n), py = new Float64Array(n);
+      g.points.forEach(([x, y], a) => {
+        px[a] = X(x);
+        py[a] = Y(y);
+      });
+      const stride = size + 1;
+      const flips = new Uint8Array(size * stride);
+      for (let a = 0; a < n; a++) {
+        const b = a === 0 ? n - 1 : a - 1;
+        const xi = px[a]!, yi = py[a]!, xj = px[b]!, yj = py[b]!;
+        if (yi === yj) continue;
+        // candidate rows, one of slack each side; the exact test below decides
+        const j0 = Math.max(0, Math.floor(Math.min(yi, yj) - 0.5));
+        const j1 = Math.min(size - 1, Math.ceil(Math.max(yi, yj) - 0.5));
+        for (let j = j0; j <= j1; j++) {
+          const cy = j + 0.5;
+          if (yi > cy === yj > cy) continue;
+          const xc = ((xj - xi) * (cy - yi)) / (yj - yi) + xi;
+          if (Number.isNaN(xc)) continue; // no centre lies left of NaN
+          // k = how many pixel centres i + 0.5 lie left of xc, by the same comparison (cx < xc) the rule states
+          let k = xc - 0.5 >= size ? size : xc - 0.5 <= 0 ? 0 : Math.ceil(xc - 0.5);
+          while (k > 0 && !(k - 1 + 0.5 < xc)) k--;
+          while (k < size && k + 0.5 < xc) k++;
+          flips[j * stride + k] = flips[j * stride + k]! ^ 1;
         }
-        if (xs.length === 0) continue;
-        for (let i = 0; i < size; i++) {
-          const cx = i + 0.5;
-          let inside = false;
-          for (const xc of xs) if (cx < xc) inside = !inside;
+      }
+      for (let j = 0; j < size; j++) {
+        let inside = 0;
+        for (let i = size - 1; i >= 0; i--) {
+          inside ^= flips[j * stride + i + 1]!;
           if (inside) out[j * size + i] = 1;
         }
       }

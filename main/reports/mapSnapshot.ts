@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { ReportExtent } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
-import type { RegionGeometry } from '../contract/geometry.js';
+import { pointsBounds, type RegionGeometry } from '../contract/geometry.js';
 import { createPixelTransform, type XY } from '../contract/georef.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { CaseObject, ImageFactsRow } from './caseObjects.js';
@@ -134,11 +134,7 @@ export function regionBounds(g: RegionGeometry): Rect {
     case 'point': return [g.x, g.y, g.x, g.y];
     case 'box': return [Math.min(g.x0, g.x1), Math.min(g.y0, g.y1), Math.max(g.x0, g.x1), Math.max(g.y0, g.y1)];
     case 'circle': return [g.cx - g.r, g.cy - g.r, g.cx + g.r, g.cy + g.r];
-    default: {
-      const xs = g.points.map((p) => p[0]);
-      const ys = g.points.map((p) => p[1]);
-      return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-    }
+    default: return pointsBounds(g.points);
   }
 }
 

@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import { pointsBounds } from '../contract/geometry.js';
 import { createPixelTransform, type PixelTransform, type XY } from '../contract/georef.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { geodesicDistance } from '../analysis/polygonGeoreference.js';
@@ -349,9 +350,7 @@ function drawGrid(doc: PDFKit.PDFDocument, f: Frame, t: PixelTransform | null): 
     }
   } else {
     const corners = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]].map((p) => t.pixelToLngLat(p as XY));
-    const lons = corners.map((c) => c[0]);
-    const lats = corners.map((c) => c[1]);
-    const [lon0, lon1, lat0, lat1] = [Math.min(...lons), Math.max(...lons), Math.min(...lats), Math.max(...lats)];
+    const [lon0, lat0, lon1, lat1] = pointsBounds(corners);
     const step = niceStep(Math.max(lon1 - lon0, lat1 - lat0), 4);
     const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
     const N = 24;

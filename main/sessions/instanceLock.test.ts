@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -21,11 +21,18 @@ describe('InstanceLock', () => {
     expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 
-  it('takes over a stale lock whose process is dead, and a half-written one', () => {
+  it('takes over a stale lock whose process is dead, and a half-written one: the lock then names this process', () => {
+    const file = path.join(dir, LOCK_FILE);
+    const owner = () => JSON.parse(readFileSync(file, 'utf8')) as { pid: number; host: string; startedAt: string };
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'x' }));
-    InstanceLock.acquire(dir).release();
-    writeFileSync(path.join(dir, LOCK_FILE), '{"pid": 12');
-    InstanceLock.acquire(dir).release();
+    expect(Number(dead.stdout)).toBeGreaterThan(0);
+    for (const stale of [JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: 'x' }), '{"pid": 12']) {
+      writeFileSync(file, stale);
+      const lock = InstanceLock.acquire(dir);
+      expect(owner()).toMatchObject({ pid: process.pid, host: hostname() });
+      expect(Number.isNaN(Date.parse(owner().startedAt))).toBe(false);
+      lock.release();
+      expect(existsSync(file)).toBe(false);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RegionGeometry } from '../../../main/contract/geometry.js';
+import { pointsBounds, RegionGeometry } from '../../../main/contract/geometry.js';
 import { imageProjection, pixelProjection, type LatLngTuple } from './imageProjection.js';
 import { regionShape, toRegionGeometry } from './regionGeometry.js';
 
@@ -44,6 +44,29 @@ describe('toRegionGeometry (pixel space)', () => {
   it('drops the duplicate vertex a double-click adds and the closing vertex of a polygon', () => {
     const g = toRegionGeometry({ kind: 'polygon', points: [ll(0, 0), ll(100, 0), ll(100, 100), ll(100, 100), ll(0, 0)] }, proj);
     expect(g).toEqual({ kind: 'polygon', points: [[0, 0], [100, 0], [100, 100]] });
+  });
+
+  it('simplifies a densely drawn polygon and scribble to half a pixel: the shape is kept, an ask of 8 of them stays small', () => {
+    // 200,000 vertices on a 900×400 px ellipse, and a 200,000-point scribble along a sine: far more than the views hold
+    const n = 200_000;
+    const ellipse = Array.from({ length: n }, (_, k) => ll(1000 + 450 * Math.cos((2 * Math.PI * k) / n), 500 + 200 * Math.sin((2 * Math.PI * k) / n)));
+    const g = toRegionGeometry({ kind: 'polygon', points: ellipse }, proj);
+    expect(g?.kind).toBe('polygon');
+    if (g?.kind !== 'polygon') return;
+    expect(RegionGeometry.safeParse(g).success).toBe(true);
+    expect(g.points.length).toBeLessThan(1000);
+    // the whole outline is there (not its first vertices only), every kept vertex on it to 0.01 px
+    expect(pointsBounds(g.points).map(Math.round)).toEqual([550, 300, 1450, 700]);
+    for (const [x, y] of g.points) expect(Math.abs(Math.hypot((x - 1000) / 450, (y - 500) / 200) - 1)).toBeLessThan(0.001);
+    const wave = Array.from({ length: n }, (_, k) => ll(100 + (k * 1800) / n, 500 + 300 * Math.sin(k / 5000)));
+    const s = toRegionGeometry({ kind: 'scribble', points: wave }, proj);
+    expect(s?.kind === 'scribble' && s.points.length).toBeLessThan(2000);
+    if (s?.kind !== 'scribble') return;
+    expect(s.points[0]).toEqual([100, 500]);
+    const [ex, ey] = s.points[s.points.length - 1]!; // the stroke still ends where it was released (to a pixel)
+    expect(Math.hypot(ex - (100 + ((n - 1) * 1800) / n), ey - (500 + 300 * Math.sin((n - 1) / 5000)))).toBeLessThan(0.75);
+    // 8 such regions in one chat.ask: a few tens of kB on the socket, not megabytes
+    expect(JSON.stringify({ regions: Array.from({ length: 8 }, () => g) }).length).toBeLessThan(200_000);
   });
 
   it('keeps a scribble as a pixel polyline with a width', () => {

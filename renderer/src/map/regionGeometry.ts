@@ -1,5 +1,5 @@
 import type { XY } from '../../../main/contract/georef.js';
-import type { RegionGeometry } from '../../../main/contract/geometry.js';
+import { pointsBounds, REGION_MAX_POINTS, simplifyPath, type RegionGeometry } from '../../../main/contract/geometry.js';
 import type { ImageProjection, LatLngTuple } from './imageProjection.js';
 
 /** What a drawing tool collected on the map, in map coordinates. */
@@ -11,7 +11,8 @@ export type Drawn =
   | { kind: 'scribble'; points: LatLngTuple[]; widthPx?: number };
 
 const MIN_SIZE_PX = 1;
-const MAX_POINTS = 10_000;
+/** Regions are rasterised on the model's views, coarser than image pixels: what was drawn is simplified to this. */
+export const SIMPLIFY_TOLERANCE_PX = 0.5;
 export const DEFAULT_SCRIBBLE_WIDTH = 8;
 
 // "+ 0" turns -0 into 0
@@ -31,9 +32,7 @@ export function toRegionGeometry(d: Drawn, proj: ImageProjection): RegionGeometr
     case 'box': {
       // all four map corners: under reprojection a map rectangle is not a pixel rectangle, take its pixel bbox
       const corners: LatLngTuple[] = [d.from, [d.from[0], d.to[1]], d.to, [d.to[0], d.from[1]]];
-      const px = corners.map((c) => proj.toPixel(c));
-      const xs = px.map((p) => p[0]), ys = px.map((p) => p[1]);
-      const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+      const [x0, y0, x1, y1] = pointsBounds(corners.map((c) => proj.toPixel(c)));
       if (x1 - x0 < MIN_SIZE_PX || y1 - y0 < MIN_SIZE_PX) return null;
       return { kind: 'box', x0: round(x0), y0: round(y0), x1: round(x1), y1: round(y1) };
     }
@@ -48,12 +47,13 @@ export function toRegionGeometry(d: Drawn, proj: ImageProjection): RegionGeometr
       const pts = dedupe(d.points.map((p) => rxy(proj.toPixel(p))));
       if (pts.length > 1 && samePoint(pts[0]!, pts[pts.length - 1]!)) pts.pop();
       if (pts.length < 3 || Math.abs(ringArea(pts)) < MIN_SIZE_PX) return null;
-      return { kind: 'polygon', points: pts.slice(0, MAX_POINTS) };
+      const ring = simplified(pts, true);
+      return ring.length < 3 ? null : { kind: 'polygon', points: ring };
     }
     case 'scribble': {
       const pts = dedupe(d.points.map((p) => rxy(proj.toPixel(p))));
       if (pts.length < 2) return null;
-      return { kind: 'scribble', points: thin(pts, MAX_POINTS), width: d.widthPx ?? DEFAULT_SCRIBBLE_WIDTH };
+      return { kind: 'scribble', points: simplified(pts, false), width: d.widthPx ?? DEFAULT_SCRIBBLE_WIDTH };
     }
   }
 }
@@ -114,12 +114,10 @@ function dedupe(pts: XY[]): XY[] {
   return out;
 }
 
-function thin(pts: XY[], max: number): XY[] {
-  if (pts.length <= max) return pts;
-  const step = pts.length / max;
-  const out: XY[] = [];
-  for (let i = 0; i < max - 1; i++) out.push(pts[Math.floor(i * step)]!);
-  out.push(pts[pts.length - 1]!);
+/** simplified to half a pixel (a coarser tolerance only if that still leaves more vertices than the contract takes) */
+function simplified(pts: XY[], closed: boolean): XY[] {
+  let out = simplifyPath(pts, SIMPLIFY_TOLERANCE_PX, closed);
+  for (let tol = SIMPLIFY_TOLERANCE_PX * 2; out.length > REGION_MAX_POINTS; tol *= 2) out = simplifyPath(out, tol, closed);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import type { RegionGeometry } from '../../../main/contract/geometry.js';
+import { pointsBounds, type RegionGeometry } from '../../../main/contract/geometry.js';
 import type { FileRef, ImageInfo, MapView, Mask, Region } from '../../../main/contract/schemas.js';
 import { emitAppEvent, setBodyState } from '../appEvents.js';
 import type { LatLngTuple, Placement } from '../map/imageProjection.js';
@@ -215,14 +215,14 @@ export function focusMask(maskId: string): void {
   const p = projectionOf(img);
   const [x0, y0, x1, y1] = mask.bbox;
   const corners = [p.toLatLng([x0, y0]), p.toLatLng([x1, y1]), p.toLatLng([x0, y1]), p.toLatLng([x1, y0])];
-  const lats = corners.map((c) => c[0]), lngs = corners.map((c) => c[1]);
+  const [lat0, lng0, lat1, lng1] = pointsBounds(corners);
   mapStore.set({
     focusedMaskId: maskId,
     activeImageId: img.id,
     viewRequest: {
       seq: ++seq,
       kind: 'fit',
-      bounds: [[Math.min(...lats), Math.min(...lngs)], [Math.max(...lats), Math.max(...lngs)]],
+      bounds: [[lat0, lng0], [lat1, lng1]],
     },
   });
 }

@@ -1,6 +1,7 @@
 import L from 'leaflet';
 import { useEffect } from 'react';
 import type { MeasuredObject, ReportExtent } from '../../../../main/contract/calls/reports.js';
+import { pointsBounds } from '../../../../main/contract/geometry.js';
 import type { Mask } from '../../../../main/contract/schemas.js';
 import { maskRings } from '../../map/regionGeometry.js';
 import { useStore } from '../../stores/createStore.js';
@@ -41,10 +42,7 @@ function useMapExtent(map: L.Map): void {
         const clamp = (v: number, lim: number) => Math.max(-lim, Math.min(lim, v));
         return set({ kind: 'wgs84', bbox: [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)] });
       }
-      const p = [proj.toPixel([b.getNorth(), b.getWest()]), proj.toPixel([b.getSouth(), b.getEast()])];
-      const xs = p.map((q) => q[0]);
-      const ys = p.map((q) => q[1]);
-      set({ kind: 'pixels', imageId: img.id, rect: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] });
+      set({ kind: 'pixels', imageId: img.id, rect: pointsBounds([proj.toPixel([b.getNorth(), b.getWest()]), proj.toPixel([b.getSouth(), b.getEast()])]) });
     };
     update();
     map.on('moveend', update);
