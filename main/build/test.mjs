@@ -11,7 +11,7 @@ const suites = [
   { name: 'typecheck (renderer)', cmd: [bin('tsc'), '-p', 'renderer/tsconfig.json'], budgetS: 120 },
   { name: 'lint', cmd: [bin('eslint'), '.'], budgetS: 180 },
   { name: 'unit', cmd: [bin('vitest'), 'run', '--project', 'unit'], budgetS: 180 },
-  { name: 'integration', cmd: [bin('vitest'), 'run', '--project', 'integration'], budgetS: 360 },
+  { name: 'integration', cmd: [bin('vitest'), 'run', '--project', 'integration'], budgetS: 600 },
   { name: 'e2e', cmd: [bin('playwright'), 'test'], budgetS: 360 },
 ];
 const only = process.argv.slice(2);
