@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { appRoot } from '../main/appPaths.js';
+import { fileURLToPath } from 'node:url';
 import { VantageError } from '../main/contract/errors.js';
 
 export type Db = Database.Database;
@@ -15,8 +15,22 @@ export interface Migration {
   sql: string;
 }
 
+let cachedMigrationsDir: string | null = null;
+
+/**
+ * `db/migrations` of the app: found walking up from this module, so the database layer needs nothing from the
+ * app's own code; works from sources (db/), bundles (dist/main/) and a packaged app (db/migrations/*.sql shipped).
+ */
 export function migrationsDir(): string {
-  return path.join(appRoot(), 'db', 'migrations');
+  if (cachedMigrationsDir) return cachedMigrationsDir;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    for (const candidate of [path.join(dir, 'migrations'), path.join(dir, 'db', 'migrations')]) {
+      if (existsSync(path.join(candidate, '001_init.sql'))) return (cachedMigrationsDir = candidate);
+    }
+    dir = path.dirname(dir);
+  }
+  throw new VantageError('INTERNAL', 'the database migrations (db/migrations) were not found beside the app');
 }
 
 export function loadMigrations(dir = migrationsDir()): Migration[] {

@@ -133,6 +133,8 @@ export class CaseRepository {
       regionIdsOfTurn: db.prepare('SELECT id FROM regions WHERE turn_id = ? ORDER BY rowid'),
       insertMask: db.prepare(`INSERT INTO masks (id, turn_id, image_id, region_id, phrase, score, bbox_json, rle_json,
         polygons_json, area_px, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      setMaskPolygons: db.prepare('UPDATE masks SET polygons_json = ? WHERE id = ?'),
+      allSessionIds: db.prepare('SELECT id FROM sessions ORDER BY rowid'),
       listMasks: db.prepare(`SELECT m.* FROM masks m JOIN turns t ON t.id = m.turn_id WHERE t.session_id = ?
         ORDER BY t.seq, m.rowid`),
       listMaskRecords: db.prepare(`SELECT m.*, t.seq AS turn_seq FROM masks m JOIN turns t ON t.id = m.turn_id
@@ -288,6 +290,21 @@ export class CaseRepository {
     this.s.insertMask.run(id, m.turnId, m.imageId, m.regionId, m.phrase, m.score, JSON.stringify(m.bbox), JSON.stringify(m.rle),
       JSON.stringify(m.polygons), m.areaPx, now());
     return { id, turnId: m.turnId, imageId: m.imageId, regionId: m.regionId, phrase: m.phrase, score: m.score, bbox: m.bbox, polygons: m.polygons, areaPx: m.areaPx };
+  }
+
+  /** a mask's outline, measured again from its raster (main/masks remeasureCase) */
+  setMaskPolygons(id: string, polygons: Mask['polygons']): void {
+    this.s.setMaskPolygons.run(JSON.stringify(polygons), id);
+  }
+
+  /** every case in the database, deleted ones included */
+  allSessionIds(): string[] {
+    return (this.s.allSessionIds.all() as { id: string }[]).map((r) => r.id);
+  }
+
+  /** runs `fn` in one IMMEDIATE transaction: all of its writes or none */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
 
   listMasks(sessionId: string): Mask[] {

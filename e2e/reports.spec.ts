@@ -43,8 +43,11 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     const rows = page.getByTestId('object-row');
     await expect(rows).toHaveCount(masks);
     await expect(rows.first().getByTestId('object-area')).toHaveText(/(m²|ha|km²)$/);
+    // highlighting restyles the drawn polygon in place (setStyle), it does not build a new one
+    await page.locator('path.vantage-mask').evaluateAll((els) => els.forEach((el) => el.setAttribute('data-drawn-before', '')));
     await rows.first().hover();
     await expect(page.locator('.vantage-mask-focused')).toHaveCount(1);
+    await expect(page.locator('path.vantage-mask-focused[data-drawn-before]')).toHaveCount(1);
     // hovering a mask on the map names it with its geodesic area, not pixels
     await page.mouse.move(box.x + 5, box.y + 5);
     await page.locator('path.vantage-mask').first().hover({ force: true });

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { appRoot } from '../../main/appPaths.js';
+
+/** The repository root (this file is db/testing/writerProcess.ts; it runs from source, under vitest). */
+const appRoot = () => path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Bundles db/durabilityWriter.ts into a folder under node_modules/.cache (inside the app folder, so the bundle finds

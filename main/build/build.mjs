@@ -27,6 +27,7 @@ await Promise.all([
     entryPoints: {
       cli: 'main/cli/vantage.ts',
       inferenceWorker: 'main/inference/inferenceWorker.ts',
+      webgpuProbe: 'main/inference/webgpuProbeChild.ts',
       tileWorker: 'main/imagery/tileWorker.ts',
       changeWorker: 'main/change/changeWorker.ts',
       caseReader: 'main/cases/caseFileReader.ts',

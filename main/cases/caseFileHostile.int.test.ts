@@ -8,13 +8,14 @@ import { workerCacheDir } from '../build/bundleWorker.js';
 import { VantageError } from '../contract/errors.js';
 import { SessionDetail, SessionSummary } from '../contract/schemas.js';
 import { processAlive } from '../util/processAlive.js';
+import { remeasureCase } from '../masks/measure.js';
 import { isUnder } from '../util/safePath.js';
 import { seededRandom } from '../util/seededRandom.js';
 import { buildCaseReader } from './buildCaseReader.js';
 import { CaseFileService, type ImportResult } from './caseFileService.js';
-import { UUID } from './caseFormat.js';
+import { UUID } from '../../db/caseFormat.js';
 import { runCaseReader } from './caseReaderProcess.js';
-import { caseApps, caseWithWork, pngFile, type CaseApp } from './testing/caseFixtures.js';
+import { caseApps, caseWithWork, pngFile, type CaseApp } from '../testing/caseFixtures.js';
 
 // Crafted .vantage files, each made from a real export of a real case: every one is refused with one clear line or
 // imported safely; nothing is written outside the data folder; nothing hangs; the case list keeps working.
@@ -290,7 +291,7 @@ process.once('message', (job) => {
 });
 `,
     );
-    const slow = new CaseFileService(b.db, b.dataDir, '0.1.0', { script, deadlineMs: 1500 });
+    const slow = new CaseFileService(b.db, b.dataDir, '0.1.0', { reader: { script, deadlineMs: 1500 }, remeasure: remeasureCase });
     const file = craft('stuck', (db) => db.exec(`DROP TABLE settings; CREATE VIEW settings AS WITH RECURSIVE r(k) AS (SELECT 1 UNION ALL
       SELECT k + 1 FROM r) SELECT 'case.sessionId' AS key, k AS value FROM r WHERE k = 0`));
     const ticks: number[] = [];
@@ -315,7 +316,7 @@ process.once('message', (job) => {
   });
 
   it('kills the real reader at a deadline too short to finish, importing nothing', async () => {
-    const hurried = new CaseFileService(b.db, b.dataDir, '0.1.0', { script: reader, deadlineMs: 1 });
+    const hurried = new CaseFileService(b.db, b.dataDir, '0.1.0', { reader: { script: reader, deadlineMs: 1 }, remeasure: remeasureCase });
     const cases = b.sessions.list().length;
     await expect(hurried.import(base)).rejects.toThrow(/: reading it took longer than 0.1 s; it may be damaged or hostile; nothing was imported$/);
     expect(b.sessions.list()).toHaveLength(cases);

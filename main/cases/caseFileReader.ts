@@ -1,5 +1,5 @@
 import { VantageError } from '../contract/errors.js';
-import { readCaseFile, type ReadJob } from './readCaseFile.js';
+import { readCaseFile, type ReadJob } from '../../db/readCaseFile.js';
 
 /**
  * Child process entry (bundled as dist/main/caseReader.mjs): reads one untrusted case file and answers once over

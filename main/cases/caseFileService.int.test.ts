@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildCaseReader } from './buildCaseReader.js';
-import { sha256OfFile } from './fileHash.js';
-import { caseApps, caseWithWork, pngFile as png, type CaseApp } from './testing/caseFixtures.js';
+import { sha256OfFile } from '../util/fileHash.js';
+import { caseApps, caseWithWork, pngFile as png, type CaseApp } from '../testing/caseFixtures.js';
 
 let dir: string;
 let readerScript: string;

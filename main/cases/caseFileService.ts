@@ -3,48 +3,48 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { copyCase } from '../../db/caseCopy.js';
+import { allRowIds, assetChunkWriter, idsTaken, sealCaseFile, writeCaseExport } from '../../db/caseFiles.js';
 import { CaseLifecycleRepository } from '../../db/caseLifecycle.js';
 import { openDatabase, type Db } from '../../db/database.js';
 import { CaseRepository } from '../../db/repository.js';
-import { workerPath } from '../appPaths.js';
-import type { SessionSummary } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import type { OutputOf, ParsedInputOf } from '../contract/procedures.js';
 import { processAlive } from '../util/processAlive.js';
 import { joinUnder } from '../util/safePath.js';
 import { commitFile, discard, tempBeside } from './atomicFile.js';
-import { CASE_EXT, CHUNK, META, UUID, safeFileName } from './caseFormat.js';
+import { CASE_EXT, CHUNK, META, UUID, safeFileName } from '../../db/caseFormat.js';
 import { READ_DEADLINE_MS, readDeadlineMs, runCaseReader } from './caseReaderProcess.js';
-import { ASSETS_DIR, CLEAN_DB, type ReadResult } from './readCaseFile.js';
+import { ASSETS_DIR, CLEAN_DB, type ReadResult } from '../../db/readCaseFile.js';
 
 /** Work folders of imports in progress: `<data dir>/.import-<pid>-<random>`. */
 const WORK_PREFIX = '.import-';
 
-export interface ExportResult {
-  fileName: string;
-  path: string;
-  bytes: number;
-  embeddedImages: number;
-}
-
-export interface ImportResult {
-  session: SessionSummary;
-  /** every id in the file was kept (none malformed, none already in this database); see `ids` for which were not */
-  keptIds: boolean;
-  /**
-   * ids of the case's rows: kept, or replaced by fresh ones — the malformed ones (not UUIDs), or all of them when
-   * any is already in this database. The originals are kept as the case's import provenance.
-   */
-  ids: { kept: number; replaced: number; malformed: number; alreadyHere: number };
-  extractedImages: number;
-  /** what the file held that was not imported (an embedded image whose copy is damaged) */
-  warnings: string[];
-}
+/** sessions.export's input, with `folder` the path its FileRef resolved to (the CLI passes a path it checked). */
+export type ExportRequest = ParsedInputOf<'sessions.export'>;
+/** sessions.export's answer, plus where the file was written (the CLI prints it; the page never sees paths). */
+export type ExportResult = OutputOf<'sessions.export'> & { path: string };
+/**
+ * sessions.import's answer. `keptIds`: every id in the file was kept; `ids`: kept, or replaced by fresh ones — the
+ * malformed ones (not UUIDs), or all of them when any is already in this database (the originals are kept as the
+ * case's import provenance); `warnings`: what the file held that was not imported (a damaged embedded image).
+ */
+export type ImportResult = OutputOf<'sessions.import'>;
 
 export interface CaseReaderOptions {
   /** the bundled case reader (dist/main/caseReader.mjs; tests bundle main/cases/caseFileReader.ts) */
   script: string;
-  /** how long a reader may take before it is killed, plus an allowance per byte of the file */
-  deadlineMs: number;
+  /** how long a reader may take before it is killed, plus an allowance per byte of the file (READ_DEADLINE_MS) */
+  deadlineMs?: number;
+}
+
+/** What CaseFileService is given by whoever builds it (boot.ts): the reader, and how an imported case is measured. */
+export interface CaseFileDeps {
+  reader: CaseReaderOptions;
+  /**
+   * Measures every mask of a just-imported case again from its raster (masks/measure.ts remeasureCase): outlines
+   * in a file are never trusted. Runs inside the import's transaction.
+   */
+  remeasure: (repo: CaseRepository, sessionId: string) => unknown;
 }
 
 /** File-system-safe name from a case name (slashes kept as underscores rather than cut). */
@@ -65,25 +65,23 @@ function uniquePath(folder: string, base: string, ext: string): string {
 export class CaseFileService {
   private readonly repo: CaseRepository;
   private readonly life: CaseLifecycleRepository;
-  private readonly reader: CaseReaderOptions;
-  private readonly idTakenStmt;
+  private readonly reader: Required<CaseReaderOptions>;
+  private readonly remeasure: CaseFileDeps['remeasure'];
 
   constructor(
     private readonly db: Db,
     private readonly dataDir: string,
     private readonly appVersion: string,
-    reader: Partial<CaseReaderOptions> = {},
+    deps: CaseFileDeps,
   ) {
     this.repo = new CaseRepository(db);
     this.life = new CaseLifecycleRepository(db);
-    this.reader = { script: reader.script ?? workerPath('caseReader'), deadlineMs: reader.deadlineMs ?? READ_DEADLINE_MS };
-    this.idTakenStmt = db.prepare(`SELECT 1 FROM sessions WHERE id = @id UNION ALL SELECT 1 FROM images WHERE id = @id
-      UNION ALL SELECT 1 FROM turns WHERE id = @id UNION ALL SELECT 1 FROM regions WHERE id = @id
-      UNION ALL SELECT 1 FROM masks WHERE id = @id UNION ALL SELECT 1 FROM reports WHERE id = @id`);
+    this.reader = { script: deps.reader.script, deadlineMs: deps.reader.deadlineMs ?? READ_DEADLINE_MS };
+    this.remeasure = deps.remeasure;
     this.removeStaleWork();
   }
 
-  async export(opts: { sessionId: string; folder: string; embedImages: boolean }): Promise<ExportResult> {
+  async export(opts: ExportRequest): Promise<ExportResult> {
     const session = this.life.live(opts.sessionId);
     if (!existsSync(opts.folder) || !statSync(opts.folder).isDirectory()) throw new VantageError('NOT_FOUND', `folder not found: ${opts.folder}`);
     const images = this.repo.listImages(session.id);
@@ -99,17 +97,14 @@ export class CaseFileService {
     try {
       const out = openDatabase(temp);
       try {
-        out.transaction(() => {
-          copyCase(this.db, out, session.id, { newIds: false });
-          const meta = out.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)');
-          meta.run(META.sessionId, session.id);
-          meta.run(META.exportedAt, new Date().toISOString());
-          meta.run(META.appVersion, this.appVersion);
-          meta.run(META.embedded, String(opts.embedImages));
-        })();
+        writeCaseExport(this.db, out, session.id, {
+          [META.sessionId]: session.id,
+          [META.exportedAt]: new Date().toISOString(),
+          [META.appVersion]: this.appVersion,
+          [META.embedded]: String(opts.embedImages),
+        });
         if (opts.embedImages) for (const img of images) embed(out, img.path, img.sha256);
-        // a single self-contained file: no -wal/-shm sidecars, readable from a read-only USB stick
-        out.pragma('journal_mode = DELETE');
+        sealCaseFile(out);
       } finally {
         out.close();
       }
@@ -147,42 +142,38 @@ export class CaseFileService {
     const clean = openDatabase(path.join(workDir, CLEAN_DB));
     const placed: { file: string; sha256: string }[] = [];
     try {
-      const ids = clean
-        .prepare(`SELECT id FROM sessions UNION ALL SELECT id FROM images UNION ALL SELECT id FROM turns
-          UNION ALL SELECT id FROM regions UNION ALL SELECT id FROM masks UNION ALL SELECT id FROM reports`)
-        .pluck()
-        .all() as string[];
-      const alreadyHere = ids.filter((id) => this.idTakenStmt.get({ id }) !== undefined).length;
+      const ids = allRowIds(clean);
+      const alreadyHere = idsTaken(this.db, ids);
       const malformed = Object.keys(read.replacedIds).length;
       const replaced = alreadyHere > 0 ? ids.length : malformed;
       const images = new CaseRepository(clean).listImages(read.sessionId).filter((i) => read.assets.includes(i.sha256));
       const t = new Date().toISOString();
-      const sessionId = this.db
-        .transaction(() => {
-          const copy = copyCase(clean, this.db, read.sessionId, { newIds: alreadyHere > 0, session: { updated_at: t, deleted_at: null } });
-          const originalIds: Record<string, string> = {};
-          for (const [cleanId, id] of copy.ids) {
-            const original = read.replacedIds[cleanId] ?? (cleanId !== id ? cleanId : undefined);
-            if (original !== undefined) originalIds[id] = original;
+      const sessionId = this.repo.inTransaction(() => {
+        const copy = copyCase(clean, this.db, read.sessionId, { newIds: alreadyHere > 0, session: { updated_at: t, deleted_at: null } });
+        const originalIds: Record<string, string> = {};
+        for (const [cleanId, id] of copy.ids) {
+          const original = read.replacedIds[cleanId] ?? (cleanId !== id ? cleanId : undefined);
+          if (original !== undefined) originalIds[id] = original;
+        }
+        this.life.recordImport(copy.sessionId, { file: label, importedAt: t, schemaVersion: read.schemaVersion, originalSessionId: read.originalSessionId, originalIds });
+        // embedded images go to a folder of their own in the data folder, then the case points at them
+        if (images.length) {
+          const folder = joinUnder(this.dataDir, ['cases', copy.sessionId], 'case id');
+          mkdirSync(folder, { recursive: true });
+          for (const img of images) {
+            const name = path.parse(safeFileName(img.path, 'image'));
+            const target = joinUnder(folder, path.basename(uniquePath(folder, name.name, name.ext)), 'image file name');
+            const earlier = placed.find((p) => p.sha256 === img.sha256);
+            if (earlier) copyFileSync(earlier.file, target);
+            else renameSync(joinUnder(workDir, [ASSETS_DIR, img.sha256], 'embedded image'), target);
+            placed.push({ file: target, sha256: img.sha256 });
+            this.life.relinkImage(copy.ids.get(img.id)!, target);
           }
-          this.life.recordImport(copy.sessionId, { file: label, importedAt: t, schemaVersion: read.schemaVersion, originalSessionId: read.originalSessionId, originalIds });
-          // embedded images go to a folder of their own in the data folder, then the case points at them
-          if (images.length) {
-            const folder = joinUnder(this.dataDir, ['cases', copy.sessionId], 'case id');
-            mkdirSync(folder, { recursive: true });
-            for (const img of images) {
-              const name = path.parse(safeFileName(img.path, 'image'));
-              const target = joinUnder(folder, path.basename(uniquePath(folder, name.name, name.ext)), 'image file name');
-              const earlier = placed.find((p) => p.sha256 === img.sha256);
-              if (earlier) copyFileSync(earlier.file, target);
-              else renameSync(joinUnder(workDir, [ASSETS_DIR, img.sha256], 'embedded image'), target);
-              placed.push({ file: target, sha256: img.sha256 });
-              this.life.relinkImage(copy.ids.get(img.id)!, target);
-            }
-          }
-          return copy.sessionId;
-        })
-        .immediate();
+        }
+        // outlines in a file are never trusted: every mask is measured again from its raster (masks/measure.ts)
+        this.remeasure(this.repo, copy.sessionId);
+        return copy.sessionId;
+      });
       return {
         session: this.life.live(sessionId),
         keptIds: replaced === 0,
@@ -216,7 +207,7 @@ export class CaseFileService {
 /** Copies a file into case_assets chunk by chunk, checking it is still the content the case recorded. */
 function embed(out: Db, file: string, sha256: string): void {
   const h = createHash('sha256');
-  const insert = out.prepare('INSERT OR IGNORE INTO case_assets (sha256, chunk, bytes) VALUES (?, ?, ?)');
+  const insert = assetChunkWriter(out);
   const fd = openSync(file, 'r');
   try {
     const buf = Buffer.alloc(CHUNK);
@@ -225,7 +216,7 @@ function embed(out: Db, file: string, sha256: string): void {
       if (n === 0) break;
       const part = buf.subarray(0, n);
       h.update(part);
-      insert.run(sha256, i, part);
+      insert(sha256, i, part);
     }
   } finally {
     closeSync(fd);

@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ErrorPayload, VantageError } from '../contract/errors.js';
-import type { ReadJob, ReadResult } from './readCaseFile.js';
+import type { ReadJob, ReadResult } from '../../db/readCaseFile.js';
 
 /** Time a case reader gets before it is killed: a base plus an allowance per byte (copying and hashing images). */
 export const READ_DEADLINE_MS = 30_000;

@@ -2,8 +2,8 @@ import type { CaseRepository } from '../../db/repository.js';
 import type { ChatEvent, RegionGeometry } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
 import type { ChatService } from '../chat/chatService.js';
-import type { InferencePort } from '../chat/inferencePort.js';
-import { regionToWgs84 } from '../chat/regionWgs84.js';
+import type { InferencePort } from '../inference/protocol.js';
+import { regionToWgs84 } from '../analysis/regionWgs84.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { bitemporalInstruction } from '../inference/chatPrompt.js';
 import type { ModelService } from '../packs/modelService.js';
@@ -49,8 +49,9 @@ export class ChangeCaptionService {
     const b = await this.sessions.imageOf(input.sessionId, input.imageB);
     await this.models.ensureReady();
     const pack = this.models.status().pack;
-    if (!pack?.stages.includes('decoder')) throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot caption (no decoder stage)`);
-    if (!pack.modes.includes('bitemporal')) {
+    const can = pack ? this.host.capabilities : null;
+    if (!pack || !can?.chat) throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot caption (no decoder stage)`);
+    if (!can.bitemporal) {
       throw new VantageError('UNSUPPORTED', `model pack "${pack.name}" has no bitemporal mode (modes: ${pack.modes.join(', ') || 'none'}); load a pack trained on image pairs to ask what changed`);
     }
     if (!this.host.sources.includes(a.info.source)) {

@@ -1,34 +1,20 @@
-import type { ChatEvent, ImageInfo, Mask, RegionGeometry, Turn } from '../contract/index.js';
-
-export type PromptRegion = Extract<RegionGeometry, { kind: 'point' | 'box' }>;
+import type { ChatEvent, Turn } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
-import type { CaseRepository, NewMask } from '../../db/repository.js';
-import { encodeRle, maskArea, maskBounds, vectorizeMask } from '../analysis/maskVectorizer.js';
+import { assertInside } from '../contract/geometry.js';
+import type { CaseRepository } from '../../db/repository.js';
+import { storeModelMask } from '../masks/measure.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
-import type { AskRequest, InferencePort, MaskOut, Rect } from './inferencePort.js';
-import { regionToWgs84 } from './regionWgs84.js';
-import type { InstantMask } from '../contract/calls/chat.js';
-import { applyTaskTemplate, TASK_MODE_SPECS, type TaskMode } from '../contract/taskModes.js';
-import { instantTile, instantTileViews, regionBounds } from '../inference/viewPlanner.js';
+import type { AskRequest, InferencePort } from './inferencePort.js';
+import { regionToWgs84 } from '../analysis/regionWgs84.js';
+import { applyTaskTemplate, TASK_MODE_SPECS } from '../contract/taskModes.js';
+import type { ParsedInputOf } from '../contract/procedures.js';
 
-export interface AskInput {
-  sessionId: string;
-  imageId: string;
-  text: string;
-  regions: import('../contract/index.js').RegionGeometry[];
-  mode: TaskMode;
-  maxNewTokens: number;
-  temperature?: number;
-  topP?: number;
-  seed?: number;
-}
-
-/** Instant-mask views are fixed image tiles; their grounding features are cached in the worker by this key. */
-const instantViewKey = (imageId: string, rect: readonly number[]) =>
-  `${imageId}:${Math.max(rect[2]! - rect[0]!, rect[3]! - rect[1]!)}:${rect.join(',')}`;
+type Sampling = 'temperature' | 'topP' | 'seed';
+/** chat.ask's input as the contract parses it (the sampling settings may be left to their defaults) */
+export type AskInput = Omit<ParsedInputOf<'chat.ask'>, Sampling> & Partial<Pick<ParsedInputOf<'chat.ask'>, Sampling>>;
 
 /**
  * One question, end to end: store the question (durable before the model starts), build the views from the
@@ -54,7 +40,7 @@ export class ChatService {
     }
     await this.models.ensureReady();
     const model = this.models.status();
-    if (!model.pack?.stages.includes('decoder')) {
+    if (!model.pack || !this.host.capabilities.chat) {
       throw new VantageError('UNSUPPORTED', `the loaded model pack "${model.pack?.name ?? 'none'}" cannot chat (no decoder stage)`);
     }
     // Before anything is stored: a question the pack cannot take must not leave a failed turn in the case.
@@ -122,7 +108,7 @@ export class ChatService {
             text += e.text;
             emit(e);
           } else {
-            const mask = this.storeMask(e.mask, turn.assistantTurnId, turn.imageId, turn.regionIds);
+            const mask = storeModelMask(this.repo, e.mask, { turnId: turn.assistantTurnId, imageId: turn.imageId, regionIds: turn.regionIds });
             if (mask) emit({ type: 'mask', mask });
           }
         },
@@ -136,109 +122,5 @@ export class ChatService {
       if (cancelled) return;
       throw err;
     }
-  }
-
-  /**
-   * A mask preview from a point or box alone: grounding + pixel stages on the fixed image tile the prompt falls in
-   * (viewPlanner.instantTile: k·S full-resolution pixels per tile, so the mask keeps detail on large images). The
-   * tile's grounding features are cached in the worker, so a second click in the same tile runs only the pixel
-   * decoder; a click in another tile computes that tile's. A box across a tile edge uses the global view.
-   * `viewSpanPx` (the visible map's shorter side in image pixels) sizes the tile to what the analyst sees
-   * (viewPlanner.instantTileViews); absent, tiles are INSTANT_TILE_VIEWS·S. Nothing is stored.
-   */
-  async instantMask(input: { sessionId: string; imageId: string; region: AskInput['regions'][number]; viewSpanPx?: number }): Promise<InstantMask> {
-    const t0 = performance.now();
-    const { info } = await this.sessions.imageOf(input.sessionId, input.imageId);
-    const r = input.region;
-    if (r.kind !== 'point' && r.kind !== 'box') throw new VantageError('BAD_INPUT', `instant masks take a point or a box, got a ${r.kind}`);
-    assertInside(r, info.width, info.height);
-    await this.assertCanMask();
-    const { m } = await this.instantRun(info, r, this.instantTileOf(info, r, input.viewSpanPx), null);
-    const out = measureMask(m);
-    return {
-      polygons: out ? out.polygons : [],
-      bbox: out ? out.bbox : null,
-      score: m.score,
-      areaPx: out ? out.areaPx : 0,
-      cached: m.cachedFeatures === true,
-      tile: [...m.rect] as [number, number, number, number],
-      ms: performance.now() - t0,
-    };
-  }
-
-  /** refuses (before any work) when the loaded pack has no grounding/pixel stages */
-  async assertCanMask(): Promise<void> {
-    await this.models.ensureReady();
-    const pack = this.models.status().pack;
-    if (!pack?.stages.includes('grounding') || !pack.stages.includes('pixel')) {
-      throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
-    }
-  }
-
-  /** the loaded pack and the pixel stage's execution provider, for a stored turn's provenance */
-  packProvenance(): { pack: Turn['pack']; provider: string | null } {
-    const st = this.models.status();
-    return {
-      pack: packProvenanceOf(st.pack),
-      provider: st.stageProviders.pixel ?? st.stageProviders.grounding ?? null,
-    };
-  }
-
-  /** the fixed image tile an instant mask for `r` runs on (the global view for a box across a tile edge) */
-  instantTileOf(info: ImageInfo, r: PromptRegion, viewSpanPx?: number): Rect {
-    const size = this.host.viewSize;
-    const k = instantTileViews(info.width, info.height, size, viewSpanPx);
-    return instantTile(info.width, info.height, size, regionBounds(r), k) ?? this.host.planViews(info.width, info.height, [r])[0]!;
-  }
-
-  /**
-   * Grounding + pixel stages for one point/box on `rect` (features cached in the worker per tile). `tileRgb` reuses
-   * the tile pixels a previous prompt on the same rect read (batches run prompts sorted by tile).
-   */
-  async instantRun(info: ImageInfo, r: PromptRegion, rect: Rect, tileRgb: Uint8Array | null): Promise<{ m: MaskOut; rgb: Uint8Array }> {
-    const size = this.host.viewSize;
-    const rgb = tileRgb ?? (await this.imagery.readRgb(info.id, rect, size, size));
-    const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
-    // the worker takes the buffer (transfer): it gets a copy, the caller keeps the tile for the next prompt
-    const m = await this.host.instantMask({ rect, rgb: rgb.slice(), key: instantViewKey(info.id, rect) }, prompt);
-    return { m, rgb };
-  }
-
-  /** a model mask → stored, vectorised outline on the image (also used by change captioning) */
-  private storeMask(m: MaskOut, turnId: string, imageId: string, regionIds: string[]): Mask | null {
-    const out = measureMask(m);
-    if (!out) return null; // the model found nothing: no empty outline is stored
-    return this.repo.addMask({
-      turnId,
-      imageId,
-      regionId: m.regionIndex !== null ? (regionIds[m.regionIndex] ?? null) : null,
-      phrase: m.phrase,
-      score: m.score,
-      ...out,
-    });
-  }
-}
-
-/** A model mask → its outline, bbox, area and raster in image pixels (what a stored mask holds); null when empty. */
-export function measureMask(m: MaskOut): Pick<NewMask, 'bbox' | 'rle' | 'polygons' | 'areaPx'> | null {
-  const grid = { width: m.size, height: m.size, data: m.data };
-  const bounds = maskBounds(grid);
-  if (!bounds) return null;
-  const [x0, y0, x1, y1] = m.rect;
-  const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
-  return {
-    bbox: [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy],
-    rle: { width: m.size, height: m.size, origin: [x0, y0], runs: encodeRle(grid) },
-    polygons: vectorizeMask(grid, placement),
-    areaPx: maskArea(grid) * placement.sx * placement.sy,
-  };
-}
-
-export function assertInside(r: AskInput['regions'][number], width: number, height: number): void {
-  const pts: [number, number][] =
-    r.kind === 'point' ? [[r.x, r.y]] : r.kind === 'box' ? [[r.x0, r.y0], [r.x1, r.y1]] : r.kind === 'circle' ? [[r.cx, r.cy]] : r.points;
-  const inside = pts.some(([x, y]) => x >= 0 && y >= 0 && x <= width && y <= height);
-  if (!inside) {
-    throw new VantageError('BAD_INPUT', `the ${r.kind} region lies outside the image (${width}×${height} px); draw it on the image`);
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VantageError } from './errors.js';
 
 /** Image pixel coordinates: x to the right, y down, (0,0) is the top-left corner of the first pixel. */
 const coord = z.number().finite();
@@ -116,4 +117,14 @@ export function simplifyPath<P extends Pt>(points: readonly P[], tolerance: numb
     }
   }
   return pts.filter((_, i) => keep[i] === 1);
+}
+
+/** Refuses (one line, BAD_INPUT) a region drawn wholly outside a width×height image. */
+export function assertInside(r: RegionGeometry, width: number, height: number): void {
+  const pts: [number, number][] =
+    r.kind === 'point' ? [[r.x, r.y]] : r.kind === 'box' ? [[r.x0, r.y0], [r.x1, r.y1]] : r.kind === 'circle' ? [[r.cx, r.cy]] : r.points;
+  const inside = pts.some(([x, y]) => x >= 0 && y >= 0 && x <= width && y <= height);
+  if (!inside) {
+    throw new VantageError('BAD_INPUT', `the ${r.kind} region lies outside the image (${width}×${height} px); draw it on the image`);
+  }
 }

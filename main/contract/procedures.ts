@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { appCalls } from './calls/app.js';
+import { fileCalls } from './calls/files.js';
 import { changeCalls } from './calls/change.js';
 import { chatCalls } from './calls/chat.js';
 import type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
@@ -17,6 +18,7 @@ type Schema = z.ZodType;
  */
 export const procedures = {
   ...appCalls,
+  ...fileCalls,
   ...imageryCalls,
   ...sessionCalls,
   ...modelCalls,
@@ -50,6 +52,9 @@ export type VantageClient = {
   subscribe<K extends StreamName>(name: K, input: InputOf<K>, handlers: StreamHandlers<EventOf<K>>): Subscription;
   resourceUrl<K extends ResourceName>(name: K, input: InputOf<K>): string;
 };
+
+/** One domain's part of the handler table: its calls named `PREFIX.*` (each domain's handlers.ts). */
+export type HandlersOf<P extends string> = Pick<Handlers, Extract<keyof Handlers, `${P}.${string}`>>;
 
 /** The service side: what both transports dispatch to after validation. */
 export type Handlers = {

@@ -102,8 +102,12 @@ export const SessionDetail = z.object({
 });
 export type SessionDetail = z.infer<typeof SessionDetail>;
 
+/** The execution providers, in the order the inference backend tries them (main/inference/backend.ts owns the choice). */
+export const ExecutionProvider = z.enum(['cuda', 'webgpu', 'cpu']);
+export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
+
 export const ProviderStatus = z.object({
-  name: z.enum(['cuda', 'webgpu', 'cpu']),
+  name: ExecutionProvider,
   available: z.boolean(),
   reason: z.string().nullable(),
 });

@@ -52,14 +52,6 @@ export const TASK_MODE_SPECS: Record<TaskMode, TaskModeSpec> = {
   },
 };
 
-/** The modes a pack with these stages can run (the UI offers only these). */
-export function modesForStages(stages: readonly string[]): TaskMode[] {
-  const chat = ['vision', 'prompt', 'embed', 'decoder'].every((s) => stages.includes(s));
-  const masks = stages.includes('grounding') && stages.includes('pixel');
-  if (!chat) return [];
-  return TASK_MODES.filter((m) => !TASK_MODE_SPECS[m].needsMasks || masks);
-}
-
 /** The user's text wrapped in the mode's instruction (a pack may override the template per mode). */
 export function applyTaskTemplate(mode: TaskMode, text: string, overrides?: Record<string, string>): string {
   const template = overrides?.[mode] ?? TASK_MODE_SPECS[mode].template;

@@ -77,7 +77,7 @@ function transparentTile(): Promise<Uint8Array> {
   return emptyTile;
 }
 
-/** Where the chosen basemap's path is kept between runs (the app's `settings` table: SettingsStore). */
+/** Where the chosen basemap's path is kept between runs (the app's `settings` table: db/settings.ts). */
 export interface BasemapSettings {
   get(key: string): string | null;
   set(key: string, value: string): void;

@@ -1,7 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { VantageError } from '../contract/errors.js';
 import { isDeviceTensor, type DeviceTensor, type HostTensor, type NativeArray, type NativeOrt, type NativeSession, type NativeType } from './nativeOrt.js';
-import type { PackManifest } from './packManifest.js';
 import { feed, floats, fromHalf, toHalf } from './tensorIo.js';
 
 /**
@@ -460,25 +459,4 @@ export class NativeDecodeRunner implements DecodeRunner {
     this.past = {};
     this.s.releaseRunner();
   }
-}
-
-/** Whether and how the native path runs a pack's decoder, with the reason when it does not. */
-export interface NativePlan {
-  use: boolean;
-  options: NativeDecodeOptions | null;
-  reason: string | null;
-}
-
-export function planNativeDecode(
-  addon: NativeOrt | null,
-  addonReason: string | null,
-  manifest: PackManifest,
-  provider: 'cpu' | 'cuda',
-  env: NodeJS.ProcessEnv = process.env,
-): NativePlan {
-  if (!addon) return { use: false, options: null, reason: addonReason ?? 'native addon not loaded' };
-  if (!manifest.llm) return { use: false, options: null, reason: 'the pack has no decoder' };
-  const staticKv = manifest.llm.staticKvCache === true && env.VANTAGE_KV_LAYOUT !== 'append';
-  const cudaGraph = provider === 'cuda' && staticKv && env.VANTAGE_CUDA_GRAPH === '1';
-  return { use: true, options: { provider, staticKv, cudaGraph }, reason: null };
 }

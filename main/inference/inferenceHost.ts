@@ -2,30 +2,41 @@ import { Worker } from 'node:worker_threads';
 import { VantageError } from '../contract/errors.js';
 import type { RegionGeometry } from '../contract/geometry.js';
 import type { ModelStatus, PackInfo } from '../contract/schemas.js';
-import type { AskRequest, InferenceEvent, InferencePort } from '../chat/inferencePort.js';
-import type { ProviderStatus } from './executionProviders.js';
-import type { AskTrace, InstantPrompt, MaskResult, ViewInput } from './pipeline.js';
+import type { PackCapabilities } from './capabilities.js';
+import type {
+  AskInput,
+  AskRequest,
+  HostAskResult,
+  InferenceEvent,
+  InferencePort,
+  InstantPrompt,
+  MaskResult,
+  ProviderStatus,
+  ReadyInfo,
+  ViewInput,
+  WorkerReply,
+  WorkerRequest,
+} from './protocol.js';
 import { planViews, type Rect, type ViewPlan } from './viewPlanner.js';
-import type { ReadyInfo, WorkerReply, WorkerRequest } from './workerProtocol.js';
+import { probeWebGpu } from './webgpuProbe.js';
+
+export type { HostAskResult };
 
 export interface InferenceHostOptions {
   /** the bundled worker (dist/main/inferenceWorker.mjs, or buildInferenceWorker()'s output) */
   workerUrl: URL | string;
   /** restricts the EP ladder; defaults to env VANTAGE_EP */
   forcedProvider?: string | undefined;
-  /** set when the host knows a GPU adapter exists, so WebGPU is worth trying (see executionProviders.ts) */
+  /** set when the host knows whether a hardware GPU adapter exists (skips the probe; see backend.ts) */
   webgpuAdapterKnown?: boolean;
+  /**
+   * the WebGPU probe (dist/main/webgpuProbe.mjs): run once, in a child process killed at its deadline, before the
+   * first pack load that could use WebGPU; WebGPU is then tried when it found a hardware adapter
+   */
+  webgpuProbe?: string | undefined;
   /** a pack load that takes longer is treated as hung: the worker is terminated and the load fails */
   loadTimeoutMs?: number;
   log?: (message: string) => void;
-}
-
-export interface HostAskResult {
-  text: string;
-  durationMs: number;
-  provider: string;
-  tokens: number;
-  trace?: AskTrace;
 }
 
 interface Pending {
@@ -46,6 +57,7 @@ export class InferenceHost implements InferencePort {
   private state: ModelStatus = { state: 'none', pack: null, stageProviders: {}, providers: [], error: null };
   private view: ReadyInfo['view'] | null = null;
   private packSources: string[] = [];
+  private packCapabilities: PackCapabilities | null = null;
 
   constructor(private readonly opts: InferenceHostOptions) {}
 
@@ -104,14 +116,10 @@ export class InferenceHost implements InferencePort {
     const timeoutMs = this.opts.loadTimeoutMs ?? 300_000;
     let timer: NodeJS.Timeout | undefined;
     try {
+      const forcedProvider = this.opts.forcedProvider ?? process.env.VANTAGE_EP;
+      const webgpu = await this.webgpuAdapter(forcedProvider);
       const reply = await Promise.race([
-        this.request({
-          type: 'init',
-          seq,
-          packDir: dir,
-          forcedProvider: this.opts.forcedProvider ?? process.env.VANTAGE_EP,
-          webgpuAdapterKnown: this.opts.webgpuAdapterKnown ?? false,
-        }),
+        this.request({ type: 'init', seq, packDir: dir, forcedProvider, webgpuAdapterKnown: webgpu.known, webgpuReason: webgpu.reason }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             const w = this.worker;
@@ -123,6 +131,7 @@ export class InferenceHost implements InferencePort {
       if (reply.type !== 'ready') throw new VantageError('INTERNAL', `inference worker answered ${reply.type} to init`);
       this.view = reply.view;
       this.packSources = reply.sources;
+      this.packCapabilities = reply.capabilities;
       this.state = { state: 'ready', pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers, error: null, decode: reply.decode };
       return { pack: reply.pack, stageProviders: reply.stageProviders, providers: reply.providers };
     } catch (err) {
@@ -133,6 +142,14 @@ export class InferenceHost implements InferencePort {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** whether WebGPU is worth trying: told by the caller, else the probe's answer (none when a provider is forced) */
+  private async webgpuAdapter(forced: string | undefined): Promise<{ known: boolean; reason?: string | undefined }> {
+    if (this.opts.webgpuAdapterKnown !== undefined) return { known: this.opts.webgpuAdapterKnown };
+    if (!this.opts.webgpuProbe || forced) return { known: false };
+    const probe = await probeWebGpu(this.opts.webgpuProbe);
+    return { known: probe.hardware, reason: probe.reason ?? undefined };
   }
 
   status(): ModelStatus {
@@ -154,6 +171,13 @@ export class InferenceHost implements InferencePort {
     return this.packSources;
   }
 
+  /** What the loaded pack can do (decided by the worker's backend, sent in its ready reply). */
+  get capabilities(): PackCapabilities {
+    this.requireView();
+    if (!this.packCapabilities) throw new VantageError('INTERNAL', 'the inference worker did not say what the pack can do');
+    return this.packCapabilities;
+  }
+
   /** View rectangles (image px) for one question: global first, then the grid cells. */
   planViews(width: number, height: number, regions: RegionGeometry[]): Rect[] {
     return this.planViewsDetailed(width, height, regions).views;
@@ -169,7 +193,7 @@ export class InferenceHost implements InferencePort {
    * Rejects with CANCELLED when `signal` aborts; the worker stops before its next decoder step.
    */
   async ask(
-    req: AskRequest & { trace?: boolean; system?: string },
+    req: AskRequest & Pick<AskInput, 'trace' | 'system'>,
     onEvent: (e: InferenceEvent) => void,
     signal: AbortSignal,
   ): Promise<HostAskResult> {

@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { VantageError } from '../contract/errors.js';
 import { toPackInfo } from './packManifest.js';
 import { InferencePipeline } from './pipeline.js';
-import type { WorkerReply, WorkerRequest } from './workerProtocol.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 /**
  * Worker entry that owns the pipeline: onnxruntime runs here so the main event loop never blocks on a
@@ -39,7 +39,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
         const old = pipeline;
         pipeline = null;
         await old?.dispose();
-        const p = await InferencePipeline.create(msg.packDir, { forced: msg.forcedProvider, webgpuAdapterKnown: msg.webgpuAdapterKnown });
+        const p = await InferencePipeline.create(msg.packDir, { forced: msg.forcedProvider, webgpuAdapterKnown: msg.webgpuAdapterKnown, webgpuReason: msg.webgpuReason });
         pipeline = p;
         const v = p.pack.manifest.view;
         send({
@@ -51,6 +51,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
           decode: p.decodePath,
           view: { size: v.size, maxViews: v.maxViews, maxImagePixels: v.maxImagePixels },
           sources: [...p.pack.manifest.sources],
+          capabilities: p.capabilities,
         });
       });
       loading = run.catch(() => undefined);

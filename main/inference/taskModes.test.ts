@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyTaskTemplate, modesForStages, TASK_MODES } from '../contract/taskModes.js';
+import { applyTaskTemplate, TASK_MODES } from '../contract/taskModes.js';
+import { modesForStages } from './capabilities.js';
 import { renderChatPrompt } from './chatPrompt.js';
 
 const manifest = {

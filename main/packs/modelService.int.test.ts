@@ -11,7 +11,7 @@ import { testPackDir } from '../inference/testPackFixtures.js';
 import { ModelService } from './modelService.js';
 import { generateSigningKey, packProvenanceOf, signPackDir, SIGNATURE_FILE } from './packSignature.js';
 import { PackStore } from './packStore.js';
-import { SettingsStore } from './settingsStore.js';
+import { SettingsRepository } from '../../db/settings.js';
 
 /** The pack manager with the real test pack, real onnxruntime in the real worker, real SQLite settings. */
 
@@ -51,7 +51,7 @@ function variant(version: string, patch: (m: EditableManifest, dir: string) => v
 }
 
 const service = (dataDir: string) =>
-  new ModelService(host, { builtinDir: testPackDir, store: new PackStore(dataDir), settings: new SettingsStore(db) });
+  new ModelService(host, { builtinDir: testPackDir, store: new PackStore(dataDir), settings: new SettingsRepository(db) });
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'vantage-packs-'));

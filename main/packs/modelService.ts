@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelStatus, PackSignature } from '../contract/index.js';
 import type { PackEntry } from '../contract/calls/models.js';
-import { modesForStages } from '../contract/taskModes.js';
 import { VantageError } from '../contract/errors.js';
-import type { InferencePort } from '../chat/inferencePort.js';
+import type { InferencePort } from '../inference/protocol.js';
+import { packCapabilities } from '../inference/capabilities.js';
 import { loadPack, toPackInfo, type LoadedPackInfo } from '../inference/packManifest.js';
 import { checkPackSignature } from './packSignature.js';
 import type { PackStore } from './packStore.js';
-import type { SettingsStore } from './settingsStore.js';
+import type { SettingsRepository } from '../../db/settings.js';
 
 const SELECTED_KEY = 'models.selected';
 
@@ -18,7 +18,7 @@ export interface ModelServiceOptions {
   /** installed packs; absent: only the built-in (or forced) pack exists */
   store?: PackStore;
   /** where the selection persists (`settings` table) */
-  settings?: SettingsStore;
+  settings?: SettingsRepository;
   /** a pack folder forced for this run (CLI `--pack`, `serve --pack`): overrides the persisted selection */
   forcedDir?: string;
 }
@@ -101,13 +101,13 @@ export class ModelService {
 
   private async entry(p: LoadedPackInfo, builtin: boolean): Promise<PackEntry> {
     const current = path.resolve(this.currentDir());
-    const masks = p.stages.includes('grounding') && p.stages.includes('pixel');
+    const can = packCapabilities(p);
     return {
       ...toPackInfo(p),
       builtin,
       selected: path.resolve(p.dir) === current,
-      tasks: modesForStages(p.stages),
-      instantMasks: masks,
+      tasks: can.modes,
+      instantMasks: can.masks,
       signature: await this.signatureOf(p.dir, p.name),
     };
   }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { CaseRepository, ImageRow, MaskRecord, RegionRecord } from '../../db/repository.js';
 import { PolygonGeoreferencer, type GeoPolygons } from '../analysis/polygonGeoreference.js';
-import { storedMaskOutline } from '../analysis/storedMaskOutline.js';
 import type { MeasuredObject } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
+import { reachesImageEdge } from '../masks/measure.js';
 import type { ImageInfo, SessionSummary, Turn } from '../contract/schemas.js';
 
 export type ImageFactsRow = ImageRow & { info: ImageInfo };
@@ -62,10 +62,11 @@ export function readCase(repo: CaseRepository, sessionId: string, opts: { simpli
     const notes: string[] = [];
     try {
       if (geo instanceof Error) throw geo;
-      const outline = storedMaskOutline(mask, image.info, `"${label}"`);
-      touchesEdge = outline.touchesEdge;
+      // the outline measured when the mask was stored (clipped to the image): read, never vectorised again
+      if (mask.polygons.length === 0) throw new VantageError('BAD_INPUT', `"${label}" is empty (no pixel inside): nothing to export`);
+      touchesEdge = reachesImageEdge(mask.polygons, image.info);
       if (touchesEdge) notes.push(`"${label}" reaches the image edge: the object may continue outside, its area is a lower bound`);
-      geometry = geo.georeference(outline.polygons, { simplifyM: opts.simplifyM ?? 0, label: `"${label}"` });
+      geometry = geo.georeference(mask.polygons, { simplifyM: opts.simplifyM ?? 0, label: `"${label}"` });
       notes.push(...geometry.notes);
     } catch (err) {
       problem = err instanceof Error ? err.message : String(err);

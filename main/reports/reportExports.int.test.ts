@@ -8,6 +8,7 @@ import { CaseRepository, type NewMask } from '../../db/repository.js';
 import { encodeRle, maskBounds, vectorizeMask, type BinaryMask } from '../analysis/maskVectorizer.js';
 import { cMask, iou, ringMask } from '../analysis/testMasks.js';
 import { ImageryService } from '../imagery/imageryService.js';
+import { remeasureCase } from '../masks/measure.js';
 import { describeWithData } from '../testing/data.js';
 import { ReportService } from './reportService.js';
 
@@ -79,6 +80,8 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     // reaches past the left edge: exported clipped, flagged as a lower bound
     placed.push({ id: storeMask(repo, base, ringMask(N, 28, 0), -30, 500, 'edge blob', 0.7), mask: ringMask(N, 28, 0), x0: -30, y0: 500 });
     emptyId = storeMask(repo, base, { width: N, height: N, data: new Uint8Array(N * N) }, 100, 100, 'nothing', 0.1);
+    // outlines as the app stores them: measured once from the raster, clipped to the image
+    remeasureCase(repo, sessionId);
   });
 
   afterAll(async () => {

@@ -3,8 +3,9 @@ import { existsSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { CaseRepository, ReportRecord } from '../../db/repository.js';
-import type { ExportOptions, ExportResult, MeasuredObject, ReportKind, ReportSummary } from '../contract/calls/reports.js';
+import type { ReportKind, ReportSummary } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
+import type { OutputOf, ParsedInputOf } from '../contract/procedures.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { writeFileAtomic, freeName } from './atomicFile.js';
 import { readCase, selectForExport } from './caseObjects.js';
@@ -14,7 +15,10 @@ import { buildPdf } from './pdfReport.js';
 
 const EXT: Record<ReportKind, string> = { geojson: 'geojson', gpkg: 'gpkg', pdf: 'pdf' };
 
-export type ExportRequest = Omit<ExportOptions, 'folder'> & {
+type ExportResult = OutputOf<'reports.export'>;
+
+/** reports.export's input, with the folder's FileRef resolved to a path (or the CLI's exact file). */
+export type ExportRequest = Omit<ParsedInputOf<'reports.export'>, 'folder'> & {
   /** folder to write into (resolved from the user's FileRef); the first image's folder when absent */
   folderPath?: string;
   /** exact destination file (the CLI's --geojson F); wins over folderPath */
@@ -32,11 +36,11 @@ export class ReportService {
     private readonly appVersion: string,
   ) {}
 
-  objects(sessionId: string): { objects: MeasuredObject[] } {
+  objects(sessionId: string): OutputOf<'reports.objects'> {
     return { objects: readCase(this.repo, sessionId).objects.map((o) => o.summary) };
   }
 
-  list(sessionId: string): ReportSummary[] {
+  list(sessionId: string): OutputOf<'reports.list'> {
     this.repo.getSession(sessionId);
     return this.repo.listReports(sessionId).map((r) => summaryOf(r));
   }
@@ -86,7 +90,7 @@ export class ReportService {
   }
 
   /** Writes a stored report again, byte for byte (to its folder, or another one). */
-  rewrite(reportId: string, folderPath?: string): ExportResult {
+  rewrite(reportId: string, folderPath?: string): OutputOf<'reports.rewrite'> {
     const rec = this.repo.getReport(reportId);
     const folder = folderPath ?? (rec.path ? path.dirname(rec.path) : null);
     if (!folder) throw new VantageError('BAD_INPUT', `report ${rec.fileName} has no folder recorded: choose one`);

@@ -30,3 +30,28 @@ describe('layering lint rules', () => {
     expect(await lint('main/app/x.ts', "import { app } from 'electron';\nexport const a = app;\n")).toEqual([]);
   });
 });
+
+// The back end's rooms form layers (ARCHITECTURE.md): an import upwards or a cycle anywhere fails lint.
+const ruleIds = async (file: string, code: string) => {
+  const [res] = await eslint.lintText(code, { filePath: path.join(repoRoot, file) });
+  return res!.messages.map((m) => m.ruleId);
+};
+
+describe('room layering lint rules', () => {
+  it('refuse an import from a higher layer', async () => {
+    expect(await ruleIds('db/x.ts', "import { joinUnder } from '../main/util/safePath.js';\nexport const a = joinUnder;\n")).toContain('import-x/no-restricted-paths');
+    expect(await ruleIds('main/inference/x.ts', "import { ChatService } from '../chat/chatService.js';\nexport const a = ChatService;\n")).toContain('import-x/no-restricted-paths');
+    expect(await ruleIds('main/imagery/x.ts', "import { createServices } from '../boot.js';\nexport const a = createServices;\n")).toContain('import-x/no-restricted-paths');
+  });
+
+  it('allow imports from the same or lower layers', async () => {
+    expect(await ruleIds('main/chat/x.ts', "import { VantageError } from '../contract/errors.js';\nexport const a = VantageError;\n")).toEqual([]);
+    expect(await ruleIds('main/server/x.ts', "import { joinUnder } from '../util/safePath.js';\nexport const a = joinUnder;\n")).toEqual([]);
+  });
+
+  it('refuse an import cycle', async () => {
+    // rendererFile.ts imports safePath.ts, so safePath.ts importing it back closes a cycle
+    const ids = await ruleIds('main/util/safePath.ts', "import { rendererFileFor } from '../server/rendererFile.js';\nexport const a = rendererFileFor;\n");
+    expect(ids).toContain('import-x/no-cycle');
+  });
+});

@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ImageInfo, MapView, SessionDetail, SessionSummary } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import type { OutputOf } from '../contract/procedures.js';
 import path from 'node:path';
 import { CaseLifecycleRepository, PURGE_AFTER_DAYS } from '../../db/caseLifecycle.js';
 import type { CaseRepository, ImageRow } from '../../db/repository.js';
-import { sha256OfFile } from '../cases/fileHash.js';
+import { sha256OfFile } from '../util/fileHash.js';
 import type { ImageFacts, ImageryPort } from '../imagery/imageryPort.js';
 
 /**
@@ -13,6 +14,8 @@ import type { ImageFacts, ImageryPort } from '../imagery/imageryPort.js';
  */
 export class SessionsService {
   private readonly life: CaseLifecycleRepository;
+  /** images registered with the imagery engine by id alone (tiles, displays, pixels) */
+  private readonly registered = new Set<string>();
 
   constructor(private readonly repo: CaseRepository, private readonly imagery: ImageryPort, life?: CaseLifecycleRepository) {
     this.life = life ?? new CaseLifecycleRepository(repo.db);
@@ -32,7 +35,7 @@ export class SessionsService {
   }
 
   /** Soft delete: undone by restore() until the purge date. */
-  delete(sessionId: string): { purgeAfter: string } {
+  delete(sessionId: string): Omit<OutputOf<'sessions.delete'>, 'ok'> {
     return this.life.softDelete(sessionId);
   }
 
@@ -40,7 +43,7 @@ export class SessionsService {
     return this.life.restore(sessionId);
   }
 
-  listDeleted(): (SessionSummary & { deletedAt: string; purgeAfter: string })[] {
+  listDeleted(): OutputOf<'sessions.deleted'> {
     return this.life.listDeleted();
   }
 
@@ -55,7 +58,7 @@ export class SessionsService {
    * Points a moved or missing image at its new location — only if the file has the very content the case recorded
    * (sha256), so masks and regions stay true to the pixels they were drawn on.
    */
-  async relink(imageId: string, file: string): Promise<ImageInfo & { missing: boolean }> {
+  async relink(imageId: string, file: string): Promise<OutputOf<'imagery.relink'>> {
     const row = this.repo.getImage(imageId);
     this.life.live(row.sessionId);
     const sha = await sha256OfFile(file);
@@ -94,8 +97,9 @@ export class SessionsService {
     };
   }
 
-  saveView(sessionId: string, view: MapView): void {
+  saveView(sessionId: string, view: MapView): OutputOf<'sessions.saveView'> {
     this.repo.saveView(sessionId, view);
+    return { ok: true };
   }
 
   /** Opens an image file into a case; opening the same content again returns the image already there. */
@@ -114,8 +118,20 @@ export class SessionsService {
     if (!existsSync(row.path)) {
       throw new VantageError('NOT_FOUND', `the image file ${row.path} has moved or is missing; relink it to continue`);
     }
-    await this.imagery.register(row.id, row.path);
+    await this.register(row);
     return { row, info: this.infoOf(row) };
+  }
+
+  /** An image named by id alone (tiles, display, pixel probes): registered with the imagery engine once. */
+  async ensureRegistered(imageId: string): Promise<ImageInfo> {
+    const row = this.repo.getImage(imageId);
+    if (!this.registered.has(imageId)) await this.register(row);
+    return this.infoOf(row);
+  }
+
+  private async register(row: ImageRow): Promise<void> {
+    await this.imagery.register(row.id, row.path);
+    this.registered.add(row.id);
   }
 
   info(imageId: string): ImageInfo {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { NativeDecodeRunner, NativeDecodeSessions, StockDecodeRunner, type DecodeRunner } from '../../main/inference/decodeRunner.js';
-import { SessionFactory, type ProviderName } from '../../main/inference/executionProviders.js';
+import { SessionFactory, type ProviderName } from '../../main/inference/backend.js';
 import { loadNativeOrt } from '../../main/inference/nativeOrt.js';
 import { InferencePipeline, type AskInput } from '../../main/inference/pipeline.js';
 import { seededRandom } from '../../main/util/seededRandom.js';

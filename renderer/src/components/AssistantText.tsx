@@ -1,11 +1,12 @@
 import { parseAnswer } from '../chat/answerText.js';
 import { useStore } from '../stores/createStore.js';
-import { focusMask, mapStore } from '../stores/mapStore.js';
+import { caseStore } from '../stores/caseStore.js';
+import { focusMask } from '../stores/mapStore.js';
 import { maskColour } from './map/MaskLayers.js';
 
 /** Assistant prose with grounded phrases highlighted and each <SEG> shown as a chip that shows its mask on the map. */
 export function AssistantText({ turnId, text }: { turnId: string; text: string }) {
-  const masks = useStore(mapStore, (s) => s.masks);
+  const masks = useStore(caseStore, (s) => s.masks);
   const parts = parseAnswer(text);
   return (
     <div className="answer-text">

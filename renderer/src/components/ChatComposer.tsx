@@ -1,25 +1,20 @@
-import { useEffect, useState, type KeyboardEvent } from 'react';
+import { useState, type KeyboardEvent } from 'react';
 import { TASK_MODE_SPECS } from '../../../main/contract/taskModes.js';
+import { caseStore } from '../stores/caseStore.js';
 import { ask, chatStore, setMode, stopAnswer } from '../stores/chatStore.js';
-import { instantMaskStore, startInstantMasks } from '../stores/instantMaskStore.js';
-import { loadPacks } from '../stores/modelStore.js';
-import { TaskModes } from './TaskModes.js';
 import { useStore } from '../stores/createStore.js';
+import { instantMaskStore } from '../stores/instantMaskStore.js';
 import { mapStore } from '../stores/mapStore.js';
+import { TaskModes } from './TaskModes.js';
 
 export function ChatComposer() {
   const [text, setText] = useState('');
   const streaming = useStore(chatStore, (s) => s.streaming);
   const mode = useStore(chatStore, (s) => s.mode);
   const pending = useStore(mapStore, (s) => s.pending.length);
-  const hasImage = useStore(mapStore, (s) => s.activeImageId !== null);
+  const hasImage = useStore(caseStore, (s) => s.activeImageId !== null);
   const preview = useStore(instantMaskStore, (s) => s.preview);
   const textOptional = TASK_MODE_SPECS[mode].textOptional;
-
-  useEffect(() => {
-    void loadPacks();
-    return startInstantMasks();
-  }, []);
 
   const send = () => {
     if (ask(text)) setText('');

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { caseStore } from '../stores/caseStore.js';
 import { chatStore } from '../stores/chatStore.js';
 import { useStore } from '../stores/createStore.js';
 import { ChatComposer } from './ChatComposer.js';
@@ -7,7 +8,7 @@ import { ObjectList } from './ObjectList.js';
 import { TurnItem } from './TurnItem.js';
 
 export function ChatPanel() {
-  const turns = useStore(chatStore, (s) => s.turns);
+  const turns = useStore(caseStore, (s) => s.turns);
   const error = useStore(chatStore, (s) => s.error);
   const listRef = useRef<HTMLOListElement>(null);
   useEffect(() => {

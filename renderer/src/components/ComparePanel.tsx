@@ -11,9 +11,9 @@ import {
   stopWhatChanged,
   toggleBlink,
 } from '../stores/compareStore.js';
+import { caseStore } from '../stores/caseStore.js';
 import { modelStore } from '../stores/modelStore.js';
 import { useStore } from '../stores/createStore.js';
-import { mapStore } from '../stores/mapStore.js';
 import { CompareView } from './map/CompareView.js';
 
 const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(m2 / 1e4).toFixed(2)} ha` : `${m2.toFixed(0)} m²`) : `${px.toFixed(0)} px`);
@@ -21,7 +21,7 @@ const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(
 /** The toolbar's "Compare dates" button (a floating one covered the chat panel's corner). */
 export function CompareLauncher() {
   const open = useStore(compareStore, (x) => x.open);
-  const usable = useStore(mapStore, (x) => x.images.filter((i) => !i.missing).length);
+  const usable = useStore(caseStore, (x) => x.images.filter((i) => !i.missing).length);
   return (
     <button type="button" data-testid="compare-open" onClick={openCompare} disabled={open || usable < 2} title="Compare two dates of the same place (needs two images)">
       Compare dates
@@ -32,7 +32,7 @@ export function CompareLauncher() {
 /** Two dates of one place: pick the pair, compare (side by side or blink), run the classical change detection. */
 export function ComparePanel() {
   const s = useStore(compareStore, (x) => x);
-  const images = useStore(mapStore, (x) => x.images);
+  const images = useStore(caseStore, (x) => x.images);
   const usable = images.filter((i) => !i.missing);
 
   // blink: flip between the dates at the chosen interval while it is on

@@ -1,7 +1,7 @@
 import { DisplayPreset, presetDisplay, type ColourMap, type ImageDisplay } from '../../../main/contract/imageDisplay.js';
 import { useStore } from '../stores/createStore.js';
 import { displayStore, setDisplay } from '../stores/displayStore.js';
-import type { MapImage } from '../stores/mapStore.js';
+import type { CaseImage } from '../stores/caseStore.js';
 
 const PRESET_NAMES: Record<DisplayPreset, string> = {
   natural: 'Natural',
@@ -13,7 +13,7 @@ const PRESET_NAMES: Record<DisplayPreset, string> = {
 const COLOUR_MAPS: ColourMap[] = ['grey', 'inferno', 'viridis', 'rdylgn', 'palette'];
 
 /** Band picker, stretch, gamma, colour map and presets of the active image; every change is saved at once. */
-export function DisplayPanel({ image }: { image: MapImage }) {
+export function DisplayPanel({ image }: { image: CaseImage }) {
   const display = useStore(displayStore, (s) => s.displays[image.id]);
   const error = useStore(displayStore, (s) => s.error);
   if (!display) return null;

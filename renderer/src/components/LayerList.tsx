@@ -1,25 +1,24 @@
-import { useEffect } from 'react';
-import { useStore } from '../stores/createStore.js';
-import { displayStore, moveLayer, setLayer, setSwipe, startDisplayStore } from '../stores/displayStore.js';
 import { basemapStore, chooseBasemap, clearBasemap, dismissBasemapNotice } from '../stores/basemapStore.js';
+import { activeImage, caseStore, toggleImageVisible } from '../stores/caseStore.js';
+import { useStore } from '../stores/createStore.js';
+import { displayStore, moveLayer, setLayer, setSwipe } from '../stores/displayStore.js';
 import { dropStore } from '../stores/dropStore.js';
-import { activeImage, mapStore, setActiveImage, toggleImageVisible } from '../stores/mapStore.js';
+import { setActiveImage } from '../stores/mapStore.js';
 import { projectionOf } from '../stores/projections.js';
 import { DisplayPanel } from './DisplayPanel.js';
 import { PixelInspector } from './PixelInspector.js';
 
 /** The case's images as a layer stack (top first): visibility, order, opacity, swipe; then the active image's display. */
 export function LayerList() {
-  const images = useStore(mapStore, (s) => s.images);
-  const activeId = useStore(mapStore, (s) => s.activeImageId);
-  const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
+  const images = useStore(caseStore, (s) => s.images);
+  const activeId = useStore(caseStore, (s) => s.activeImageId);
+  const hidden = useStore(caseStore, (s) => s.hiddenImageIds);
   const layers = useStore(displayStore, (s) => s.layers);
   const swipe = useStore(displayStore, (s) => s.swipe);
   const overviews = useStore(displayStore, (s) => s.overviews);
   const drop = useStore(dropStore, (s) => s);
   const basemap = useStore(basemapStore, (s) => s);
-  const active = useStore(mapStore, (s) => activeImage(s));
-  useEffect(() => startDisplayStore(), []);
+  const active = useStore(caseStore, (s) => activeImage(s));
   return (
     <section className="panel-section" aria-labelledby="layers-heading">
       <header className="section-header">

@@ -1,8 +1,16 @@
-import { useEffect, useState } from 'react';
-import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
-import { client, errorText } from '../stores/clientRef.js';
 import { useStore } from '../stores/createStore.js';
-import { cancelInstall, installPack, loadPacks, modelStore, packStore, removePack, selectPack, signatureMark } from '../stores/modelStore.js';
+import {
+  browsePacks,
+  cancelInstall,
+  chooseAndInstallPack,
+  closePackBrowser,
+  installBrowsedPack,
+  installPack,
+  packStore,
+  removePack,
+  selectPack,
+  signatureMark,
+} from '../stores/packStore.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
@@ -11,35 +19,7 @@ const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
  * folder or .zip (offline; every sha256 is verified by the backend before install), and removal.
  */
 export function ModelPanel() {
-  const { packs, busy, error, confirm } = useStore(packStore, (s) => s);
-  const native = useStore(modelStore, (s) => s.app?.nativeDialogs ?? false);
-  const [browsing, setBrowsing] = useState<FolderListing | null>(null);
-  const [browseError, setBrowseError] = useState<string | null>(null);
-
-  useEffect(() => {
-    void loadPacks();
-  }, []);
-
-  const browse = async (where: { folder?: FileRef }) => {
-    try {
-      setBrowsing(await client().call('files.browse', { purpose: 'pack', ...where }));
-      setBrowseError(null);
-    } catch (e) {
-      setBrowseError(errorText(e));
-    }
-  };
-  const startInstall = async () => {
-    if (native) {
-      const { ref } = await client().call('files.pick', { purpose: 'pack' });
-      if (ref) await installPack(ref);
-      return;
-    }
-    await browse({});
-  };
-  const install = async (ref: FileRef) => {
-    setBrowsing(null);
-    await installPack(ref);
-  };
+  const { packs, busy, error, confirm, browsing, browseError } = useStore(packStore, (s) => s);
 
   return (
     <section className="model-panel" aria-label="Model packs" data-testid="model-panel">
@@ -73,7 +53,7 @@ export function ModelPanel() {
           </li>
         ))}
       </ul>
-      <button type="button" data-testid="pack-install" disabled={busy !== null} onClick={() => void startInstall()}>
+      <button type="button" data-testid="pack-install" disabled={busy !== null} onClick={() => void chooseAndInstallPack()}>
         Install pack…
       </button>
       {busy && <div className="pack-busy">{busy}…</div>}
@@ -103,7 +83,7 @@ export function ModelPanel() {
         <div className="pack-browser" data-testid="pack-browser">
           <div className="pack-crumbs">
             {browsing.crumbs.map((c) => (
-              <button key={c.ref} type="button" className="link" onClick={() => void browse({ folder: c.ref })}>
+              <button key={c.ref} type="button" className="link" onClick={() => void browsePacks({ folder: c.ref })}>
                 {c.name}/
               </button>
             ))}
@@ -111,17 +91,17 @@ export function ModelPanel() {
           <ul>
             {browsing.entries.map((e) => (
               <li key={e.ref}>
-                <button type="button" className="link" onClick={() => void (e.kind === 'dir' ? browse({ folder: e.ref }) : install(e.ref))}>
+                <button type="button" className="link" onClick={() => void (e.kind === 'dir' ? browsePacks({ folder: e.ref }) : installBrowsedPack(e.ref))}>
                   {e.name}
                   {e.kind === 'dir' ? '/' : ''}
                 </button>
               </li>
             ))}
           </ul>
-          <button type="button" onClick={() => void install(browsing.folder.ref)}>
+          <button type="button" onClick={() => void installBrowsedPack(browsing.folder.ref)}>
             Install this folder
           </button>
-          <button type="button" onClick={() => setBrowsing(null)}>
+          <button type="button" onClick={closePackBrowser}>
             Cancel
           </button>
         </div>

@@ -1,7 +1,7 @@
-import { useEffect } from 'react';
+import { caseStore, highlightMask } from '../stores/caseStore.js';
 import { useStore } from '../stores/createStore.js';
-import { mapStore } from '../stores/mapStore.js';
-import { formatArea, hoverObject, reportStore, toggleSelected, watchCase, zoomToObject } from '../stores/reportStore.js';
+import { focusMask } from '../stores/mapStore.js';
+import { formatArea, reportStore, toggleSelected } from '../stores/reportStore.js';
 import { maskColour } from './map/MaskLayers.js';
 
 /** The case's masks as measured objects: label, area, score. Hover highlights the mask, click zooms to it. */
@@ -9,9 +9,8 @@ export function ObjectList() {
   const objects = useStore(reportStore, (s) => s.objects);
   const loading = useStore(reportStore, (s) => s.loading);
   const selected = useStore(reportStore, (s) => s.selected);
-  const masks = useStore(mapStore, (s) => s.masks);
-  const focused = useStore(mapStore, (s) => s.focusedMaskId);
-  useEffect(() => watchCase(), []);
+  const masks = useStore(caseStore, (s) => s.masks);
+  const focused = useStore(caseStore, (s) => s.focusedMaskId);
 
   return (
     <section className="object-list" aria-label="Objects" data-testid="object-list" aria-busy={loading}>
@@ -43,10 +42,10 @@ export function ObjectList() {
                 data-testid="object-row"
                 data-mask-id={o.maskId}
                 title={title}
-                onMouseEnter={() => hoverObject(o.maskId)}
-                onMouseLeave={() => hoverObject(null)}
-                onFocus={() => hoverObject(o.maskId)}
-                onClick={() => zoomToObject(o.maskId)}
+                onMouseEnter={() => highlightMask(o.maskId)}
+                onMouseLeave={() => highlightMask(null)}
+                onFocus={() => highlightMask(o.maskId)}
+                onClick={() => focusMask(o.maskId)}
               >
                 <span className="object-line">
                   <span className="swatch" style={{ background: index >= 0 ? maskColour(index) : 'transparent' }} aria-hidden="true" />

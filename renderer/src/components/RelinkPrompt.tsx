@@ -1,12 +1,12 @@
+import { caseStore } from '../stores/caseStore.js';
 import { useStore } from '../stores/createStore.js';
 import { chooseFor } from '../stores/fileBrowserStore.js';
-import { mapStore } from '../stores/mapStore.js';
 import { relinkImage } from '../stores/sessionStore.js';
 
 /** The open case's images whose files are gone: asks the user to point at the moved file (checked by content hash). */
 export function RelinkPrompt() {
   // select the (stable) array and filter here: a selector returning a new array each time would re-render forever
-  const images = useStore(mapStore, (s) => s.images);
+  const images = useStore(caseStore, (s) => s.images);
   const missing = images.filter((i) => i.missing);
   if (missing.length === 0) return null;
   return (

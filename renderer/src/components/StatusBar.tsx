@@ -1,12 +1,13 @@
+import { caseStore } from '../stores/caseStore.js';
 import { useStore } from '../stores/createStore.js';
-import { cursorStore, mapStore } from '../stores/mapStore.js';
+import { cursorStore } from '../stores/mapStore.js';
 import { modelStore, providerInUse, providerReport } from '../stores/modelStore.js';
 
 export function StatusBar() {
   const model = useStore(modelStore, (s) => s.model);
   const modelError = useStore(modelStore, (s) => s.error);
   const cursor = useStore(cursorStore, (s) => s.cursor);
-  const placement = useStore(mapStore, (s) => s.images.find((i) => i.id === s.activeImageId)?.georeferenced);
+  const placement = useStore(caseStore, (s) => s.images.find((i) => i.id === s.activeImageId)?.georeferenced);
   const provider = providerInUse(model);
   const state = model?.state ?? 'unknown';
   return (

@@ -1,7 +1,7 @@
 import { TASK_MODE_SPECS } from '../../../main/contract/taskModes.js';
 import { chatStore, setMode } from '../stores/chatStore.js';
 import { useStore } from '../stores/createStore.js';
-import { availableModes, packStore } from '../stores/modelStore.js';
+import { availableModes, packStore } from '../stores/packStore.js';
 
 /** Task-mode picker: only the presets the loaded pack can run (chat-only packs offer no mask modes). */
 export function TaskModes() {

@@ -1,8 +1,8 @@
-import { useStore } from '../stores/createStore.js';
-import { CompareLauncher } from './ComparePanel.js';
 import { batchMaskStore, cancelBatch, dismissBatch, promptsFromFile } from '../stores/batchMaskStore.js';
-import { chooseImage } from '../stores/fileBrowserStore.js';
-import { clearPendingRegions, mapStore, setTool, type Tool } from '../stores/mapStore.js';
+import { caseStore, setCaseError } from '../stores/caseStore.js';
+import { useStore } from '../stores/createStore.js';
+import { chooseImage, clearPendingRegions, mapStore, setTool, type Tool } from '../stores/mapStore.js';
+import { CompareLauncher } from './ComparePanel.js';
 
 const TOOLS: { tool: Tool; label: string; glyph: string }[] = [
   { tool: 'point', label: 'Point', glyph: '•' },
@@ -14,10 +14,10 @@ const TOOLS: { tool: Tool; label: string; glyph: string }[] = [
 
 export function Toolbar() {
   const tool = useStore(mapStore, (s) => s.tool);
-  const hasImage = useStore(mapStore, (s) => s.activeImageId !== null);
+  const hasImage = useStore(caseStore, (s) => s.activeImageId !== null);
   const pending = useStore(mapStore, (s) => s.pending.length);
-  const busy = useStore(mapStore, (s) => s.busy);
-  const error = useStore(mapStore, (s) => s.error);
+  const busy = useStore(caseStore, (s) => s.busy);
+  const error = useStore(caseStore, (s) => s.error);
   const batch = useStore(batchMaskStore, (s) => s);
   return (
     <div className="toolbar" role="toolbar" aria-label="Map tools">
@@ -80,7 +80,7 @@ export function Toolbar() {
       {error && (
         <span className="toolbar-error" role="alert" data-testid="map-error">
           {error}
-          <button type="button" className="link" aria-label="Dismiss" onClick={() => mapStore.set({ error: null })}>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => setCaseError(null)}>
             ×
           </button>
         </span>

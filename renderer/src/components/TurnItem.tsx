@@ -1,8 +1,8 @@
-import type { ChatTurn } from '../stores/chatStore.js';
 import { regionLabelText } from '../map/regionLabel.js';
+import type { CaseTurn } from '../stores/caseStore.js';
 import { AssistantText } from './AssistantText.js';
 
-export function TurnItem({ turn }: { turn: ChatTurn }) {
+export function TurnItem({ turn }: { turn: CaseTurn }) {
   if (turn.role === 'user') {
     return (
       <li className="turn turn-user" data-testid="turn-user" data-saved={turn.saved ? 'true' : 'false'}>

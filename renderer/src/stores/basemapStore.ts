@@ -1,8 +1,8 @@
 import type { BasemapInfo } from '../../../main/contract/calls/imagery.js';
-import { client, errorText } from './clientRef.js';
 import type { FileRef } from '../../../main/contract/schemas.js';
+import { fileRefOf } from '../transport/droppedFile.js';
+import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { fileRefOf } from './dropStore.js';
 import { chooseFor } from './fileBrowserStore.js';
 
 /** The offline basemap (a user-supplied MBTiles file) drawn under the imagery; remembered by the backend. */
@@ -16,11 +16,8 @@ export interface BasemapState {
 
 export const basemapStore = createStore<BasemapState>({ info: null, busy: false, error: null, notice: null });
 
-let loaded = false;
-/** Reads the basemap the backend already has (after a page reload); once. */
+/** Reads the basemap the backend already has (after a page reload); once, at start-up. */
 export function loadBasemap(): void {
-  if (loaded) return;
-  loaded = true;
   client()
     .call('imagery.basemap', {})
     .then((r) => basemapStore.set({ info: r.basemap, notice: r.notice }))
@@ -61,4 +58,9 @@ export async function clearBasemap(): Promise<void> {
   } catch (e) {
     basemapStore.set({ error: `could not remove the basemap: ${errorText(e)}` });
   }
+}
+
+/** Tiles of the basemap (the imagery.basemapTile resource); `name` keeps browser caches honest across basemaps. */
+export function basemapTileUrl(name: string, coords: { z: number; x: number; y: number }): string {
+  return client().resourceUrl('imagery.basemapTile', { z: coords.z, x: coords.x, y: coords.y, v: name });
 }

@@ -2,11 +2,11 @@ import type { BatchEvent } from '../../../main/contract/calls/chat.js';
 import type { Subscription } from '../../../main/contract/procedures.js';
 import type { FileRef } from '../../../main/contract/schemas.js';
 import { emitAppEvent } from '../appEvents.js';
-import { chatStore, fromTurn } from './chatStore.js';
+import { activeImage, caseChanged, caseStore } from './caseStore.js';
+import { applyStoredAnswer } from './chatEvents.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
 import { chooseFor } from './fileBrowserStore.js';
-import { activeImage, addMask, caseChanged, mapStore } from './mapStore.js';
 
 export interface BatchMaskState {
   running: boolean;
@@ -27,11 +27,11 @@ export async function promptsFromFile(): Promise<void> {
 }
 
 function runBatch(file: FileRef): void {
-  const m = mapStore.get();
-  const img = activeImage(m);
-  if (!m.sessionId || !img || current) return;
+  const c = caseStore.get();
+  const img = activeImage(c);
+  if (!c.sessionId || !img || current) return;
   batchMaskStore.set({ running: true, done: 0, total: 0, summary: null, error: null });
-  const sessionId = m.sessionId;
+  const sessionId = c.sessionId;
   current = client().subscribe(
     'chat.batchMasks',
     { sessionId, imageId: img.id, file },
@@ -42,15 +42,8 @@ function runBatch(file: FileRef): void {
           return;
         }
         const r = ev.result;
-        if (mapStore.get().sessionId === sessionId) {
-          const shown = r.regions;
-          mapStore.set((s) => ({ regions: [...s.regions.filter((x) => !shown.some((n) => n.id === x.id)), ...shown] }));
-          for (const mask of r.masks) addMask(mask);
-          if (r.userTurn && r.assistantTurn) {
-            const turns = [{ ...fromTurn(r.userTurn, r.regions), saved: true }, { ...fromTurn(r.assistantTurn, []), saved: true }];
-            chatStore.set((s) => ({ turns: [...s.turns, ...turns] }));
-          }
-        }
+        // stored only when something was measured: then it is one question (the prompts) and its answer (the masks)
+        if (r.userTurn && r.assistantTurn) applyStoredAnswer(sessionId, { ...r, userTurn: r.userTurn, assistantTurn: r.assistantTurn });
         const s = r.stats;
         batchMaskStore.set({
           summary:

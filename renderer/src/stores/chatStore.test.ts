@@ -1,12 +1,14 @@
 /// <reference types="node" />
 /* eslint-disable no-restricted-imports -- the test itself runs under Node: it stands up a real server for the browser client */
-// The chat store driven through the real loopback client by a server that plays back a chat.ask stream.
+// The chat store driven through the real loopback client by a server that plays back a chat.ask stream; the turns,
+// regions and masks land in the case store, the drawn regions are the map store's.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChatEvent, ImageInfo, Mask, Region, Turn } from '../../../main/contract/schemas.js';
 import { createLoopbackClient, type SocketLike } from '../transport/loopbackClient.js';
+import { caseStore } from './caseStore.js';
 import { ask, chatStore } from './chatStore.js';
 import { setClient } from './clientRef.js';
 import { mapStore } from './mapStore.js';
@@ -54,11 +56,9 @@ afterAll(async () => {
 
 beforeEach(() => {
   received.length = 0;
-  chatStore.set({ turns: [], streaming: false, error: null, mode: 'ground' });
-  mapStore.set({
-    sessionId: 's1', images: [image], activeImageId: 'img1', regions: [], masks: [],
-    pending: [{ key: 'p1', imageId: 'img1', geometry: region.geometry }],
-  });
+  chatStore.set({ streaming: false, error: null, mode: 'ground' });
+  caseStore.set({ sessionId: 's1', images: [image], activeImageId: 'img1', regions: [], masks: [], turns: [] });
+  mapStore.set({ pending: [{ key: 'p1', imageId: 'img1', geometry: region.geometry }] });
 });
 
 const event = (id: number, data: ChatEvent) => ({ id, op: 'event', data });
@@ -74,19 +74,19 @@ describe('chat store', () => {
       { id, op: 'complete' },
     ];
     expect(ask('  where is the pier?  ')).toBe(true);
-    expect(chatStore.get().turns[0]).toMatchObject({ role: 'user', saved: false, regionLabels: ['<region 1>'] });
+    expect(caseStore.get().turns[0]).toMatchObject({ role: 'user', saved: false, regionLabels: ['<region 1>'] });
     await expect.poll(() => chatStore.get().streaming).toBe(false);
 
     expect(received[0]).toMatchObject({
       op: 'subscribe', name: 'chat.ask',
       input: { sessionId: 's1', imageId: 'img1', text: 'where is the pier?', mode: 'ground', regions: [region.geometry] },
     });
-    const [user, assistant] = chatStore.get().turns;
+    const [user, assistant] = caseStore.get().turns;
     expect(user).toMatchObject({ id: 'u1', saved: true, regionLabels: ['1'] });
     expect(assistant).toMatchObject({ id: 'a1', status: 'complete', text: 'The <p>pier</p> <SEG>', provider: 'cpu', durationMs: 1200 });
     expect(mapStore.get().pending).toEqual([]);
-    expect(mapStore.get().regions).toEqual([region]);
-    expect(mapStore.get().masks).toEqual([mask]);
+    expect(caseStore.get().regions).toEqual([region]);
+    expect(caseStore.get().masks).toEqual([mask]);
   });
 
   it('shows a refusal before the turn was stored as a chat error, keeping the drawn regions', async () => {
@@ -105,11 +105,11 @@ describe('chat store', () => {
     ];
     ask('what?');
     await expect.poll(() => chatStore.get().streaming).toBe(false);
-    expect(chatStore.get().turns.at(-1)).toMatchObject({ id: 'a2', status: 'failed', text: 'The', error: 'INTERNAL: inference worker exited' });
+    expect(caseStore.get().turns.at(-1)).toMatchObject({ id: 'a2', status: 'failed', text: 'The', error: 'INTERNAL: inference worker exited' });
   });
 
   it('refuses to ask without an active image', () => {
-    mapStore.set({ activeImageId: null });
+    caseStore.set({ activeImageId: null });
     expect(ask('hello')).toBe(false);
     expect(chatStore.get().error).toMatch(/open an image first/);
   });

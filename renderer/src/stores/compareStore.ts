@@ -1,10 +1,10 @@
 import { parseTiePoints, type ChangeResult, type TiePoint } from '../../../main/contract/calls/change.js';
 import type { Subscription } from '../../../main/contract/procedures.js';
-import type { ChatEvent } from '../../../main/contract/schemas.js';
-import { chatStore, fromTurn } from './chatStore.js';
+import { addMask, appendTurns, caseStore } from './caseStore.js';
+import { applyChatEvent, endAnswer, type AnswerStream } from './chatEvents.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { addMask, mapStore } from './mapStore.js';
+import { mapStore, removePendingRegion } from './mapStore.js';
 
 export type CompareMode = 'side' | 'blink' | 'swipe';
 
@@ -50,7 +50,7 @@ export const compareStore = createStore<CompareState>({
 
 /** Opens the compare panel, preselecting the first two images of the case (oldest first, as opened). */
 export function openCompare(): void {
-  const imgs = mapStore.get().images.filter((i) => !i.missing);
+  const imgs = caseStore.get().images.filter((i) => !i.missing);
   const s = compareStore.get();
   const keep = (id: string | null) => (id && imgs.some((i) => i.id === id) ? id : null);
   compareStore.set({
@@ -85,7 +85,7 @@ export function flipDate(): void {
 /** Runs change.analyze on the pair; the stored change mask also appears among the case's masks on the main map. */
 export async function runChangeDetection(): Promise<void> {
   const { imageA, imageB, running, ties, minArea } = compareStore.get();
-  const sessionId = mapStore.get().sessionId;
+  const sessionId = caseStore.get().sessionId;
   if (running) return;
   if (!sessionId || !imageA || !imageB) {
     compareStore.set({ error: 'pick image A and image B first' });
@@ -143,57 +143,59 @@ export async function runChangeDetection(): Promise<void> {
 /** The analysis is recorded as a question and an answer in the case: append them to the chat without disturbing it. */
 async function showNewTurns(sessionId: string): Promise<void> {
   const detail = await client().call('sessions.open', { sessionId });
-  if (mapStore.get().sessionId !== sessionId) return;
-  chatStore.set((s) => ({
-    turns: [...s.turns, ...detail.turns.filter((t) => !s.turns.some((c) => c.id === t.id)).map((t) => fromTurn(t, detail.regions))],
-  }));
+  appendTurns(sessionId, detail.turns, detail.regions);
 }
 
-let captionSub: Subscription | null = null;
+let caption: { sub: Subscription; stream: AnswerStream } | null = null;
 
 /**
  * "What changed here?": change.caption on the pair, of the whole pair or of the region drawn on image A and not
- * yet asked about (the first pending one). Tokens stream into the panel; masks land on image A on the main map.
+ * yet asked about (the first pending one). Tokens stream into the panel and, like every answer, into the case's
+ * chat; masks land on image A on the main map.
  */
 export function askWhatChanged(text: string): void {
-  const { imageA, imageB, caption } = compareStore.get();
-  const m = mapStore.get();
-  if (caption?.streaming) return;
-  if (!m.sessionId || !imageA || !imageB) {
+  const { imageA, imageB, caption: shown } = compareStore.get();
+  const sessionId = caseStore.get().sessionId;
+  if (shown?.streaming) return;
+  if (!sessionId || !imageA || !imageB) {
     compareStore.set({ error: 'pick image A and image B first' });
     return;
   }
-  const region = m.pending.find((r) => r.imageId === imageA)?.geometry;
-  const sessionId = m.sessionId;
+  const region = mapStore.get().pending.find((r) => r.imageId === imageA);
   compareStore.set({ caption: { text: '', streaming: true, masks: 0, region: !!region, error: null }, error: null });
-  const patch = (p: Partial<NonNullable<CompareState['caption']>>) =>
-    compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, ...p } : null }));
-  captionSub = client().subscribe(
+  const patch = (p: (c: NonNullable<CompareState['caption']>) => Partial<NonNullable<CompareState['caption']>>) =>
+    compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, ...p(s.caption) } : null }));
+  const stream: AnswerStream = { sessionId, questionId: null, answerId: null };
+  const sub = client().subscribe(
     'change.caption',
-    { sessionId, imageA, imageB, regions: region ? [region] : [], ...(text.trim() ? { text: text.trim() } : {}) },
+    { sessionId, imageA, imageB, regions: region ? [region.geometry] : [], ...(text.trim() ? { text: text.trim() } : {}) },
     {
-      next(ev: ChatEvent) {
-        if (ev.type === 'token') compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, text: s.caption.text + ev.text } : null }));
-        else if (ev.type === 'mask') {
-          addMask(ev.mask);
-          compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, masks: s.caption.masks + 1 } : null }));
-        } else if (ev.type === 'done') patch({ text: ev.turn.text });
+      next(ev) {
+        applyChatEvent(stream, ev);
+        if (ev.type === 'saved' && region) removePendingRegion(region.key);
+        else if (ev.type === 'token') patch((c) => ({ text: c.text + ev.text }));
+        else if (ev.type === 'mask') patch((c) => ({ masks: c.masks + 1 }));
+        else if (ev.type === 'done') patch(() => ({ text: ev.turn.text }));
       },
       error(err) {
-        captionSub = null;
-        patch({ streaming: false, error: errorText(err) });
+        caption = null;
+        endAnswer(stream, { status: 'failed', error: errorText(err) });
+        patch(() => ({ streaming: false, error: errorText(err) }));
       },
       complete() {
-        captionSub = null;
-        patch({ streaming: false });
-        void showNewTurns(sessionId);
+        caption = null;
+        patch(() => ({ streaming: false }));
       },
     },
   );
+  caption = { sub, stream };
 }
 
 export function stopWhatChanged(): void {
-  captionSub?.unsubscribe();
-  captionSub = null;
+  if (caption) {
+    caption.sub.unsubscribe();
+    endAnswer(caption.stream, { status: 'cancelled' });
+  }
+  caption = null;
   compareStore.set((s) => ({ caption: s.caption ? { ...s.caption, streaming: false } : null }));
 }

@@ -1,12 +1,13 @@
 import type { OverviewBuild, PixelInfo } from '../../../main/contract/calls/imagery.js';
 import { DEFAULT_LAYER, type ImageDisplay, type LayerSettings } from '../../../main/contract/imageDisplay.js';
+import { caseStore, hideImage, setImageOrder } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { cursorStore, mapStore } from './mapStore.js';
+import { cursorStore } from './mapStore.js';
 
 /**
  * Per-image look (display settings, layer opacity/visibility) as the backend stores it, the swipe comparison
- * and the pixel under the cursor. Kept apart from mapStore: it is loaded lazily per image.
+ * and the pixel under the cursor. Kept apart from the case (caseStore): it is loaded lazily per image.
  */
 export interface DisplayState {
   displays: Record<string, ImageDisplay>;
@@ -25,7 +26,7 @@ const loading = new Set<string>();
 
 /** Reads display + layer settings of images the map has not seen yet. */
 function loadMissing(): void {
-  const { images } = mapStore.get();
+  const { images } = caseStore.get();
   const { displays } = displayStore.get();
   for (const img of images) {
     if (img.missing || displays[img.id] || loading.has(img.id)) continue;
@@ -40,9 +41,7 @@ function loadMissing(): void {
         }));
         if (info.overviewBuild.state === 'building') pollOverview(img.id);
         // a stored hidden layer stays hidden after reopening the case
-        if (!info.layer.visible && !mapStore.get().hiddenImageIds.includes(img.id)) {
-          mapStore.set((m) => ({ hiddenImageIds: [...m.hiddenImageIds, img.id] }));
-        }
+        if (!info.layer.visible) hideImage(img.id);
       })
       .catch((e: unknown) => displayStore.set({ error: `could not read the display of ${img.name}: ${errorText(e)}` }))
       .finally(() => loading.delete(img.id));
@@ -53,7 +52,7 @@ const OVERVIEW_POLL_MS = 1000;
 /** Follows a background overview build until it settles (the image may be closed meanwhile: then it stops). */
 function pollOverview(imageId: string): void {
   setTimeout(() => {
-    if (!mapStore.get().images.some((i) => i.id === imageId)) return;
+    if (!caseStore.get().images.some((i) => i.id === imageId)) return;
     client()
       .call('imagery.info', { imageId })
       .then((info) => {
@@ -64,14 +63,16 @@ function pollOverview(imageId: string): void {
   }, OVERVIEW_POLL_MS);
 }
 
-let started = false;
-/** Starts following the map's images and the cursor (once, at app start; idempotent). */
+/** Starts following the case's images and the cursor (once, at start-up). */
 export function startDisplayStore(): void {
-  if (started) return;
-  started = true;
-  mapStore.subscribe(loadMissing);
+  caseStore.subscribe(loadMissing);
   cursorStore.subscribe(pixelRequested);
   loadMissing();
+}
+
+/** Tiles of one image (the imagery.tile resource); `version` (the display's) keeps browser caches honest. */
+export function imageTileUrl(imageId: string, coords: { z: number; x: number; y: number }, version?: string): string {
+  return client().resourceUrl('imagery.tile', { imageId, z: coords.z, x: coords.x, y: coords.y, ...(version ? { v: version } : {}) });
 }
 
 export function layerOf(id: string): LayerSettings {
@@ -110,13 +111,13 @@ export function setSwipe(swipe: DisplayState['swipe']): void {
 
 /** Moves an image one place up (towards the top of the stack) or down, and saves the order. */
 export function moveLayer(imageId: string, dir: 'up' | 'down'): void {
-  const { images, sessionId } = mapStore.get();
+  const { images, sessionId } = caseStore.get();
   const i = images.findIndex((m) => m.id === imageId);
   const j = dir === 'up' ? i + 1 : i - 1;
   if (i < 0 || j < 0 || j >= images.length || !sessionId) return;
   const next = [...images];
   [next[i], next[j]] = [next[j]!, next[i]!];
-  mapStore.set({ images: next });
+  setImageOrder(next);
   client()
     .call('imagery.setOrder', { sessionId, imageIds: next.map((m) => m.id) })
     .catch((e: unknown) => displayStore.set({ error: `could not save the layer order: ${errorText(e)}` }));
@@ -129,7 +130,7 @@ let lastKey = '';
 
 function pixelRequested(): void {
   const c = cursorStore.get().cursor;
-  const imageId = mapStore.get().activeImageId;
+  const imageId = caseStore.get().activeImageId;
   if (!c?.px || !imageId) {
     wanted = null;
     return;

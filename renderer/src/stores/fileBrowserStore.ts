@@ -1,7 +1,7 @@
 import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { mapStore, openImageFile } from './mapStore.js';
+import { setCaseError } from './caseStore.js';
 import { modelStore } from './modelStore.js';
 
 export interface FileBrowserState {
@@ -9,7 +9,7 @@ export interface FileBrowserState {
   listing: FolderListing | null;
   loading: boolean;
   error: string | null;
-  /** the dialog's heading: "Open image" unless a caller asked for a file for another reason (relink) */
+  /** the dialog's heading: what the file is chosen for ("Open image", "Relink …", "Export case to folder") */
   title: string | null;
   /** what is being chosen: image files, .vantage case files, .mbtiles basemaps, or a folder ("Choose this folder") */
   purpose: ChoosePurpose;
@@ -19,7 +19,7 @@ export type ChoosePurpose = 'image' | 'case' | 'folder' | 'basemap' | 'prompts';
 
 export const fileBrowserStore = createStore<FileBrowserState>({ open: false, listing: null, loading: false, error: null, title: null, purpose: 'image' });
 
-/** Set while the browser chooses for someone other than "open image" (relink a moved file, export/import a case). */
+/** What happens to the file chosen in the in-app browser (open an image, relink a moved file, export/import a case…). */
 let chosenHandler: ((ref: FileRef) => Promise<void>) | null = null;
 
 /** Lets the user pick a file or folder for `onChosen` (native dialog where one exists, the in-app browser otherwise). */
@@ -29,28 +29,12 @@ export async function chooseFor(purpose: ChoosePurpose, title: string, onChosen:
       const { ref } = await client().call('files.pick', { purpose });
       if (ref) await onChosen(ref);
     } catch (e) {
-      mapStore.set({ error: `could not show the file dialog: ${errorText(e)}` });
+      setCaseError(`could not show the file dialog: ${errorText(e)}`);
     }
     return;
   }
   chosenHandler = onChosen;
   fileBrowserStore.set({ open: true, error: null, title, purpose });
-  await browse({ folder: fileBrowserStore.get().listing?.folder.ref });
-}
-
-/** The toolbar's "open image": the native dialog where one exists, the in-app browser otherwise. */
-export async function chooseImage(): Promise<void> {
-  if (modelStore.get().app?.nativeDialogs) {
-    try {
-      const { ref } = await client().call('files.pick', { purpose: 'image' });
-      if (ref) await openImageFile(ref);
-    } catch (e) {
-      mapStore.set({ error: `could not show the file dialog: ${errorText(e)}` });
-    }
-    return;
-  }
-  chosenHandler = null;
-  fileBrowserStore.set({ open: true, error: null, title: null, purpose: 'image' });
   await browse({ folder: fileBrowserStore.get().listing?.folder.ref });
 }
 
@@ -74,7 +58,7 @@ export async function chooseFile(ref: FileRef): Promise<void> {
   fileBrowserStore.set({ open: false });
   const handler = chosenHandler;
   chosenHandler = null;
-  await (handler ? handler(ref) : openImageFile(ref));
+  await handler?.(ref);
 }
 
 export function closeFileBrowser(): void {

@@ -1,8 +1,9 @@
 import type { InstantMask } from '../../../main/contract/calls/chat.js';
+import { caseStore } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
 import { mapStore } from './mapStore.js';
-import { packStore } from './modelStore.js';
+import { packStore } from './packStore.js';
 
 export interface InstantMaskState {
   /** preview for the latest point/box drawn on the active image; cleared when the regions are sent or cleared */
@@ -20,8 +21,8 @@ let lastKey: string | null = null;
  */
 export function startInstantMasks(): () => void {
   return mapStore.subscribe(() => {
-    const s = mapStore.get();
-    const last = s.pending[s.pending.length - 1];
+    const { pending } = mapStore.get();
+    const last = pending[pending.length - 1];
     if (!last) {
       lastKey = null;
       if (instantMaskStore.get().preview) instantMaskStore.set({ preview: null, error: null });
@@ -32,11 +33,12 @@ export function startInstantMasks(): () => void {
     const g = last.geometry;
     if (g.kind !== 'point' && g.kind !== 'box') return;
     const canMask = packStore.get().packs.find((p) => p.selected)?.instantMasks ?? false;
-    if (!canMask || !s.sessionId) return;
+    const sessionId = caseStore.get().sessionId;
+    if (!canMask || !sessionId) return;
     const key = last.key;
     const imageId = last.imageId;
     client()
-      .call('chat.instantMask', { sessionId: s.sessionId, imageId, region: g, ...(last.viewSpanPx ? { viewSpanPx: last.viewSpanPx } : {}) })
+      .call('chat.instantMask', { sessionId, imageId, region: g, ...(last.viewSpanPx ? { viewSpanPx: last.viewSpanPx } : {}) })
       .then((m) => {
         // a later click wins: drop answers for regions that are no longer the latest
         if (lastKey === key) instantMaskStore.set({ preview: { ...m, imageId, regionKey: key }, error: null });

@@ -1,8 +1,8 @@
 import type { ExportResult, MeasuredObject, ReportExtent, ReportKind, ReportSummary } from '../../../main/contract/calls/reports.js';
 import type { FileRef, FolderListing } from '../../../main/contract/schemas.js';
+import { caseStore } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { focusMask, mapStore } from './mapStore.js';
 import { modelStore } from './modelStore.js';
 
 export interface ReportState {
@@ -66,10 +66,10 @@ export async function loadObjects(sessionId: string): Promise<void> {
 }
 
 let watchedKey = '';
-/** Follows the map store: the objects are the case's masks, measured on the server. */
+/** Follows the open case: the objects are its masks, measured on the server. */
 export function watchCase(): () => void {
   const check = () => {
-    const s = mapStore.get();
+    const s = caseStore.get();
     const key = `${s.sessionId}|${s.masks.map((m) => m.id).join(',')}`;
     if (key === watchedKey) return;
     const sessionChanged = s.sessionId !== reportStore.get().sessionId;
@@ -79,21 +79,11 @@ export function watchCase(): () => void {
     if (s.sessionId && sessionChanged) void loadReports(s.sessionId);
   };
   check();
-  return mapStore.subscribe(check);
-}
-
-/** Hover: the mask is highlighted on the map without moving it. */
-export function hoverObject(maskId: string | null): void {
-  mapStore.set({ focusedMaskId: maskId });
+  return caseStore.subscribe(check);
 }
 
 export function toggleSelected(maskId: string): void {
   reportStore.set((s) => ({ selected: s.selected.includes(maskId) ? s.selected.filter((id) => id !== maskId) : [...s.selected, maskId] }));
-}
-
-/** Click: zoom to the mask. */
-export function zoomToObject(maskId: string): void {
-  focusMask(maskId);
 }
 
 export async function exportReport(kind: ReportKind): Promise<void> {

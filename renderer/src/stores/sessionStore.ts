@@ -1,10 +1,11 @@
 import type { FileRef, SessionSummary } from '../../../main/contract/schemas.js';
 import { emitAppEvent, setBodyState } from '../appEvents.js';
-import { restoreChat } from './chatStore.js';
+import { showCase } from './caseStore.js';
+import { resetChat } from './chatStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
 import { chooseFor } from './fileBrowserStore.js';
-import { restoreMap, setCaseChangedListener } from './mapStore.js';
+import { showCaseView } from './mapStore.js';
 
 export interface SessionState {
   sessions: SessionSummary[];
@@ -65,8 +66,6 @@ export async function initSessions(): Promise<void> {
   }
 }
 
-setCaseChangedListener(() => void refreshSessions());
-
 export async function refreshSessions(): Promise<void> {
   const query = sessionStore.get().query.trim();
   try {
@@ -96,8 +95,9 @@ export async function openSession(sessionId: string): Promise<void> {
       currentId: sessionId,
       sessions: st.sessions.map((s) => (s.id === sessionId ? detail.session : s)),
     }));
-    restoreMap({ sessionId, images: detail.images, regions: detail.regions, masks: detail.masks, view: detail.view });
-    restoreChat(detail.turns, detail.regions);
+    resetChat();
+    showCase(detail);
+    showCaseView(detail.view);
     setBodyState('sessionId', sessionId);
     emitAppEvent('session-opened');
   } catch (e) {

@@ -3,8 +3,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { ChangeResult } from '../../../../main/contract/calls/change.js';
 import { emitAppEvent } from '../../appEvents.js';
 import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
-import { client } from '../../stores/clientRef.js';
-import type { MapImage } from '../../stores/mapStore.js';
+import type { CaseImage } from '../../stores/caseStore.js';
+import { imageTileUrl } from '../../stores/displayStore.js';
 import { projectionOf } from '../../stores/projections.js';
 
 /** Tiles of one image from the contract's imagery.tile resource. */
@@ -13,7 +13,7 @@ class CompareTileLayer extends L.TileLayer {
     super('', options);
   }
   override getTileUrl(coords: L.Coords): string {
-    return client().resourceUrl('imagery.tile', { imageId: this.imageId, z: coords.z, x: coords.x, y: coords.y });
+    return imageTileUrl(this.imageId, coords);
   }
 }
 
@@ -29,7 +29,7 @@ function newMap(el: HTMLElement, pixel: boolean): L.Map {
   });
 }
 
-function tileLayer(img: MapImage): CompareTileLayer {
+function tileLayer(img: CaseImage): CompareTileLayer {
   const p = projectionOf(img);
   return new CompareTileLayer(img.id, {
     tileSize: 256,
@@ -42,7 +42,7 @@ function tileLayer(img: MapImage): CompareTileLayer {
 }
 
 /** Change polygons (image A pixels) drawn through A's projection. */
-function changeLayer(a: MapImage, result: ChangeResult | null): L.LayerGroup {
+function changeLayer(a: CaseImage, result: ChangeResult | null): L.LayerGroup {
   const g = L.layerGroup();
   if (!result) return g;
   const p = projectionOf(a);
@@ -63,8 +63,8 @@ function changeLayer(a: MapImage, result: ChangeResult | null): L.LayerGroup {
  * Change polygons sit on every map. The main map is left alone.
  */
 export function CompareView(props: {
-  a: MapImage;
-  b: MapImage;
+  a: CaseImage;
+  b: CaseImage;
   mode: 'side' | 'blink' | 'swipe';
   showingB: boolean;
   swipe: number;

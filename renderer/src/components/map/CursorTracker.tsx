@@ -1,6 +1,7 @@
 import type L from 'leaflet';
 import { useEffect } from 'react';
-import { activeImage, mapStore, setCursor } from '../../stores/mapStore.js';
+import { activeImage } from '../../stores/caseStore.js';
+import { setCursor } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 
 /** Cursor position for the status bar, at most once per animation frame. */
@@ -11,7 +12,7 @@ export function CursorTracker({ map }: { map: L.Map }) {
     const flush = () => {
       frame = 0;
       if (!last) return setCursor(null);
-      const img = activeImage(mapStore.get());
+      const img = activeImage();
       const px = img ? projectionOf(img).toPixel([last.lat, last.lng]) : null;
       setCursor({ lat: last.lat, lng: last.lng, px: px && px.every(Number.isFinite) ? px : null });
     };

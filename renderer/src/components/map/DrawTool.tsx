@@ -2,8 +2,9 @@ import L from 'leaflet';
 import { useEffect } from 'react';
 import type { LatLngTuple } from '../../map/imageProjection.js';
 import { regionShape, toRegionGeometry, type Drawn } from '../../map/regionGeometry.js';
+import { activeImage, caseStore } from '../../stores/caseStore.js';
 import { useStore } from '../../stores/createStore.js';
-import { activeImage, addPendingRegion, mapStore, setTool } from '../../stores/mapStore.js';
+import { addPendingRegion, mapStore, setTool } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { visibleSpanPx } from '../../map/viewSpan.js';
 import { regionLayer } from './vectorLayer.js';
@@ -14,10 +15,10 @@ import { regionLayer } from './vectorLayer.js';
  */
 export function DrawTool({ map }: { map: L.Map }) {
   const tool = useStore(mapStore, (s) => s.tool);
-  const imageId = useStore(mapStore, (s) => s.activeImageId);
+  const imageId = useStore(caseStore, (s) => s.activeImageId);
 
   useEffect(() => {
-    const img = activeImage(mapStore.get());
+    const img = activeImage();
     if (!tool || !img) return;
     const proj = projectionOf(img);
     const preview = L.layerGroup().addTo(map);

@@ -3,12 +3,12 @@ import { useEffect, useRef } from 'react';
 import { displayVersion } from '../../../../main/contract/imageDisplay.js';
 import { emitAppEvent } from '../../appEvents.js';
 import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
-import { client } from '../../stores/clientRef.js';
+import { basemapStore, basemapTileUrl } from '../../stores/basemapStore.js';
+import { caseStore, setCaseError, type CaseImage } from '../../stores/caseStore.js';
 import { useStore } from '../../stores/createStore.js';
-import { displayStore, setSwipe } from '../../stores/displayStore.js';
+import { displayStore, imageTileUrl, setSwipe } from '../../stores/displayStore.js';
 import { openDroppedFile } from '../../stores/dropStore.js';
-import { basemapStore, loadBasemap } from '../../stores/basemapStore.js';
-import { mapStore, shownImages, type MapImage } from '../../stores/mapStore.js';
+import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { SwipeDivider } from './SwipeDivider.js';
 
@@ -24,13 +24,7 @@ class ImageTileLayer extends L.TileLayer {
     this.version = version;
   }
   override getTileUrl(coords: L.Coords): string {
-    return client().resourceUrl('imagery.tile', {
-      imageId: this.imageId,
-      z: coords.z,
-      x: coords.x,
-      y: coords.y,
-      v: this.version,
-    });
+    return imageTileUrl(this.imageId, coords, this.version);
   }
 }
 
@@ -67,7 +61,6 @@ function useDropToOpen(map: L.Map): void {
 /** The offline MBTiles basemap under all imagery, when the user has set one. */
 function useBasemap(map: L.Map): void {
   const info = useStore(basemapStore, (s) => s.info);
-  useEffect(() => loadBasemap(), []);
   useEffect(() => {
     if (!info) return;
     const layer = new BasemapTileLayer(info.name, {
@@ -94,18 +87,18 @@ class BasemapTileLayer extends L.TileLayer {
     super('', options);
   }
   override getTileUrl(coords: L.Coords): string {
-    return client().resourceUrl('imagery.basemapTile', { z: coords.z, x: coords.x, y: coords.y, v: this.name });
+    return basemapTileUrl(this.name, coords);
   }
 }
 
 export function ImageLayers({ map }: { map: L.Map }) {
   useDropToOpen(map);
   useBasemap(map);
-  const images = useStore(mapStore, (s) => s.images);
-  const hidden = useStore(mapStore, (s) => s.hiddenImageIds);
-  const activeId = useStore(mapStore, (s) => s.activeImageId);
+  const images = useStore(caseStore, (s) => s.images);
+  const hidden = useStore(caseStore, (s) => s.hiddenImageIds);
+  const activeId = useStore(caseStore, (s) => s.activeImageId);
   const swipe = useStore(displayStore, (s) => s.swipe);
-  const shown = shownImages({ ...mapStore.get(), images, hiddenImageIds: hidden, activeImageId: activeId });
+  const shown = shownImages({ ...caseStore.get(), images, hiddenImageIds: hidden, activeImageId: activeId });
   const swipeShown = swipe && shown.some((i) => i.id === swipe.imageId) && shown.length > 1 ? swipe : null;
   // the layer list's order is the stack order (last on top); the active image is not lifted above the others
   return (
@@ -118,7 +111,7 @@ export function ImageLayers({ map }: { map: L.Map }) {
   );
 }
 
-function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: MapImage; zIndex: number; clipLeftOf: number | null }) {
+function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: CaseImage; zIndex: number; clipLeftOf: number | null }) {
   const layerRef = useRef<ImageTileLayer | null>(null);
   const zRef = useRef(zIndex);
   zRef.current = zIndex;
@@ -147,7 +140,7 @@ function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: Map
     });
     layerRef.current = layer;
     layer.once('load', () => emitAppEvent('tiles-loaded'));
-    layer.on('tileerror', () => mapStore.set({ error: `some tiles of ${image.name} could not be loaded` }));
+    layer.on('tileerror', () => setCaseError(`some tiles of ${image.name} could not be loaded`));
     layer.addTo(map);
     layer.getContainer()?.setAttribute('data-image-id', image.id); // which image a map layer shows (tests, devtools)
     return () => {

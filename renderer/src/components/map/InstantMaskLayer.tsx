@@ -3,14 +3,15 @@ import { useEffect } from 'react';
 import { maskRings } from '../../map/regionGeometry.js';
 import { useStore } from '../../stores/createStore.js';
 import { instantMaskStore } from '../../stores/instantMaskStore.js';
-import { mapStore, shownImages } from '../../stores/mapStore.js';
+import { caseStore } from '../../stores/caseStore.js';
+import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { textNode } from './vectorLayer.js';
 
 /** The instant-mask preview (dashed outline) for the latest point or box, until the question is sent. */
 export function InstantMaskLayer({ map }: { map: L.Map }) {
   const preview = useStore(instantMaskStore, (s) => s.preview);
-  const image = useStore(mapStore, (s) => (preview ? shownImages(s).find((i) => i.id === preview.imageId) : undefined));
+  const image = useStore(caseStore, (s) => (preview ? shownImages(s).find((i) => i.id === preview.imageId) : undefined));
   useEffect(() => {
     if (!preview || !image) return;
     const rings = maskRings(preview.polygons, projectionOf(image));

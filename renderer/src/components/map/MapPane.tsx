@@ -2,6 +2,7 @@ import L from 'leaflet';
 import { useEffect, useRef, useState } from 'react';
 import { MAX_MAP_ZOOM, type Placement } from '../../map/imageProjection.js';
 import { useStore } from '../../stores/createStore.js';
+import { caseStore } from '../../stores/caseStore.js';
 import { mapPlacement, mapStore } from '../../stores/mapStore.js';
 import { CursorTracker } from './CursorTracker.js';
 import { DrawTool } from './DrawTool.js';
@@ -13,7 +14,7 @@ import { ViewSync } from './ViewSync.js';
 
 /** Leaflet cannot switch CRS on a live map: a pixel-space image gets its own map instance (keyed by placement). */
 export function MapPane() {
-  const placement = useStore(mapStore, mapPlacement);
+  const placement = useStore(caseStore, mapPlacement);
   return <MapCanvas key={placement} placement={placement} />;
 }
 

@@ -1,13 +1,14 @@
 import L from 'leaflet';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import type { MeasuredObject, ReportExtent } from '../../../../main/contract/calls/reports.js';
 import { pointsBounds } from '../../../../main/contract/geometry.js';
 import type { Mask } from '../../../../main/contract/schemas.js';
 import { maskRings } from '../../map/regionGeometry.js';
+import { activeImage, caseStore, type CaseImage } from '../../stores/caseStore.js';
 import { useStore } from '../../stores/createStore.js';
-import { activeImage, mapStore, shownImages, type MapImage } from '../../stores/mapStore.js';
-import { formatArea, reportStore, setMapExtent } from '../../stores/reportStore.js';
+import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
+import { formatArea, reportStore, setMapExtent } from '../../stores/reportStore.js';
 import { textNode } from './vectorLayer.js';
 
 export const MASK_COLOURS = ['#ff9f1c', '#2ec4b6', '#e71d36', '#a06cd5', '#8ac926', '#ffca3a', '#1982c4', '#ff595e'];
@@ -26,7 +27,7 @@ function useMapExtent(map: L.Map): void {
   useEffect(() => {
     let last = '';
     const set = (e: ReportExtent | null) => {
-      // the map store changes often (hover, cursor-free edits): only a new extent is news
+      // the case changes often (hover, new masks): only a new extent is news
       const key = JSON.stringify(e);
       if (key !== last) {
         last = key;
@@ -46,7 +47,7 @@ function useMapExtent(map: L.Map): void {
     };
     update();
     map.on('moveend', update);
-    const unsubscribe = mapStore.subscribe(update);
+    const unsubscribe = caseStore.subscribe(update);
     return () => {
       map.off('moveend', update);
       unsubscribe();
@@ -55,7 +56,7 @@ function useMapExtent(map: L.Map): void {
 }
 
 export function MaskLayers({ map }: { map: L.Map }) {
-  const state = useStore(mapStore, (s) => s);
+  const state = useStore(caseStore, (s) => s);
   const objects = useStore(reportStore, (s) => s.objects);
   const shown = shownImages(state);
   useMapExtent(map);
@@ -71,26 +72,39 @@ export function MaskLayers({ map }: { map: L.Map }) {
   );
 }
 
-function MaskLayer({ map, image, mask, colour, focused, area }: { map: L.Map; image: MapImage; mask: Mask; colour: string; focused: boolean; area: string }) {
+const maskStyle = (colour: string, focused: boolean): L.PathOptions => ({
+  color: colour,
+  fillColor: colour,
+  fillOpacity: focused ? 0.5 : 0.35,
+  weight: focused ? 3 : 1.5,
+});
+
+/** One mask's polygon: built when its outline or image changes; colour, focus and hover text restyle it in place. */
+function MaskLayer({ map, image, mask, colour, focused, area }: { map: L.Map; image: CaseImage; mask: Mask; colour: string; focused: boolean; area: string }) {
+  const layerRef = useRef<L.Polygon | null>(null);
+  const style = useRef({ colour, focused, area });
+  style.current = { colour, focused, area };
   useEffect(() => {
     const rings = maskRings(mask.polygons, projectionOf(image));
     if (rings.length === 0) return;
-    const layer = L.polygon(rings, {
-      className: `vantage-mask${focused ? ' vantage-mask-focused' : ''}`,
-      color: colour,
-      fillColor: colour,
-      fillOpacity: focused ? 0.5 : 0.35,
-      weight: focused ? 3 : 1.5,
-    });
-    const phrase = mask.phrase ?? 'mask';
-    layer.bindTooltip(textNode(`${phrase} · ${area}`), {
-      sticky: true,
-      className: 'vantage-mask-tooltip',
-    });
+    const now = style.current;
+    const layer = L.polygon(rings, { className: `vantage-mask${now.focused ? ' vantage-mask-focused' : ''}`, ...maskStyle(now.colour, now.focused) });
+    layer.bindTooltip(textNode(`${mask.phrase ?? 'mask'} · ${now.area}`), { sticky: true, className: 'vantage-mask-tooltip' });
     layer.addTo(map);
+    layerRef.current = layer;
     return () => {
+      layerRef.current = null;
       layer.remove();
     };
-  }, [map, image, mask, colour, focused, area]);
+  }, [map, image, mask]);
+  useEffect(() => {
+    const layer = layerRef.current;
+    if (!layer) return;
+    layer.setStyle(maskStyle(colour, focused));
+    layer.getElement()?.classList.toggle('vantage-mask-focused', focused);
+  }, [colour, focused]);
+  useEffect(() => {
+    layerRef.current?.setTooltipContent(textNode(`${mask.phrase ?? 'mask'} · ${area}`));
+  }, [mask, area]);
   return null;
 }

@@ -3,23 +3,25 @@ import { useEffect } from 'react';
 import type { RegionGeometry } from '../../../../main/contract/geometry.js';
 import { regionAnchor, regionShape } from '../../map/regionGeometry.js';
 import { regionLabelText } from '../../map/regionLabel.js';
+import { caseStore, type CaseImage } from '../../stores/caseStore.js';
 import { useStore } from '../../stores/createStore.js';
-import { mapStore, shownImages, type MapImage } from '../../stores/mapStore.js';
+import { mapStore, shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { regionLayer, textNode } from './vectorLayer.js';
 
 /** Pending regions (to go with the next question) and the stored regions of earlier turns. */
 export function RegionLayers({ map }: { map: L.Map }) {
-  const state = useStore(mapStore, (s) => s);
-  const shown = shownImages(state);
+  const c = useStore(caseStore, (s) => s);
+  const pending = useStore(mapStore, (s) => s.pending);
+  const shown = shownImages(c);
   const imageOf = (id: string) => shown.find((i) => i.id === id);
   return (
     <>
-      {state.regions.map((r) => {
+      {c.regions.map((r) => {
         const img = imageOf(r.imageId);
         return img ? <RegionShapeLayer key={r.id} map={map} image={img} geometry={r.geometry} label={r.label} pending={false} /> : null;
       })}
-      {state.pending.map((r, i) => {
+      {pending.map((r, i) => {
         const img = imageOf(r.imageId);
         return img ? <RegionShapeLayer key={r.key} map={map} image={img} geometry={r.geometry} label={`<region ${i + 1}>`} pending /> : null;
       })}
@@ -27,7 +29,7 @@ export function RegionLayers({ map }: { map: L.Map }) {
   );
 }
 
-function RegionShapeLayer(props: { map: L.Map; image: MapImage; geometry: RegionGeometry; label: string; pending: boolean }) {
+function RegionShapeLayer(props: { map: L.Map; image: CaseImage; geometry: RegionGeometry; label: string; pending: boolean }) {
   const { map, image, geometry, label, pending } = props;
   useEffect(() => {
     const proj = projectionOf(image);

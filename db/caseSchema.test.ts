@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { loadMigrations } from '../../db/database.js';
+import { loadMigrations } from './database.js';
 import { safeFileName } from './caseFormat.js';
 import { ROW_CHECKS } from './caseRows.js';
 import { schemaDifference } from './caseSchema.js';

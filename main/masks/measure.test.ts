@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRle, rasterizePolygons } from './maskVectorizer.js';
-import { storedMaskOutline } from './storedMaskOutline.js';
-import { iou, ringMask } from './testMasks.js';
+import { encodeRle, rasterizePolygons } from '../analysis/maskVectorizer.js';
+import { storedMaskOutline } from './measure.js';
+import { iou, ringMask } from '../analysis/testMasks.js';
 
 describe('storedMaskOutline', () => {
   const ring = ringMask(16, 7, 3);

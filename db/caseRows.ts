@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Db } from '../../db/database.js';
-import { RegionGeometry } from '../contract/geometry.js';
-import { MapView, Mask } from '../contract/schemas.js';
+import type { Db } from './database.js';
+import { RegionGeometry } from '../main/contract/geometry.js';
+import { MapView, Mask } from '../main/contract/schemas.js';
 import { CHUNK } from './caseFormat.js';
 
 const KiB = 1024;

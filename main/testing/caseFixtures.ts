@@ -1,19 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { CaseLifecycleRepository } from '../../../db/caseLifecycle.js';
-import { openDatabase, type Db } from '../../../db/database.js';
-import { CaseRepository } from '../../../db/repository.js';
-import { ImageryService } from '../../imagery/imageryService.js';
-import { SessionsService } from '../../sessions/sessionsService.js';
-import { CaseFileService, type CaseReaderOptions } from '../caseFileService.js';
+import { CaseLifecycleRepository } from '../../db/caseLifecycle.js';
+import { openDatabase, type Db } from '../../db/database.js';
+import { CaseRepository } from '../../db/repository.js';
+import { ImageryService } from '../imagery/imageryService.js';
+import { SessionsService } from '../sessions/sessionsService.js';
+import { CaseFileService, type CaseReaderOptions } from '../cases/caseFileService.js';
+import { remeasureCase } from '../masks/measure.js';
 
 /** Real services over real SQLite data folders (what createServices builds, minus inference), closed together. */
 export function caseApps() {
   const open: { db: Db; imagery: ImageryService }[] = [];
   return {
     /** a data folder `dataDir` with its database, repository, sessions and case-file services */
-    app(dataDir: string, reader: Partial<CaseReaderOptions>) {
+    app(dataDir: string, reader: CaseReaderOptions) {
       mkdirSync(dataDir, { recursive: true });
       const db = openDatabase(path.join(dataDir, 'vantage.db'));
       const imagery = new ImageryService({});
@@ -21,7 +22,7 @@ export function caseApps() {
       const repo = new CaseRepository(db);
       const life = new CaseLifecycleRepository(db);
       const sessions = new SessionsService(repo, imagery, life);
-      return { dataDir, db, repo, life, sessions, files: new CaseFileService(db, dataDir, '0.1.0', reader) };
+      return { dataDir, db, repo, life, sessions, files: new CaseFileService(db, dataDir, '0.1.0', { reader, remeasure: remeasureCase }) };
     },
     async closeAll() {
       for (const o of open.splice(0)) {

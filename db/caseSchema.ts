@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Db, Migration } from '../../db/database.js';
+import type { Db, Migration } from './database.js';
 
 /** One schema object (table or index) as SQLite reports its structure, comparable across files. */
 interface ObjectShape {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeProviders, SessionFactory, shortOrtError } from './executionProviders.js';
+import { probeProviders, SessionFactory, shortOrtError } from './backend.js';
 
 describe('probeProviders', () => {
   it('lists the ladder cuda → webgpu → cpu, each unavailable one with a reason', () => {
@@ -13,6 +13,12 @@ describe('probeProviders', () => {
     expect(probeProviders().find((s) => s.name === 'webgpu')?.reason).toMatch(/no GPU adapter reported/);
     expect(probeProviders({ webgpuAdapterKnown: true }).find((s) => s.name === 'webgpu')?.available).toBe(true);
     expect(probeProviders({ forced: 'webgpu' }).find((s) => s.name === 'webgpu')?.available).toBe(true);
+  });
+
+  it('a WebGPU probe that found no hardware adapter is named in WebGPU\'s reason', () => {
+    const w = probeProviders({ webgpuAdapterKnown: false, webgpuReason: 'only software Vulkan drivers (lvp_icd.x86_64.json)' }).find((s) => s.name === 'webgpu')!;
+    if (w.reason === 'this onnxruntime-node build has no WebGPU provider') return;
+    expect(w).toEqual({ name: 'webgpu', available: false, reason: 'no GPU adapter reported by the host (only software Vulkan drivers (lvp_icd.x86_64.json)) (set VANTAGE_EP=webgpu to try it anyway)' });
   });
 
   it('VANTAGE_EP=cpu leaves only the CPU, saying why for the others', () => {

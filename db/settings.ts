@@ -1,7 +1,10 @@
-import type { Db } from '../../db/database.js';
+import type { Db } from './database.js';
 
-/** The `settings` key/value table (001_init.sql): small app preferences such as the selected model pack. */
-export class SettingsStore {
+/**
+ * The app's settings: the `settings` key/value table (001_init.sql) of the case database — small preferences such
+ * as the selected model pack, the offline basemap, the mask measurement version.
+ */
+export class SettingsRepository {
   private readonly getStmt;
   private readonly setStmt;
   private readonly delStmt;

@@ -6,24 +6,26 @@ import { VantageError } from '../contract/errors.js';
 import { pointsBounds } from '../contract/geometry.js';
 import { createPixelTransform, type PixelTransform, type XY } from '../contract/georef.js';
 import type { ImageInfo, Mask, Region, Turn } from '../contract/index.js';
+import type { ParsedInputOf } from '../contract/procedures.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import { parseJsonText } from '../util/json.js';
-import { measureMask, type ChatService, type PromptRegion } from './chatService.js';
-import type { MaskOut, Rect } from './inferencePort.js';
-import { regionToWgs84 } from './regionWgs84.js';
+import type { MaskOut, Rect } from '../inference/protocol.js';
+import { regionToWgs84 } from '../analysis/regionWgs84.js';
+import type { InstantMaskService, PromptRegion } from './instantMasks.js';
+import { measureMask } from './measure.js';
 
 /** a prompts file larger than this is refused before it is parsed */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** about this many progress events per batch (one every ⌈n/100⌉ prompts, and the last) */
 const PROGRESS_STEPS = 100;
 
-export interface BatchInput {
-  sessionId: string;
-  imageId: string;
-  /** a GeoJSON FeatureCollection on disk (resolved from the user's file reference) */
-  filePath?: string;
-  prompts?: BatchPrompt[];
-  save: boolean;
+/** chat.batchMasks' input with the user's file reference resolved: a GeoJSON FeatureCollection on disk */
+export type BatchInput = Omit<ParsedInputOf<'chat.batchMasks'>, 'file'> & { filePath?: string };
+
+/** chat.batchMasks' input → the service's, the prompts file reference resolved to its path */
+export function batchInput(i: ParsedInputOf<'chat.batchMasks'>, resolve: (ref: NonNullable<ParsedInputOf<'chat.batchMasks'>['file']>) => string): BatchInput {
+  const { file, ...rest } = i;
+  return { ...rest, ...(file !== undefined ? { filePath: resolve(file) } : {}) };
 }
 
 /** one prompt in image pixels, from feature `index` of the file (or of the prompts list) */
@@ -36,7 +38,7 @@ export interface PixelPrompt {
 }
 
 /**
- * Batch prompts: instant masks (ChatService.instantRun, grounding features cached per image tile) for many points and
+ * Batch prompts: instant masks (InstantMaskService.instantRun, grounding features cached per image tile) for many points and
  * boxes, e.g. a survey's or a GIS layer's features over a large image. Prompts run sorted by tile, so each tile's
  * grounding features are computed once. Saving is all or nothing: the masks are kept in memory while the batch runs
  * and written in ONE transaction at the end (a question turn with one region per prompt run, an answer turn holding
@@ -46,7 +48,7 @@ export class BatchMaskService {
   constructor(
     private readonly repo: CaseRepository,
     private readonly sessions: SessionsService,
-    private readonly chat: ChatService,
+    private readonly masks: InstantMaskService,
   ) {}
 
   async run(input: BatchInput, emit: (e: BatchEvent) => void, signal: AbortSignal): Promise<BatchResult> {
@@ -58,11 +60,11 @@ export class BatchMaskService {
         ? promptsFromGeoJson(await readPromptsFile(input.filePath), info)
         : promptsFromPixels(input.prompts ?? [], info);
     const { prompts, total, skippedOutside } = read;
-    await this.chat.assertCanMask();
+    await this.masks.assertCanMask();
 
     // group by tile, tiles in order of first appearance: each tile's features are computed once and then reused
     const withTile = prompts.map((p) => {
-      const tile = this.chat.instantTileOf(info, p.geometry);
+      const tile = this.masks.instantTileOf(info, p.geometry);
       return { p, tile, key: tile.join(',') };
     });
     const order = new Map<string, number>();
@@ -76,7 +78,7 @@ export class BatchMaskService {
     emit({ type: 'progress', done: 0, total: withTile.length });
     for (const [i, w] of withTile.entries()) {
       if (signal.aborted) throw new VantageError('CANCELLED', `batch cancelled after ${i} of ${withTile.length} prompts; nothing was stored`);
-      const { m, rgb } = await this.chat.instantRun(info, w.p.geometry, w.tile, tileRgb?.key === w.key ? tileRgb.rgb : null);
+      const { m, rgb } = await this.masks.instantRun(info, w.p.geometry, w.tile, tileRgb?.key === w.key ? tileRgb.rgb : null);
       tileRgb = { key: w.key, rgb };
       const cached = m.cachedFeatures === true;
       if (!tileCached.has(w.key)) tileCached.set(w.key, cached);
@@ -89,7 +91,7 @@ export class BatchMaskService {
 
     // back to file order for the case and the report
     runs.sort((a, b) => a.p.index - b.p.index);
-    const measured = runs.map((r) => ({ ...r, out: measureMask(r.m) }));
+    const measured = runs.map((r) => ({ ...r, out: measureMask(r.m, info) }));
     let userTurn: Turn | null = null;
     let assistantTurn: Turn | null = null;
     let regions: Region[] = [];
@@ -98,43 +100,41 @@ export class BatchMaskService {
     const empty = measured.filter((r) => r.out === null).length;
     const ms = performance.now() - t0;
     if (input.save && measured.length > 0) {
-      const model = this.chat.packProvenance();
+      const model = this.masks.packProvenance();
       const question =
         `Batch prompts${source ? ` from ${source}` : ''}: ${total} prompt${total === 1 ? '' : 's'}` +
         (skippedOutside ? `, ${skippedOutside} outside the image (skipped)` : '');
       const answer = `${measured.length - empty} mask${measured.length - empty === 1 ? '' : 's'} from ${measured.length} prompt${measured.length === 1 ? '' : 's'}` + (empty ? ` (${empty} found nothing)` : '');
-      this.repo.db
-        .transaction(() => {
-          const saved = this.repo.addQuestion({
-            sessionId: input.sessionId,
+      this.repo.inTransaction(() => {
+        const saved = this.repo.addQuestion({
+          sessionId: input.sessionId,
+          imageId: info.id,
+          text: question,
+          regions: measured.map((r) => ({
+            geometry: r.p.geometry,
+            wgs84: {
+              ...(info.georeferenced ? regionToWgs84(r.p.geometry, info) : {}),
+              batch: { source, index: r.p.index, label: r.p.label, properties: r.p.properties },
+            },
+          })),
+        });
+        userTurn = saved.userTurn;
+        regions = saved.regions;
+        measured.forEach((r, i) => {
+          if (!r.out) return;
+          const mask = this.repo.addMask({
+            turnId: saved.assistantTurnId,
             imageId: info.id,
-            text: question,
-            regions: measured.map((r) => ({
-              geometry: r.p.geometry,
-              wgs84: {
-                ...(info.georeferenced ? regionToWgs84(r.p.geometry, info) : {}),
-                batch: { source, index: r.p.index, label: r.p.label, properties: r.p.properties },
-              },
-            })),
+            regionId: saved.regions[i]!.id,
+            phrase: r.p.label,
+            score: r.m.score,
+            ...r.out,
           });
-          userTurn = saved.userTurn;
-          regions = saved.regions;
-          measured.forEach((r, i) => {
-            if (!r.out) return;
-            const mask = this.repo.addMask({
-              turnId: saved.assistantTurnId,
-              imageId: info.id,
-              regionId: saved.regions[i]!.id,
-              phrase: r.p.label,
-              score: r.m.score,
-              ...r.out,
-            });
-            masks.push(mask);
-            maskIds[i] = mask.id;
-          });
-          assistantTurn = this.repo.finishTurn(saved.assistantTurnId, { text: answer, status: 'complete', durationMs: ms, pack: model.pack, provider: model.provider });
-        })
-        .immediate();
+          masks.push(mask);
+          maskIds[i] = mask.id;
+        });
+        assistantTurn = this.repo.finishTurn(saved.assistantTurnId, { text: answer, status: 'complete', durationMs: ms, pack: model.pack, provider: model.provider });
+      });
     }
     const items: BatchItem[] = measured.map((r, i) => ({
       index: r.p.index,

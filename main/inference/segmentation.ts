@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { VantageError } from '../contract/errors.js';
+import type { PackBackend } from './backend.js';
+import { composeViewMasks } from './maskCompose.js';
+import type { InstantPrompt, MaskResult, ViewInput } from './protocol.js';
+import type { TapBox } from './taps.js';
+import { feed, floats } from './tensorIo.js';
+import { normalizeViews } from './viewPixels.js';
+
+const GROUNDING_CACHE_SIZE = 8;
+
+type RawMask = { data: Uint8Array; size: number; score: number };
+
+/**
+ * The segmentation pipeline: grounding features (cached per view), the pixel decoder, fine `<SEG>` masks composed
+ * from every view, and instant masks from a point or box alone. The chat pipeline calls segMask for each `<SEG>`.
+ */
+export class SegmentationPipeline {
+  private readonly groundingCache = new Map<string, Float32Array>();
+  /** grounding-encoder runs vs cache hits: how tests and the benchmark see which path a click took */
+  readonly groundingStats = { runs: 0, hits: 0 };
+
+  constructor(
+    private readonly backend: PackBackend,
+    private readonly taps: TapBox,
+  ) {}
+
+  private get manifest() {
+    return this.backend.pack.manifest;
+  }
+
+  private viewKey(v: ViewInput): string {
+    return v.key ?? `${createHash('sha1').update(v.rgb).digest('hex')}:${v.rect.join(',')}`;
+  }
+
+  /** Grounding features of one view, cached: the SAM-style encoder is the heaviest per-click cost. */
+  private async groundingFeatures(v: ViewInput): Promise<Float32Array> {
+    const key = this.viewKey(v);
+    const hit = this.groundingCache.get(key);
+    if (hit) {
+      this.groundingStats.hits++;
+      this.groundingCache.delete(key);
+      this.groundingCache.set(key, hit);
+      return hit;
+    }
+    const s = this.backend.stage('grounding', 'masks');
+    const g = this.manifest.grounding!;
+    const S = this.manifest.view.size;
+    const pv = normalizeViews([v], S, g.mean, g.std);
+    const out = await this.backend.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', pv, [1, 3, S, S]) });
+    this.groundingStats.runs++;
+    const feats = floats(out.image_embeddings, 'image_embeddings').slice();
+    this.taps.current?.grounding_pixel_values.push(pv);
+    this.taps.current?.image_embeddings.push(feats);
+    this.groundingCache.set(key, feats);
+    // room for one ask's views (fine <SEG> masks use them all) beside the recent instant-mask tiles
+    const cap = GROUNDING_CACHE_SIZE + this.manifest.view.maxViews;
+    while (this.groundingCache.size > cap) this.groundingCache.delete(this.groundingCache.keys().next().value!);
+    return feats;
+  }
+
+  /** the pixel decoder on one view (its grounding features through the cache): M×M logits and the score */
+  private async pixelLogits(
+    view: ViewInput,
+    segHidden: Float32Array | null,
+    points: number[],
+    labels: number[],
+  ): Promise<{ logits: Float32Array; size: number; score: number }> {
+    const m = this.manifest;
+    const s = this.backend.stage('pixel', 'masks');
+    const feats = await this.groundingFeatures(view);
+    const D = m.llm?.hidden ?? segHidden?.length ?? 1;
+    const C = m.grounding!.channels, g = m.grounding!.grid;
+    const P = labels.length;
+    const out = await this.backend.timed('pixel', s, {
+      image_embeddings: feed(s, 'image_embeddings', feats, [1, C, g, g]),
+      seg_hidden: feed(s, 'seg_hidden', segHidden ?? new Float32Array(D), [1, D]),
+      has_seg: feed(s, 'has_seg', [segHidden ? 1 : 0], [1]),
+      points: feed(s, 'points', points, [1, P, 2]),
+      point_labels: feed(s, 'point_labels', labels, [1, P]),
+    });
+    const logits = floats(out.mask_logits, 'mask_logits');
+    this.taps.current?.mask_logits.push(logits.slice());
+    const M = m.pixel?.maskSize ?? Math.round(Math.sqrt(logits.length));
+    return { logits, size: M, score: floats(out.score, 'score')[0] ?? 0 };
+  }
+
+  private async runPixel(view: ViewInput, segHidden: Float32Array | null, points: number[], labels: number[]): Promise<RawMask> {
+    const { logits, size: M, score } = await this.pixelLogits(view, segHidden, points, labels);
+    const data = new Uint8Array(M * M);
+    for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
+    return { data, size: M, score };
+  }
+
+  /**
+   * The mask for one `<SEG>` (has_seg = 1, one padding point): the pixel decoder on the global view alone, or —
+   * `fine` — on the global view and on every sub-view, composed over the global rect (maskCompose.ts) at the
+   * sub-views' resolution. The score is the global view's.
+   */
+  async segMask(views: ViewInput[], hidden: Float32Array, fine: boolean, checkAbort: () => void): Promise<RawMask> {
+    if (!fine) return this.runPixel(views[0]!, hidden, [0, 0], [-1]);
+    const global = await this.pixelLogits(views[0]!, hidden, [0, 0], [-1]);
+    const subs: { rect: ViewInput['rect']; logits: Float32Array }[] = [];
+    for (const v of views.slice(1)) {
+      checkAbort();
+      subs.push({ rect: v.rect, logits: (await this.pixelLogits(v, hidden, [0, 0], [-1])).logits });
+    }
+    const c = composeViewMasks({ rect: views[0]!.rect, logits: global.logits }, subs, global.size);
+    const taps = this.taps.current;
+    if (taps) (taps.fine_mask_logits ??= []).push(c.logits);
+    return { data: c.data, size: c.size, score: global.score };
+  }
+
+  /** A mask from point/box prompts alone (has_seg = 0) on one view; coordinates in image pixels. */
+  async instantMask(view: ViewInput, prompt: InstantPrompt): Promise<MaskResult> {
+    const S = this.manifest.view.size;
+    const [x0, y0, x1, y1] = view.rect;
+    const vx = (x: number) => ((x - x0) * S) / (x1 - x0);
+    const vy = (y: number) => ((y - y0) * S) / (y1 - y0);
+    let points: number[];
+    let labels: number[];
+    switch (prompt.kind) {
+      case 'point':
+        points = [vx(prompt.x), vy(prompt.y)];
+        labels = [prompt.label ?? 1];
+        break;
+      case 'box':
+        points = [vx(Math.min(prompt.x0, prompt.x1)), vy(Math.min(prompt.y0, prompt.y1)), vx(Math.max(prompt.x0, prompt.x1)), vy(Math.max(prompt.y0, prompt.y1))];
+        labels = [2, 3];
+        break;
+      case 'points':
+        if (prompt.points.length === 0) throw new VantageError('BAD_INPUT', 'an instant mask needs at least one point');
+        points = prompt.points.flatMap((p) => [vx(p.x), vy(p.y)]);
+        labels = prompt.points.map((p) => p.label);
+        break;
+    }
+    if (points.some((v) => !Number.isFinite(v) || v < 0 || v > S)) {
+      throw new VantageError('BAD_INPUT', `the ${prompt.kind} prompt lies outside the view ${view.rect.join(',')}; click on the image`);
+    }
+    const runsBefore = this.groundingStats.runs;
+    const r = await this.runPixel(view, null, points, labels);
+    return { ...r, rect: view.rect, phrase: null, regionIndex: null, cachedFeatures: this.groundingStats.runs === runsBefore };
+  }
+
+  dispose(): void {
+    this.groundingCache.clear();
+  }
+}
