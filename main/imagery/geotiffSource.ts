@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { VantageError } from '../contract/errors.js';
@@ -6,6 +6,7 @@ import type { ImageInfo } from '../contract/schemas.js';
 import { crsFromGeoKeys } from './crs.js';
 import { installSafeLzw } from './safeLzw.js';
 import type { NumericArray, RasterLevel, RasterSource, SourceFacts, WindowData } from './rasterSource.js';
+import { blockLayoutOf, LevelBlocks } from './tiffBlocks.js';
 
 type Gcp = NonNullable<ImageInfo['gcps']>[number];
 
@@ -93,7 +94,24 @@ function parseNodata(raw: unknown): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
+/**
+ * Which decoder reads pixels: 'blocks' (tiffBlocks.ts: native zlib, decode pool for large windows; geotiff.js for
+ * what it does not cover) or 'geotiff' (geotiff.js only, the reader before it; benchmarks compare the two).
+ * Default: VANTAGE_TIFF_READER, else 'blocks'.
+ */
+export type TiffReader = 'blocks' | 'geotiff';
+
+function readerFromEnv(): TiffReader {
+  return process.env.VANTAGE_TIFF_READER === 'geotiff' ? 'geotiff' : 'blocks';
+}
+
 export class GeoTiffSource implements RasterSource {
+  private fh: Promise<FileHandle> | null = null;
+  /** windows (and masks) read so far by each decoder */
+  readonly reads = { blocks: 0, geotiff: 0 };
+  private blocks: (LevelBlocks | null)[] = [];
+  private maskBlocks: (LevelBlocks | null)[] = [];
+
   private constructor(
     readonly file: string,
     private readonly tiff: GeoTIFF,
@@ -105,7 +123,7 @@ export class GeoTiffSource implements RasterSource {
     private readonly ycbcr: boolean,
   ) {}
 
-  static async open(file: string): Promise<GeoTiffSource> {
+  static async open(file: string, opts: { reader?: TiffReader } = {}): Promise<GeoTiffSource> {
     let size: number;
     try {
       size = (await stat(file)).size;
@@ -159,7 +177,16 @@ export class GeoTiffSource implements RasterSource {
       }));
       const complex = facts.dtype.startsWith('C');
       const ycbcr = Number(first.fileDirectory.getValue('PhotometricInterpretation')) === PHOTOMETRIC_YCBCR && spp === 3;
-      return new GeoTiffSource(file, tiff, images, levelMasks, levels, facts, complex, ycbcr);
+      const source = new GeoTiffSource(file, tiff, images, levelMasks, levels, facts, complex, ycbcr);
+      if ((opts.reader ?? readerFromEnv()) === 'blocks') {
+        const blocksOf = async (im: GeoTIFFImage | null) => {
+          const lay = im ? await blockLayoutOf(im) : null;
+          return lay && im ? new LevelBlocks(lay, im, size) : null;
+        };
+        source.blocks = await Promise.all(images.map(blocksOf));
+        source.maskBlocks = await Promise.all(levelMasks.map(blocksOf));
+      }
+      return source;
     } catch (e) {
       if (tiff) await Promise.resolve(tiff.close()).catch(() => undefined);
       if (e instanceof VantageError) throw e;
@@ -181,6 +208,9 @@ export class GeoTiffSource implements RasterSource {
         const rgb = ycbcrToRgb(r[0]!, r[1]!, r[2]!);
         return { width, height, bands: bands.map((b) => rgb[b]!) };
       }
+      const fast = await this.readBlocks(this.blocks[level], window, bands);
+      if (fast) return { width, height, bands: fast };
+      this.reads.geotiff++;
       const r = await im.readRasters({ window, samples: bands, interleave: false });
       return { width, height, bands: Array.from(r as unknown as NumericArray[]) };
     } catch (e) {
@@ -194,10 +224,28 @@ export class GeoTiffSource implements RasterSource {
     const m = this.masks[level];
     if (!m) return null;
     try {
+      const fast = await this.readBlocks(this.maskBlocks[level], window, [0]);
+      if (fast) return fast[0] as Uint8Array;
+      this.reads.geotiff++;
       const r = (await m.readRasters({ window, samples: [0], interleave: false })) as unknown as NumericArray[];
       return r[0] as Uint8Array;
     } catch (e) {
       throw new VantageError('BAD_INPUT', `cannot decode the mask of ${path.basename(this.file)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * The block decoder's read, or null where it does not apply or fails: then geotiff.js reads the window (and
+   * reports corrupt data in its own words).
+   */
+  private async readBlocks(lb: LevelBlocks | null | undefined, [x0, y0, x1, y1]: [number, number, number, number], bands: number[]): Promise<NumericArray[] | null> {
+    if (!lb || bands.some((b) => !(b >= 0 && b < lb.lay.spp))) return null;
+    try {
+      const r = await lb.read(this.file, () => (this.fh ??= open(this.file, 'r')), { x0, y0, x1, y1, bands });
+      this.reads.blocks++;
+      return r;
+    } catch {
+      return null;
     }
   }
 
@@ -274,6 +322,9 @@ export class GeoTiffSource implements RasterSource {
   }
 
   async close(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    if (fh) await fh.then((h) => h.close()).catch(() => undefined);
     await Promise.resolve(this.tiff.close());
   }
 }

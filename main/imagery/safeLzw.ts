@@ -1,14 +1,14 @@
 import { addDecoder, BaseDecoder } from 'geotiff';
 
-const CLEAR = 256;
-const EOI = 257;
-
 /**
  * TIFF LZW (MSB-first codes, "early change" width switch) with bounds: geotiff.js's decoder follows corrupt
  * dictionary links forever and grows its output until the process runs out of memory (found by the fuzz test).
  * Here every code is checked and the output may not exceed `maxOut` bytes (the block's decoded size).
+ * Self-contained (no module-scope names): decodePool.ts runs its source text in the decode workers.
  */
 export function lzwDecode(input: Uint8Array, maxOut: number): Uint8Array {
+  const CLEAR = 256;
+  const EOI = 257;
   const prefix = new Int32Array(4096);
   const suffix = new Uint8Array(4096);
   const first = new Uint8Array(4096);
