@@ -149,14 +149,16 @@ describe('change analysis on synthetic pairs (GDAL-written GeoTIFFs)', () => {
       { a: [60, 12] as [number, number], b: [57, 10] as [number, number] },
       { a: [30, 60] as [number, number], b: [27, 58] as [number, number] },
     ];
-    const r = await analyzeFiles(a, b, { tiePoints: ties });
+    // the original detector keeps the square's exact pixels (cva-matched's 3×3 smoothing rounds its corners): this
+    // test is about the alignment, so it counts pixels with the detector that preserves them
+    const r = await analyzeFiles(a, b, { tiePoints: ties, detector: 'cva-otsu' });
     expect(r.stats.alignment.mode).toBe('tie-points');
     expect(r.stats.alignment.tieRmsPx).toBeLessThan(1e-6);
     expect(r.stats.changedM2).toBeNull();
     expect(r.stats.polygonCount).toBe(1);
     expect(r.polygons[0]!.areaPx).toBe(256);
     // a georeferenced A keeps areas in m² even when B is placed by tie points
-    const g = await analyzeFiles(fileA, b, { tiePoints: ties });
+    const g = await analyzeFiles(fileA, b, { tiePoints: ties, detector: 'cva-otsu' });
     expect(g.stats.alignment.mode).toBe('tie-points');
     expect(g.polygons[0]!.areaM2).toBeCloseTo(256, 0);
   });

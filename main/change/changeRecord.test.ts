@@ -4,6 +4,8 @@ import { changeAnswer, changeQuestion, parseChangeRecord } from './changeRecord.
 
 const stats = (over: Partial<ChangeStats> = {}): ChangeStats => ({
   method: 'cva',
+  detector: 'cva-otsu',
+  sarScale: null,
   bandsCompared: 4,
   alignment: { mode: 'georeference', crs: 'EPSG:26914', tieRmsPx: null, scaleBPerA: 1, resampling: 'bilinear', warnings: [] },
   overlap: { px: 675_000, m2: 16_849_974.4, pctOfA: 99.94, pctOfB: 100, window: [0, 1, 934, 724] },
@@ -34,5 +36,8 @@ describe('change record: the stored question and answer read back', () => {
     const r = parseChangeRecord(changeQuestion(before, after), changeAnswer('x', stats({ method: 'log-ratio', overlap: { ...stats().overlap, m2: null }, changedM2: null, offset: null })))!;
     expect(r).toMatchObject({ method: 'log-ratio (dB)', overlapM2: null, overlapPx: 675_000, changedM2: null, offsetPx: null, polygonCount: 338 });
     expect(parseChangeRecord('outline the boats', 'There are 3 boats.')).toBeNull();
+    const matched = changeAnswer('x', stats({ detector: 'cva-matched', alignment: { ...stats().alignment, mode: 'same-grid', crs: null } }));
+    expect(matched).toMatch(/^Change-vector analysis of B histogram-matched to A, noise-scaled, opened\/closed, on x's grid \(same-grid\)/);
+    expect(parseChangeRecord(changeQuestion(before, after), matched)).toMatchObject({ method: 'change-vector analysis', threshold: 2.444, polygonCount: 338 });
   });
 });

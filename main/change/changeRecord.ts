@@ -51,7 +51,9 @@ function area(m2: number | null, px: number): string {
 
 export function changeAnswer(imageAName: string, s: ChangeStats): string {
   return (
-    `${s.method === 'cva' ? 'Change-vector analysis' : 'Log-ratio (dB)'} on ${imageAName}'s grid (${s.alignment.mode}` +
+    `${s.method === 'cva' ? 'Change-vector analysis' : 'Log-ratio (dB)'}` +
+    `${s.detector === 'cva-matched' ? (s.method === 'cva' ? ' of B histogram-matched to A' : ' of the dB images') + ', noise-scaled, opened/closed,' : ''}` +
+    ` on ${imageAName}'s grid (${s.alignment.mode}` +
     `${s.alignment.crs ? `, ${s.alignment.crs}` : ''}): overlap ${area(s.overlap.m2, s.overlap.px)} ` +
     `(${s.overlap.pctOfA.toFixed(1)}% of A, ${s.overlap.pctOfB.toFixed(1)}% of B)` +
     (s.offset ? `, residual offset ${s.offset.dxPx.toFixed(2)}, ${s.offset.dyPx.toFixed(2)} px` : ', residual offset not measurable') +

@@ -3,6 +3,7 @@ import { encodeRle, maskBounds } from '../analysis/maskVectorizer.js';
 import type { ChangeResult, TiePoint } from '../contract/calls/change.js';
 import { VantageError } from '../contract/errors.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
+import type { ChangeDetector } from './changeAnalysis.js';
 import { runChangeAnalysis } from './changeRunner.js';
 import { changeAnswer, changeQuestion } from './changeRecord.js';
 
@@ -12,6 +13,7 @@ export interface ChangeInput {
   imageB: string;
   tiePoints?: TiePoint[];
   minArea?: number;
+  detector?: ChangeDetector;
 }
 
 /**
@@ -35,6 +37,7 @@ export class ChangeService {
     const r = await runChangeAnalysis(a.row.path, b.row.path, {
       tiePoints: input.tiePoints ?? null,
       ...(input.minArea !== undefined ? { minArea: input.minArea } : {}),
+      ...(input.detector ? { detector: input.detector } : {}),
     }, this.workerFile);
     const durationMs = performance.now() - t0;
     const s = r.stats;

@@ -49,6 +49,16 @@ describe('pairing', () => {
     expect(() => pairMapping(a, b, null)).toThrow(/photo\.jpg is not georeferenced: .*at least 3 tie points/);
   });
 
+  it('pairs two images without georeference pixel for pixel when they share one grid, and says why not otherwise', () => {
+    const m = pairMapping(side('A.png', null, null, 256, 256), side('B.png', null, null, 256, 256), null);
+    expect(m.mode).toBe('same-grid');
+    expect(m.aToB([10.5, 20.25])).toEqual([10.5, 20.25]);
+    expect(mapWindowCentres(m, [2, 3, 4, 4]).u).toEqual(Float64Array.from([2.5, 3.5]));
+    expect(() => pairMapping(side('A.png', null, null, 256, 256), side('B.png', null, null, 256, 200), null)).toThrow(
+      /A\.png is not georeferenced and B\.png is not georeferenced and their sizes differ \(256×256 vs 256×200\).*at least 3 tie points/,
+    );
+  });
+
   it('fits tie points exactly for an affine pair and refuses collinear ones', () => {
     const f = (x: number, y: number): [number, number] => [3 + 0.5 * x - 0.1 * y, -2 + 0.1 * x + 0.5 * y];
     const ties = [[0, 0], [100, 0], [0, 80], [60, 60]].map(([x, y]) => ({ a: [x, y] as [number, number], b: f(x!, y!) }));

@@ -27,7 +27,7 @@ export interface PairSide {
  * corner of the first pixel, as everywhere in the contract.
  */
 export interface PairMapping {
-  mode: 'georeference' | 'tie-points';
+  mode: 'georeference' | 'tie-points' | 'same-grid';
   aToB(p: XY): XY;
   bToA(p: XY): XY;
   /** A→B as a geotransform-like affine (u = c0 + x·c1 + y·c2, v = c3 + x·c4 + y·c5) when the mapping is exactly affine */
@@ -89,12 +89,20 @@ export function pairMapping(a: PairSide, b: PairSide, ties: TiePoint[] | null): 
   }
   const ta = a.transform;
   const tb = b.transform;
+  if (!ta && !tb && !a.transformError && !b.transformError && a.width === b.width && a.height === b.height) {
+    // neither image is placed on the ground, but they share one pixel grid (e.g. a PNG pair cut from the same
+    // scene, as change-detection data sets ship): pixel (x, y) of A is pixel (x, y) of B
+    const identity: Geotransform = [0, 1, 0, 0, 0, 1];
+    return { mode: 'same-grid', aToB: (p) => [p[0], p[1]], bToA: (p) => [p[0], p[1]], affine: identity, tieRmsPx: null };
+  }
   if (!ta || !tb) {
     const why = (s: PairSide) => `${s.name} ${s.transformError ? `has unusable georeferencing (${s.transformError})` : 'is not georeferenced'}`;
     const missing = [ta ? null : a, tb ? null : b].filter((s): s is PairSide => s !== null);
     throw new VantageError(
       'BAD_INPUT',
-      `${missing.map(why).join(' and ')}: the pair cannot be aligned by georeference; give at least 3 tie points ` +
+      `${missing.map(why).join(' and ')}` +
+        (!ta && !tb && (a.width !== b.width || a.height !== b.height) ? ` and their sizes differ (${a.width}×${a.height} vs ${b.width}×${b.height})` : '') +
+        ': the pair cannot be aligned by georeference; give at least 3 tie points ' +
         '(the same features on both images, "xa,ya:xb,yb;…" in pixels) to align it by an affine fit',
     );
   }

@@ -5,10 +5,19 @@ import { createServices } from '../boot.js';
 import { parseTiePoints, type ChangeResult } from '../contract/calls/change.js';
 import { VantageError } from '../contract/errors.js';
 import type { ChatEvent } from '../contract/index.js';
+import { rasterizePolygons } from '../analysis/maskVectorizer.js';
+import type { ChangeDetector } from '../change/changeAnalysis.js';
+import { writeMaskFile } from '../change/maskFile.js';
 
-export const CHANGE_USAGE = `  change A B [--tie "xa,ya:xb,yb;…"] [--min-area M2] [--pack DIR] [--json]
-                                      classical change detection of B against A on A's grid: overlap, offset, changes;
+export const CHANGE_USAGE = `  change A B [--tie "xa,ya:xb,yb;…"] [--min-area M2] [--method cva-matched|cva-otsu] [--mask-out FILE]
+           [--pack DIR] [--json]
+                                      classical change detection of B against A on A's grid: overlap, offset, changes
+                                      (cva-matched, the default: B histogram-matched to A, noise-scaled, cleaned up;
+                                      cva-otsu: the original per-band CVA with Otsu); --mask-out writes the change mask
+                                      on A's grid, 255 = changed (GeoTIFF when A is georeferenced, else PNG);
                                       with --pack (bitemporal mode): a caption of what changed`;
+
+const DETECTORS = ['cva-matched', 'cva-otsu'] as const;
 
 export interface CommandContext {
   dataDir: string;
@@ -27,7 +36,7 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { tie: { type: 'string' }, 'min-area': { type: 'string' }, pack: { type: 'string' } },
+    options: { tie: { type: 'string' }, 'min-area': { type: 'string' }, pack: { type: 'string' }, method: { type: 'string' }, 'mask-out': { type: 'string' } },
   });
   const fileA = imageFile(positionals[0], 'image A');
   const fileB = imageFile(positionals[1], 'image B');
@@ -37,6 +46,12 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
     minArea = Number(values['min-area']);
     if (!Number.isFinite(minArea) || minArea < 0) throw new VantageError('BAD_INPUT', `--min-area expects a number of m² ≥ 0, got "${values['min-area']}"`);
   }
+  const detector = values.method as ChangeDetector | undefined;
+  if (detector !== undefined && !DETECTORS.includes(detector)) {
+    throw new VantageError('BAD_INPUT', `--method expects ${DETECTORS.join(' or ')}, got "${values.method}"`);
+  }
+  const maskOut = values['mask-out'] !== undefined ? path.resolve(values['mask-out']) : undefined;
+  if (maskOut !== undefined && !existsSync(path.dirname(maskOut))) throw new VantageError('NOT_FOUND', `--mask-out: the folder ${path.dirname(maskOut)} does not exist`);
   let packDir: string | undefined;
   if (values.pack !== undefined) {
     packDir = path.resolve(values.pack);
@@ -53,7 +68,14 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
       imageB: b.id,
       ...(tiePoints ? { tiePoints } : {}),
       ...(minArea !== undefined ? { minArea } : {}),
+      ...(detector ? { detector } : {}),
     })) as ChangeResult;
+    let maskFile: { path: string; format: string } | null = null;
+    if (maskOut) {
+      // the polygons trace the mask's pixel edges, so rasterising them on A's full grid gives the mask back exactly
+      const mask = rasterizePolygons(r.polygons.map((p) => p.polygon), a.width, a.height);
+      maskFile = { path: maskOut, format: await writeMaskFile(maskOut, mask, a.width, a.height, fileA, a.georeferenced) };
+    }
     // a caption needs a pack with the bitemporal mode (PACK_CONTRACT.md); the built-in test pack runs the mode but
     // was never trained on image pairs, so its caption shows the mechanics, not a meaningful answer
     let caption: { text: string | null; note: string; masks: number } | null = null;
@@ -82,13 +104,19 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
         caption = { text: null, note: `pack ${pack?.name ?? '?'} has no bitemporal mode (modes: ${pack?.modes.join(', ') || 'none'}): no caption`, masks: 0 };
       }
     }
-    print(r, session.id, caption, ctx.json);
+    print(r, session.id, caption, maskFile, ctx.json);
   } finally {
     await services.close();
   }
 }
 
-function print(r: ChangeResult, caseId: string, caption: { text: string | null; note: string; masks: number } | null, json: boolean): void {
+function print(
+  r: ChangeResult,
+  caseId: string,
+  caption: { text: string | null; note: string; masks: number } | null,
+  maskFile: { path: string; format: string } | null,
+  json: boolean,
+): void {
   const s = r.stats;
   if (json) {
     process.stdout.write(
@@ -98,6 +126,8 @@ function print(r: ChangeResult, caseId: string, caption: { text: string | null; 
           imageA: r.imageA,
           imageB: r.imageB,
           method: s.method,
+          detector: s.detector,
+          sarScale: s.sarScale,
           alignment: s.alignment,
           overlap: s.overlap,
           offset: s.offset,
@@ -107,7 +137,8 @@ function print(r: ChangeResult, caseId: string, caption: { text: string | null; 
           changedM2: s.changedM2,
           changedPctOfOverlap: s.changedPctOfOverlap,
           polygonCount: s.polygonCount,
-          largest: r.polygons.slice(0, 10).map((p) => ({ areaPx: p.areaPx, areaM2: p.areaM2, ring: p.polygon[0] })),
+          largest: r.polygons.slice(0, 10).map((p) => ({ areaPx: p.areaPx, areaM2: p.areaM2, meanMagnitude: p.meanMagnitude, ring: p.polygon[0] })),
+          maskFile,
           caption,
           durationMs: r.durationMs,
         },
@@ -125,8 +156,11 @@ function print(r: ChangeResult, caseId: string, caption: { text: string | null; 
       (s.alignment.tieRmsPx !== null ? `, tie RMS ${s.alignment.tieRmsPx.toFixed(2)} px` : ''),
     `overlap    ${s.overlap.px} px, ${m2(s.overlap.m2, s.overlap.px)}, ${s.overlap.pctOfA.toFixed(1)}% of A, ${s.overlap.pctOfB.toFixed(1)}% of B`,
     `offset     ${s.offset ? `${s.offset.dxPx.toFixed(2)}, ${s.offset.dyPx.toFixed(2)} px` + (s.offset.dxM !== null ? ` (${s.offset.dxM.toFixed(2)}, ${s.offset.dyM!.toFixed(2)} m)` : '') + ` ± ${s.offset.spreadPx.toFixed(2)} px over ${s.offset.patches} patches` : 'not measurable (no patch correlates)'}`,
-    `method     ${s.method}, ${s.bandsCompared} band(s), Otsu threshold ${s.threshold.toFixed(3)}, min area ${s.minAreaPx} px`,
+    `method     ${s.detector} (${s.method}), ${s.bandsCompared} band(s), Otsu threshold ${s.threshold.toFixed(3)}, min area ${s.minAreaPx} px`,
+    ...(s.sarScale ? [`SAR scale  A ${s.sarScale.a}, B ${s.sarScale.b} (${s.sarScale.why})`] : []),
     `changed    ${m2(s.changedM2, s.changedPx)}, ${s.changedPctOfOverlap.toFixed(1)}% of the overlap, ${s.polygonCount} polygon(s)`,
+    ...r.polygons.slice(0, 5).map((p, i) => `  #${i + 1}       ${m2(p.areaM2, p.areaPx)}, mean magnitude ${p.meanMagnitude.toFixed(2)}`),
+    ...(maskFile ? [`mask       ${maskFile.path} (${maskFile.format}, 255 = changed)`] : []),
     ...s.alignment.warnings.map((w) => `warning    ${w}`),
     ...(caption ? [`caption    ${caption.text ?? caption.note}`] : []),
     `(${r.durationMs.toFixed(0)} ms · case ${caseId})`,

@@ -36,9 +36,18 @@ export const ChangeImageRef = z.object({
 export const ChangeStats = z.object({
   /** change-vector analysis (optical / multispectral) or log-ratio in dB (SAR) */
   method: z.enum(['cva', 'log-ratio']),
+  /**
+   * the detector: 'cva-matched' (default: B histogram-matched to A, 3×3-smoothed differences scaled by the robust
+   * no-change noise, Otsu, opening/closing, 25 px minimum) or 'cva-otsu' (the original: per-band standardisation,
+   * Otsu, area clean-up only)
+   */
+  detector: z.enum(['cva-matched', 'cva-otsu']),
+  /** SAR only: whether each image's intensity was read as dB or linear, and why (dB is never logged again) */
+  sarScale: z.object({ a: z.enum(['db', 'linear']), b: z.enum(['db', 'linear']), why: z.string() }).nullable(),
   bandsCompared: z.number().int().positive(),
   alignment: z.object({
-    mode: z.enum(['georeference', 'tie-points']),
+    /** 'same-grid': neither image is georeferenced and both have the same width × height (pixel i of A is pixel i of B) */
+    mode: z.enum(['georeference', 'tie-points', 'same-grid']),
     /** the common grid is image A's full-resolution grid, in A's CRS */
     crs: z.string().nullable(),
     /** RMS residual of the tie-point affine, B pixels (tie-point mode) */
@@ -87,6 +96,8 @@ export const ChangePolygon = z.object({
   areaPx: z.number().nonnegative(),
   /** geodesic area (WGS84) */
   areaM2: z.number().nullable(),
+  /** mean change magnitude over the polygon's pixels (the detector's units: σ of no-change noise for cva-matched) */
+  meanMagnitude: z.number(),
 });
 export type ChangePolygon = z.infer<typeof ChangePolygon>;
 
@@ -113,6 +124,8 @@ export const changeCalls = {
         tiePoints: z.array(TiePoint).max(200).optional(),
         /** smallest change kept, m² (pixels when the pair is not georeferenced) */
         minArea: z.number().nonnegative().optional(),
+        /** the detector (see ChangeStats.detector); default 'cva-matched' */
+        detector: z.enum(['cva-matched', 'cva-otsu']).optional(),
       })
       .strict(),
     ChangeResult,
