@@ -5,6 +5,10 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { requireData } from './data.js';
 import { launchChromium, openApp, openImageThroughBrowser, startBackend, waitForAppEvent, type Backend } from './stack.js';
+import { objectColour } from '../main/contract/objectStyle.js';
+
+/** raw model markup: never shown to the analyst nor written into a deliverable */
+const MARKUP = /<\/?p>|<SEG>|<\/s>|<region\d>/;
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
 const [imageFile] = requireData(IMAGE);
@@ -53,6 +57,30 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     await page.locator('path.vantage-mask').first().hover({ force: true });
     await expect(page.locator('.vantage-mask-tooltip')).toHaveText(/ · [\d,.]+ (m²|ha|km²)$/);
 
+    // the answer reads clean, and names its masks as the object list does (not "mask 1"), in the same colour
+    const answerText = (await page.getByTestId('turn-assistant').last().textContent()) ?? '';
+    expect(answerText).not.toMatch(MARKUP);
+    const firstName = (await rows.first().locator('.item-name').textContent())!;
+    await expect(page.getByTestId('mask-chip').first()).toHaveText(firstName);
+    await expect(page.getByTestId('object-swatch').first()).toHaveAttribute('data-colour', objectColour(0));
+    expect(await page.locator('path.vantage-mask').first().getAttribute('stroke')).toBe(objectColour(0));
+    // each object can be hidden on the map and faded
+    await page.getByTestId('object-visibility').first().click();
+    await expect(page.locator('path.vantage-mask')).toHaveCount(masks - 1);
+    await page.getByTestId('object-visibility').first().click();
+    await expect(page.locator('path.vantage-mask')).toHaveCount(masks);
+    await page.getByTestId('object-opacity').first().fill('30');
+    await expect(page.locator('path.vantage-mask').first()).toHaveAttribute('stroke-opacity', '0.3');
+    await expect(page.locator('path.vantage-mask').first()).toHaveAttribute('stroke', objectColour(0));
+
+    // a new point beside the stored box: the two region labels differ
+    await page.getByTestId('tool-point').click();
+    await page.mouse.click(cx - 120, cy + 100);
+    await waitForAppEvent(page, 'region-drawn', 2);
+    const labels = await page.locator('.vantage-region-label').allTextContents();
+    expect(labels).toHaveLength(2);
+    expect(new Set(labels).size).toBe(2);
+
     // choose the export folder through the in-app folder browser
     await page.getByTestId('export-choose-folder').click();
     await page.getByTestId('folder-picker-path').fill(outDir);
@@ -82,7 +110,8 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     await expect(result).toHaveAttribute('data-kind', 'pdf');
     const pdf = path.join(outDir, (await result.getAttribute('data-file'))!);
     const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
-    expect(text).toContain('outline what is in <region1>');
+    expect(text).toContain('outline what is in <region 1>');
+    expect(text).not.toMatch(MARKUP);
     expect(text).toContain('EPSG:32618');
     expect(text).toContain('vantage-test-pack');
     expect(text).toContain('Harbour survey');

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -100,4 +101,25 @@ export async function openImageThroughBrowser(page: Page, file: string, openedCo
   await page.getByTestId('file-browser-path').press('Enter');
   await page.getByTestId('file-browser').locator(`[data-testid="file-entry"][data-name="${path.basename(file)}"]`).click();
   await waitForAppEvent(page, 'image-opened', openedCount);
+}
+
+/** A fresh data folder with its backend and Chromium, the app open on them; `close` ends all three and removes the folder. */
+export async function openStack(prefix: string): Promise<{ dataDir: string; page: Page; problems: string[]; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const browser = await launchChromium();
+  const backend = await startBackend(dataDir).catch(async (e: unknown) => {
+    await browser.close();
+    throw e;
+  });
+  const close = async () => {
+    await browser.close();
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    return { dataDir, ...(await openApp(browser, backend)), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

@@ -3,6 +3,7 @@ import type { CaseRepository, ImageRow, MaskRecord, RegionRecord } from '../../d
 import { PolygonGeoreferencer, type GeoPolygons } from '../analysis/polygonGeoreference.js';
 import type { MeasuredObject } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
+import { cleanModelText } from '../contract/modelText.js';
 import { reachesImageEdge } from '../masks/measure.js';
 import type { ImageInfo, SessionSummary, Turn } from '../contract/schemas.js';
 
@@ -11,6 +12,8 @@ export type ImageFactsRow = ImageRow & { info: ImageInfo };
 /** One exportable object: the measured summary plus its geometry in every space, and its provenance. */
 export interface CaseObject {
   summary: MeasuredObject;
+  /** its place among all masks of the case (0-based): its colour and number everywhere (contract/objectStyle.ts) */
+  index: number;
   geometry: GeoPolygons | null;
   image: ImageFactsRow;
   mask: MaskRecord;
@@ -28,7 +31,7 @@ export interface CaseSnapshot {
 }
 
 export function labelOf(m: Pick<MaskRecord, 'phrase' | 'turnSeq'>, index: number): string {
-  return m.phrase?.trim() ? m.phrase.trim() : `object ${index + 1} (answer ${m.turnSeq})`;
+  return cleanModelText(m.phrase) || `object ${index + 1} (answer ${m.turnSeq})`;
 }
 
 /** Reads the case and turns every stored mask into a measured object; problems are recorded per object, not thrown. */
@@ -94,6 +97,7 @@ export function readCase(repo: CaseRepository, sessionId: string, opts: { simpli
         problem,
         notes,
       },
+      index,
       geometry,
       image,
       mask,

@@ -3,11 +3,11 @@ import type { ReportExtent } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
 import { pointsBounds, type RegionGeometry } from '../contract/geometry.js';
 import { createPixelTransform, type XY } from '../contract/georef.js';
+import { objectColour } from '../contract/objectStyle.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { CaseObject, ImageFactsRow } from './caseObjects.js';
 import type { RegionRecord } from '../../db/repository.js';
 
-export const OBJECT_COLOURS = ['#ff3b30', '#ffcc00', '#34c759', '#00c7ff', '#af52de', '#ff9500', '#5ac8fa', '#ff2d55'];
 export const REGION_COLOUR = '#ffffff';
 
 export type Rect = [number, number, number, number];
@@ -165,12 +165,13 @@ export async function renderSnapshot(
   const sy = height / (y1 - y0);
   const pt = (x: number, y: number) => `${((x - x0) * sx).toFixed(2)},${((y - y0) * sy).toFixed(2)}`;
   const parts: string[] = [];
-  objects.forEach((o, i) => {
-    const colour = OBJECT_COLOURS[i % OBJECT_COLOURS.length]!;
+  for (const o of objects) {
+    // the object's colour on the map and in the legend (its place in the case, not in this picture)
+    const colour = objectColour(o.index);
     const polys = o.geometry?.pixel ?? o.mask.polygons;
     const d = polys.map((p) => p.map((r) => `M${r.map(([x, y]) => pt(x, y)).join('L')}Z`).join('')).join('');
     parts.push(`<path d="${d}" fill="${colour}" fill-opacity="${opts.outline ? 0 : 0.4}" fill-rule="evenodd" stroke="${colour}" stroke-width="2"/>`);
-  });
+  }
   for (const r of regions) parts.push(regionSvg(r.geometry, pt, sx));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
   const jpeg = await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })

@@ -8,7 +8,9 @@ import { attributionLines } from './dataAttribution.js';
 import type { ReportExtent } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
 import { caseChanges, type CaseChange } from './caseChanges.js';
-import { caseExtent, extentRect, matchingRect, OBJECT_COLOURS, renderSnapshot, type Rect } from './mapSnapshot.js';
+import { caseExtent, extentRect, matchingRect, renderSnapshot, type Rect } from './mapSnapshot.js';
+import { cleanModelText } from '../contract/modelText.js';
+import { objectColour } from '../contract/objectStyle.js';
 
 export interface PdfOptions {
   title: string;
@@ -125,10 +127,11 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
       doc.font('Helvetica').fontSize(8).fillColor(INK).text(T(label), lx + 14, ly + 1, { lineBreak: false, width: w - 14, ellipsis: true });
       lx += w;
     };
-    onImage.forEach((o, i) => {
-      const c = OBJECT_COLOURS[i % OBJECT_COLOURS.length]!;
-      item(() => doc.rect(0, 0, 10, 9).fillOpacity(0.5).fillAndStroke(c, c).fillOpacity(1), `${i + 1}. ${o.summary.label}`);
-    });
+    for (const o of onImage) {
+      // the map's colour and number for this object (contract/objectStyle.ts), solid so the swatch reads as that colour
+      const c = objectColour(o.index);
+      item(() => doc.rect(0, 0, 10, 9).fillAndStroke(c, c), `${objects.indexOf(o) + 1}. ${o.summary.label}`);
+    }
     item(() => doc.rect(0, 0, 10, 9).dash(2, { space: 1.5 }).lineWidth(1).stroke('#555555').undash(), 'region prompt');
     doc.y = ly + 18;
     doc.x = PAGE.m;
@@ -150,7 +153,7 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
     const who = t.role === 'user' ? 'Question' : 'Answer';
     const masks = masksOfTurn.get(t.id);
     doc.font('Helvetica-Bold').fontSize(9).fillColor(INK).text(T(`${who} ${t.role === 'user' ? '' : `(${t.status})`}`.trim()), { continued: true });
-    doc.font('Helvetica').text(T(`  ${t.text || '(no text)'}`), { width });
+    doc.font('Helvetica').text(T(`  ${cleanModelText(t.text) || '(no text)'}`), { width });
     if (masks) doc.fontSize(8).fillColor(MUTED).text(T(`masks: ${masks.join(', ')}`), { width });
     doc.moveDown(0.3);
   }

@@ -1,3 +1,4 @@
+import { cleanModelText } from '../contract/modelText.js';
 import { caseChanges } from './caseChanges.js';
 import type { CaseObject, CaseSnapshot } from './caseObjects.js';
 
@@ -12,6 +13,8 @@ export interface FeatureAttributes {
   turn_id: string;
   answer_seq: number;
   question: string | null;
+  /** the answer that produced the mask, as the analyst reads it (model markup removed) */
+  answer: string | null;
   region_kind: string | null;
   region_label: string | null;
   /** the prompt's geometry in image pixels, as JSON */
@@ -52,6 +55,7 @@ export const ATTRIBUTE_TYPES: Record<keyof FeatureAttributes, 'TEXT' | 'REAL' | 
   turn_id: 'TEXT',
   answer_seq: 'INTEGER',
   question: 'TEXT',
+  answer: 'TEXT',
   region_kind: 'TEXT',
   region_label: 'TEXT',
   region_geometry: 'TEXT',
@@ -86,14 +90,15 @@ export function attributesOf(o: CaseObject, snapshot: CaseSnapshot): FeatureAttr
   const question = snapshot.turns.find((t) => t.role === 'user' && snapshot.turns.indexOf(t) === snapshot.turns.indexOf(o.turn) - 1);
   return {
     mask_id: s.maskId,
-    label: s.label,
-    phrase: s.phrase,
+    label: cleanModelText(s.label),
+    phrase: cleanModelText(s.phrase) || null,
     score: s.score,
     session_id: snapshot.session.id,
     session_name: snapshot.session.name,
     turn_id: s.turnId,
     answer_seq: s.turnSeq,
-    question: question?.text ?? null,
+    question: question ? cleanModelText(question.text) : null,
+    answer: cleanModelText(o.turn.text) || null,
     region_kind: s.regionKind,
     region_label: s.regionLabel,
     region_geometry: o.region ? JSON.stringify(o.region.geometry) : null,

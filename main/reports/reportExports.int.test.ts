@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../db/database.js';
+import type { Db } from '../../db/database.js';
 import { CaseRepository, type NewMask } from '../../db/repository.js';
 import { encodeRle, maskBounds, vectorizeMask, type BinaryMask } from '../analysis/maskVectorizer.js';
 import { cMask, iou, ringMask } from '../analysis/testMasks.js';
-import { ImageryService } from '../imagery/imageryService.js';
+import type { ImageryService } from '../imagery/imageryService.js';
 import { remeasureCase } from '../masks/measure.js';
 import { describeWithData } from '../testing/data.js';
+import { reportCase } from '../testing/reportFixture.js';
 import { ReportService } from './reportService.js';
 
 const IMAGE = 'imagery/optical_utm/RGB.byte.tif';
@@ -60,16 +60,13 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
   const placed: Placed[] = [];
   let emptyId: string;
 
+  let fx: Awaited<ReturnType<typeof reportCase>>;
+
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'vantage-reports-'));
-    db = openDatabase(path.join(dir, 'case.db'));
-    repo = new CaseRepository(db);
-    imagery = new ImageryService({});
-    service = new ReportService(repo, imagery, 'test');
-    sessionId = repo.createSession('Harbour survey').id;
-    const facts = await imagery.inspect(file!);
+    fx = await reportCase('vantage-reports-', 'Harbour survey', file!);
+    ({ dir, db, repo, imagery, service, sessionId } = fx);
+    const { facts, imageId } = fx;
     gt = facts.geotransform!;
-    const { id: imageId } = repo.addImage(sessionId, { path: file!, sha256: facts.sha256, sizeBytes: 1, facts });
     const q = repo.addQuestion({ sessionId, imageId, text: 'outline the <region1> features', regions: [{ geometry: { kind: 'box', x0: 280, y0: 180, x1: 560, y1: 460 }, wgs84: null }] });
     repo.finishTurn(q.assistantTurnId, { text: 'a ring <SEG> and a C <SEG>, one at the edge <SEG>', status: 'complete', durationMs: 12, pack: { name: 'test-pack', version: '0.1.0', sha256: 'ab'.repeat(32), signature: 'trusted: Survey unit (0123456789abcdef)' }, provider: 'cpu' });
     const base = { turnId: q.assistantTurnId, imageId, regionId: q.regions[0]!.id };
@@ -84,11 +81,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     remeasureCase(repo, sessionId);
   });
 
-  afterAll(async () => {
-    await imagery.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fx.close());
 
   it('lists measured objects with geodesic areas; empty and edge masks are explained', () => {
     const { objects } = service.objects(sessionId);
@@ -118,7 +111,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     expect(p).toMatchObject({ label: 'ring', session_name: 'Harbour survey', region_kind: 'box', image_name: 'RGB.byte.tif', pack_name: 'test-pack', pack_version: '0.1.0', pack_signature: 'trusted: Survey unit (0123456789abcdef)', provider: 'cpu', answer_seq: 2 });
     expect(p.image_sha256).toBe('d7cbe932c7ed74a627706a9e9df99f706df3e5abc7d45a49e9d00677a6b09eb4');
     expect(p.region_geometry).toContain('"box"');
-    expect(p.question).toContain('<region1>');
+    expect(p.question).toContain('<region 1>'); // region tokens as the user sees them (contract/modelText.ts)
     // GDAL reprojects to the image CRS, then burns each feature onto the image's own pixel grid
     const utm = path.join(dir, 'back.gpkg');
     execFileSync('ogr2ogr', ['-t_srs', 'EPSG:32618', '-f', 'GPKG', utm, f]);
@@ -155,7 +148,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     const a = await service.export({ sessionId, kind: 'pdf', folderPath: out, simplifyM: 0, analyst: 'R. Analyst' });
     const text = execFileSync('pdftotext', ['-layout', path.join(out, a.fileName), '-'], { encoding: 'utf8' });
     for (const s of ['Vantage report: Harbour survey', 'R. Analyst', 'Legend', 'region prompt', 'Objects', 'ring', 'C shape', 'ha', 'Conversation',
-      'outline the <region1> features', 'EPSG:32618', 'WGS 84 / UTM zone 18N', 'test-pack 0.1.0', 'Execution provider: cpu', 'U.S. Geological Survey', 'reaches image edge']) {
+      'outline the <region 1> features', 'EPSG:32618', 'WGS 84 / UTM zone 18N', 'test-pack 0.1.0', 'Execution provider: cpu', 'U.S. Geological Survey', 'reaches image edge']) {
       expect(text).toContain(s);
     }
     execFileSync('pdftoppm', ['-png', '-r', process.env.VANTAGE_KEEP_PDF ? '110' : '60', '-f', '1', '-l', '1', path.join(out, a.fileName), path.join(out, 'page')]);

@@ -28,4 +28,14 @@ describe('parseAnswer', () => {
     expect(parseAnswer('3 < 4 and <region 1> is dark')).toEqual([{ kind: 'text', text: '3 < 4 and <region 1> is dark' }]);
     expect(parseAnswer('')).toEqual([]);
   });
+
+  it('cleans the prose with the one clean-text function: other special tokens go, regions read <region k>', () => {
+    expect(parseAnswer('In <region1> a <p> black building </p> <SEG> </s>')).toEqual([
+      { kind: 'text', text: 'In <region 1> a ' },
+      { kind: 'phrase', text: 'black building' },
+      { kind: 'text', text: ' ' },
+      { kind: 'seg', index: 0 },
+      { kind: 'text', text: ' ' },
+    ]);
+  });
 });

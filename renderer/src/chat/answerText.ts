@@ -1,3 +1,5 @@
+import { cleanModelText, stripModelTokens } from '../../../main/contract/modelText.js';
+
 /** A piece of assistant text: plain prose, a grounded phrase (<p>…</p>) or a <SEG> mask marker. */
 export type AnswerPart =
   | { kind: 'text'; text: string }
@@ -16,11 +18,13 @@ export function parseAnswer(text: string): AnswerPart[] {
   let segs = 0;
   let last = 0;
   const flush = (end: number) => {
-    const t = text.slice(last, end);
-    if (!t) return;
+    // the one clean-text function's rules (main/contract/modelText.ts): other special tokens go, regions read `<region k>`
+    const piece = text.slice(last, end);
+    const t = inPhrase ? cleanModelText(piece) : stripModelTokens(piece).replace(/[ \t]{2,}/g, ' ');
+    if (!t || (inPhrase && !t.trim())) return;
     const prev = parts[parts.length - 1];
     const kind = inPhrase ? 'phrase' : 'text';
-    if (prev && prev.kind === kind) prev.text += t;
+    if (prev && prev.kind === kind) prev.text += kind === 'phrase' ? ` ${t}` : t;
     else parts.push({ kind, text: t });
   };
   for (const m of text.matchAll(TOKEN)) {

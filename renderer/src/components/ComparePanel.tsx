@@ -15,6 +15,7 @@ import { caseStore } from '../stores/caseStore.js';
 import { modelStore } from '../stores/modelStore.js';
 import { useStore } from '../stores/createStore.js';
 import { CompareView } from './map/CompareView.js';
+import { cleanModelText } from '../../../main/contract/modelText.js';
 
 const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(m2 / 1e4).toFixed(2)} ha` : `${m2.toFixed(0)} m²`) : `${px.toFixed(0)} px`);
 
@@ -197,7 +198,7 @@ function WhatChanged() {
       {c && (
         <p style={{ margin: 0 }} data-testid="what-changed-answer" aria-busy={c.streaming}>
           <small>{c.region ? 'region 1 on A' : 'whole pair'} · {pack.name}{pack.builtin ? ' (test pack, not trained on pairs: the text is not meaningful)' : ''}: </small>
-          {c.text}
+          {cleanModelText(c.text)}
           {c.masks > 0 && <small> · {c.masks} mask(s) on image A</small>}
         </p>
       )}

@@ -5,8 +5,10 @@ import { displayStore, moveLayer, setLayer, setSwipe } from '../stores/displaySt
 import { dropStore } from '../stores/dropStore.js';
 import { setActiveImage } from '../stores/mapStore.js';
 import { projectionOf } from '../stores/projections.js';
+import { setWorldLayer, worldStore, type WorldState } from '../stores/worldStore.js';
 import { DisplayPanel } from './DisplayPanel.js';
 import { PixelInspector } from './PixelInspector.js';
+import { WORLD_ATTRIBUTION } from './map/worldScale.js';
 
 /** The case's images as a layer stack (top first): visibility, order, opacity, swipe; then the active image's display. */
 export function LayerList() {
@@ -53,6 +55,7 @@ export function LayerList() {
           </p>
         )}
       </div>
+      <WorldToggles basemap={basemap.info !== null} />
       {drop.busy && <p className="muted" data-testid="drop-busy">Opening {drop.busy}…</p>}
       {drop.notice && <p className="muted" data-testid="drop-notice">{drop.notice}</p>}
       {drop.error && <p className="error" role="alert">{drop.error}</p>}
@@ -141,5 +144,27 @@ export function LayerList() {
         </>
       )}
     </section>
+  );
+}
+
+const WORLD_TOGGLES: { key: keyof WorldState; label: string; title: string }[] = [
+  { key: 'world', label: 'World', title: `Land, coastlines and country borders: ${WORLD_ATTRIBUTION}` },
+  { key: 'graticule', label: 'Graticule', title: 'Labelled latitude/longitude lines, spaced to the zoom' },
+  { key: 'scale', label: 'Scale', title: 'A metric scale bar' },
+];
+
+/** Offline world context on geographic maps (remembered in this browser profile); the user's basemap hides Natural Earth. */
+function WorldToggles({ basemap }: { basemap: boolean }) {
+  const world = useStore(worldStore, (s) => s);
+  return (
+    <div className="world-toggles" data-testid="world-toggles">
+      {WORLD_TOGGLES.map((t) => (
+        <label key={t.key} title={t.title}>
+          <input type="checkbox" data-testid={`world-toggle-${t.key}`} checked={world[t.key]} onChange={(e) => setWorldLayer(t.key, e.target.checked)} />{' '}
+          {t.label}
+        </label>
+      ))}
+      {world.world && basemap && <span className="muted">Natural Earth hidden: your basemap is in use</span>}
+    </div>
   );
 }

@@ -6,6 +6,7 @@ import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
 import type { CaseImage } from '../../stores/caseStore.js';
 import { imageTileUrl } from '../../stores/displayStore.js';
 import { projectionOf } from '../../stores/projections.js';
+import { WorldLayers } from './WorldLayers.js';
 
 /** Tiles of one image from the contract's imagery.tile resource. */
 class CompareTileLayer extends L.TileLayer {
@@ -142,6 +143,8 @@ export function CompareView(props: {
   const cell = { flex: 1, minHeight: 0, position: 'relative' as const };
   return (
     <div style={{ display: 'flex', gap: 4, flex: 1, minHeight: 0 }}>
+      {maps && <WorldLayers key="a" map={maps.left} />}
+      {maps?.right && <WorldLayers key="b" map={maps.right} />}
       <div style={cell}>
         <div ref={leftEl} data-testid="compare-map-a" style={{ position: 'absolute', inset: 0 }} />
         <span style={badge}>

@@ -11,6 +11,7 @@ import { InstantMaskLayer } from './InstantMaskLayer.js';
 import { MaskLayers } from './MaskLayers.js';
 import { RegionLayers } from './RegionLayers.js';
 import { ViewSync } from './ViewSync.js';
+import { WorldLayers } from './WorldLayers.js';
 
 /** Leaflet cannot switch CRS on a live map: a pixel-space image gets its own map instance (keyed by placement). */
 export function MapPane() {
@@ -57,6 +58,7 @@ function MapCanvas({ placement }: { placement: Placement }) {
       {map && (
         <>
           <ViewSync map={map} />
+          <WorldLayers map={map} />
           <ImageLayers map={map} />
           <RegionLayers map={map} />
           <MaskLayers map={map} />

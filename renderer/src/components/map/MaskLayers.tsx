@@ -2,6 +2,7 @@ import L from 'leaflet';
 import { useEffect, useRef } from 'react';
 import type { MeasuredObject, ReportExtent } from '../../../../main/contract/calls/reports.js';
 import { pointsBounds } from '../../../../main/contract/geometry.js';
+import { objectColour, objectName } from '../../../../main/contract/objectStyle.js';
 import type { Mask } from '../../../../main/contract/schemas.js';
 import { maskRings } from '../../map/regionGeometry.js';
 import { activeImage, caseStore, type CaseImage } from '../../stores/caseStore.js';
@@ -9,13 +10,8 @@ import { useStore } from '../../stores/createStore.js';
 import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { formatArea, reportStore, setMapExtent } from '../../stores/reportStore.js';
+import { objectOpacity, objectViewStore } from '../../stores/objectViewStore.js';
 import { textNode } from './vectorLayer.js';
-
-export const MASK_COLOURS = ['#ff9f1c', '#2ec4b6', '#e71d36', '#a06cd5', '#8ac926', '#ffca3a', '#1982c4', '#ff595e'];
-
-export function maskColour(index: number): string {
-  return MASK_COLOURS[index % MASK_COLOURS.length]!;
-}
 
 /** Hover text: geodesic m²/ha from the measured objects (the server's figures, as in the object list), else px². */
 function areaText(mask: Mask, measured: MeasuredObject | undefined): string {
@@ -58,38 +54,43 @@ function useMapExtent(map: L.Map): void {
 export function MaskLayers({ map }: { map: L.Map }) {
   const state = useStore(caseStore, (s) => s);
   const objects = useStore(reportStore, (s) => s.objects);
+  const view = useStore(objectViewStore, (s) => s);
   const shown = shownImages(state);
   useMapExtent(map);
   return (
     <>
       {state.masks.map((m, i) => {
         const img = shown.find((s) => s.id === m.imageId);
-        return img ? (
-          <MaskLayer key={m.id} map={map} image={img} mask={m} colour={maskColour(i)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
+        // the colour follows the mask's place in the case even when others are hidden
+        return img && !view.hidden.includes(m.id) ? (
+          <MaskLayer key={m.id} map={map} image={img} mask={m} colour={objectColour(i)} name={objectName(m.phrase, i)} opacity={objectOpacity(view, m.id)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
         ) : null;
       })}
     </>
   );
 }
 
-const maskStyle = (colour: string, focused: boolean): L.PathOptions => ({
+/** `opacity` (0…1, per object) scales both the fill and the outline */
+const maskStyle = (colour: string, focused: boolean, opacity: number): L.PathOptions => ({
   color: colour,
   fillColor: colour,
-  fillOpacity: focused ? 0.5 : 0.35,
+  fillOpacity: (focused ? 0.5 : 0.35) * opacity,
+  opacity,
   weight: focused ? 3 : 1.5,
 });
 
 /** One mask's polygon: built when its outline or image changes; colour, focus and hover text restyle it in place. */
-function MaskLayer({ map, image, mask, colour, focused, area }: { map: L.Map; image: CaseImage; mask: Mask; colour: string; focused: boolean; area: string }) {
+function MaskLayer(props: { map: L.Map; image: CaseImage; mask: Mask; colour: string; name: string; opacity: number; focused: boolean; area: string }) {
+  const { map, image, mask, colour, name, opacity, focused, area } = props;
   const layerRef = useRef<L.Polygon | null>(null);
-  const style = useRef({ colour, focused, area });
-  style.current = { colour, focused, area };
+  const style = useRef({ colour, name, opacity, focused, area });
+  style.current = { colour, name, opacity, focused, area };
   useEffect(() => {
     const rings = maskRings(mask.polygons, projectionOf(image));
     if (rings.length === 0) return;
     const now = style.current;
-    const layer = L.polygon(rings, { className: `vantage-mask${now.focused ? ' vantage-mask-focused' : ''}`, ...maskStyle(now.colour, now.focused) });
-    layer.bindTooltip(textNode(`${mask.phrase ?? 'mask'} · ${now.area}`), { sticky: true, className: 'vantage-mask-tooltip' });
+    const layer = L.polygon(rings, { className: `vantage-mask${now.focused ? ' vantage-mask-focused' : ''}`, ...maskStyle(now.colour, now.focused, now.opacity) });
+    layer.bindTooltip(textNode(`${now.name} · ${now.area}`), { sticky: true, className: 'vantage-mask-tooltip' });
     layer.addTo(map);
     layerRef.current = layer;
     return () => {
@@ -100,11 +101,11 @@ function MaskLayer({ map, image, mask, colour, focused, area }: { map: L.Map; im
   useEffect(() => {
     const layer = layerRef.current;
     if (!layer) return;
-    layer.setStyle(maskStyle(colour, focused));
+    layer.setStyle(maskStyle(colour, focused, opacity));
     layer.getElement()?.classList.toggle('vantage-mask-focused', focused);
-  }, [colour, focused]);
+  }, [colour, focused, opacity]);
   useEffect(() => {
-    layerRef.current?.setTooltipContent(textNode(`${mask.phrase ?? 'mask'} · ${area}`));
-  }, [mask, area]);
+    layerRef.current?.setTooltipContent(textNode(`${name} · ${area}`));
+  }, [name, area]);
   return null;
 }
