@@ -242,3 +242,38 @@ test('a large striped TIFF shows its overview build as a progress bar on its lay
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+const SAR_DB = 'imagery/sar_db/sen1floods11_Spain_7370579_S1Hand_VV_VH_db.tif';
+const [sarDbFile] = requireData(SAR_DB);
+
+test('the decided source kind is shown (SAR already in dB opens in SAR dB) and the analyst can override it, kept in the case', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-kind-'));
+  const browser = await launchChromium();
+  const backend = await startBackend(dataDir);
+  try {
+    const { page, problems } = await openApp(browser, backend);
+    await openImageThroughBrowser(page, sarDbFile!);
+    await waitForAppEvent(page, 'tiles-loaded');
+    await expect(page.getByTestId('source-kind-summary')).toHaveText('SAR · backscatter in dB (stored in dB)');
+    await expect(page.getByTestId('display-preset')).toHaveValue('sar-db');
+    // the SAR dB tiles are visible (not the opaque black of a second log)
+    const src = await page.locator('.vantage-image-layer img.leaflet-tile').first().getAttribute('src');
+    const png = Buffer.from(await (await page.request.get(new URL(src!, page.url()).toString())).body());
+    const { data } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const greys = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0) greys.add(data[i]!);
+    expect(greys.size).toBeGreaterThan(20);
+
+    await page.getByTestId('source-kind-select').selectOption('elevation');
+    await expect(page.getByTestId('source-kind-summary')).toHaveText('Elevation · elevation in m');
+    await expect(page.getByTestId('display-colourmap')).toHaveValue('terrain');
+    await page.reload();
+    await waitForAppEvent(page, 'session-opened');
+    await expect(page.getByTestId('source-kind-select')).toHaveValue('elevation');
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -23,7 +23,7 @@ import {
 } from './changeDetection.js';
 import { combinePatches, estimateOffset } from './offsetEstimate.js';
 import { mapWindowCentres, pairMapping, scaleAt, type PairMapping, type PairSide } from './pairMapping.js';
-import { decideSarScale, readScaleMetadata, type SarScale } from './sarScale.js';
+import type { SarScale } from '../imagery/sarScale.js';
 
 /** Refuse pairs whose resolutions differ more than this (linear): resampling 8× invents or discards too much. */
 export const MAX_SCALE_RATIO = 8;
@@ -328,7 +328,7 @@ export async function analyzePair(a: OpenImage, b: OpenImage, opts: AnalyzeOptio
   // which is the log-ratio of linear power
   let sarScale: ChangeStats['sarScale'] = null;
   if (sar) {
-    const [scA, scB] = [await sarScaleOf(a, ga), await sarScaleOf(b, gb)];
+    const [scA, scB] = [await sarScaleOf(a), await sarScaleOf(b)];
     sarScale = { a: scA.scale, b: scB.scale, why: `A: ${scA.why}; B: ${scB.why}` };
     if (scA.scale === 'linear') ga.bands[0] = toDb(ga.bands[0]!, valid);
     if (scB.scale === 'linear') gb.bands[0] = toDb(gb.bands[0]!, valid);
@@ -390,18 +390,11 @@ export async function analyzePair(a: OpenImage, b: OpenImage, opts: AnalyzeOptio
   return { stats, polygons, mask, resampledB: gb, dates: [dateFromName(a.path), dateFromName(b.path)] };
 }
 
-async function sarScaleOf(img: OpenImage, g: GridBands): Promise<{ scale: SarScale; why: string }> {
-  const meta = await readScaleMetadata(img.path);
-  const desc = img.source.facts.description;
-  const band = g.bands[0]!;
-  // a strided sample of the valid pixels is plenty for the sign test
-  const step = Math.max(1, Math.floor(band.length / 65536));
-  const sample: number[] = [];
-  for (let i = 0; i < band.length; i += step) if (g.valid[i]) sample.push(band[i]!);
-  return decideSarScale(
-    { name: path.basename(img.path), units: meta.units, descriptions: [...meta.descriptions, ...(desc ? [desc] : [])], float: img.source.facts.dtype.startsWith('Float') },
-    Float32Array.from(sample),
-  );
+/** The imagery service's one decision of the SAR scale (sourceKind.ts), asked as SAR when only its pair is. */
+async function sarScaleOf(img: OpenImage): Promise<{ scale: SarScale; why: string }> {
+  const own = await img.sourceDecision();
+  const c = (own.kind === 'sar' ? own : await img.sourceDecision('sar')).calibration;
+  return { scale: c?.sarScale ?? 'linear', why: c?.why ?? 'no scale decided' };
 }
 
 interface Detection {

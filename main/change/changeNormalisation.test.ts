@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boxMean, changeVectorMagnitude, matchHistograms, noiseScaledMagnitude, openClose, toDb, type GridBands } from './changeDetection.js';
-import { decideSarScale, parseGdalMetadata } from './sarScale.js';
+import { decideSarScale, parseGdalMetadata } from '../imagery/sarScale.js';
 
 /** A reproducible pseudo-random sequence (no Math.random in tests: a failure must replay). */
 function lcg(seed: number): () => number {

@@ -71,3 +71,41 @@ describeWithData('vantage info / ask on a real GeoTIFF', ['imagery/optical_utm/R
     await expect(vantage('ask', file!, '--scribble', '5,5', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/--scribble needs at least 2 points/) });
   }, 120_000);
 });
+
+const PIXEL_FILES = [
+  'imagery/thermal_l2/LC08_L2SP_008059_20191201_20200825_02_T1_ST_B10.TIF',
+  'imagery/sar_db/sen1floods11_Spain_7370579_S1Hand_VV_VH_db.tif',
+  'imagery/rgba/riotiler_hro_colorado_aerial_rgba.tif',
+];
+
+describeWithData('vantage info --pixel agrees with gdallocationinfo', PIXEL_FILES, ([st, sarDb, rgba]) => {
+  type Px = { pixel: { x: number; y: number; values: (number | null)[]; valid: boolean; lonLat: [number, number]; mgrs: string; calibrated: { value: number; unit: string; quantity: string } | null }; sourceDecision: { kind: string } };
+  const info = async (file: string, x: number, y: number) => JSON.parse((await vantage('info', file, '--pixel', `${x},${y}`, '--json')).stdout) as Px;
+  /** GDAL's raw values at a pixel, and the pixel GDAL finds at our lon/lat */
+  const gdal = async (file: string, x: number, y: number, lonLat: [number, number]) => {
+    const values = (await run('gdallocationinfo', ['-valonly', file, String(x), String(y)])).stdout.trim().split('\n').map(Number);
+    const back = (await run('gdallocationinfo', ['-wgs84', file, String(lonLat[0]), String(lonLat[1])])).stdout;
+    const m = /Location: \((\d+)P,(\d+)L\)/.exec(back)!;
+    return { values, at: [Number(m[1]), Number(m[2])] };
+  };
+
+  it('raw values, calibrated quantity with its unit, source kind and position per kind', async () => {
+    // (one CLI start each: elevation is checked against GDAL in main/imagery/sourceKind.int.test.ts)
+    for (const [file, x, y, kind, unit] of [[st!, 256, 256, 'thermal', 'K'], [sarDb!, 300, 200, 'sar', 'dB'], [rgba!, 5, 5, 'optical', null]] as const) {
+      const r = await info(file, x, y);
+      const g = await gdal(file, x, y, r.pixel.lonLat);
+      expect(r.pixel.values.map((v) => Math.fround(v!))).toEqual(g.values.map((v) => Math.fround(v)));
+      expect(g.at).toEqual([x, y]);
+      expect(r.sourceDecision.kind).toBe(kind);
+      expect(r.pixel.mgrs).toMatch(/^\d{1,2}[C-X][A-Z]{2}\d{10}$/);
+      expect(r.pixel.calibrated?.unit ?? null).toBe(unit);
+      // alpha 0 reads as transparent
+      expect(r.pixel.valid).toBe(kind !== 'optical');
+      if (kind === 'thermal') expect(r.pixel.calibrated!.value).toBeCloseTo(g.values[0]! * 0.00341802 + 149.0, 3);
+      if (kind === 'sar') expect(r.pixel.calibrated!.value).toBeCloseTo(g.values[0]!, 4);
+    }
+    const text = (await vantage('info', st!, '--pixel', '256,256')).stdout;
+    expect(text).toMatch(/calibrated\s+surface temperature 295\.59 K \(22\.44 °C\)/);
+    await expect(vantage('info', st!, '--pixel', '9999,1')).rejects.toMatchObject({ stderr: expect.stringMatching(/^vantage: --pixel 9999,1 is outside LC08.*\(512 × 512 px/) });
+  }, 60_000);
+});

@@ -6,9 +6,11 @@ import { createServices } from '../boot.js';
 import { ASK_USAGE, runAsk } from './askCommand.js';
 import { CHANGE_USAGE, runChange } from './changeCommand.js';
 import { PACKS_USAGE, runPacks } from './packsCommand.js';
+import { parsePixelArg, pixelLines } from './pixelReport.js';
 import { REPORT_USAGE, runReport } from './reportCommand.js';
 import { SEGMENT_USAGE, runSegment } from './segmentCommand.js';
 import { SESSIONS_USAGE, runSessions } from './sessionsCommand.js';
+import type { PixelInfo } from '../contract/calls/imagery.js';
 import { VantageError } from '../contract/errors.js';
 import { ImageryService } from '../imagery/imageryService.js';
 import { startLoopbackServer } from '../server/loopbackServer.js';
@@ -17,7 +19,8 @@ const USAGE = `usage: vantage [--data-dir DIR] <command> [options]
 
 commands:
   serve [--port N] [--pack DIR]       run the services behind the loopback server; prints the URL to open
-  info IMAGE [--json]                 what Vantage reads from an image: size, bands, dtype, CRS, footprint
+  info IMAGE [--pixel X,Y] [--json]   what Vantage reads from an image: size, bands, dtype, CRS, footprint, source
+                                      kind; --pixel: what the pixel inspector shows at column X, row Y
 ${ASK_USAGE}
 ${SEGMENT_USAGE}
 ${CHANGE_USAGE}
@@ -45,17 +48,28 @@ function requireFile(p: string | undefined, what: string): string {
 }
 
 async function cmdInfo(args: string[], out: Out) {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { pixel: { type: 'string' } } });
   const file = requireFile(positionals[0], 'IMAGE');
   const imagery = new ImageryService({});
   try {
-    const facts = await imagery.inspect(file);
+    const facts = await imagery.register('cli', file);
+    const decision = await imagery.sourceDecision('cli');
+    let pixel: PixelInfo | null = null;
+    if (values.pixel !== undefined) {
+      const [x, y] = parsePixelArg(values.pixel, facts.name, facts.width, facts.height);
+      pixel = await imagery.pixel('cli', x, y);
+    }
     if (out.json) {
-      process.stdout.write(JSON.stringify({ path: file, ...facts }, null, 2) + '\n');
+      process.stdout.write(JSON.stringify({ path: file, ...facts, sourceDecision: decision, ...(pixel ? { pixel } : {}) }, null, 2) + '\n');
+      return;
+    }
+    if (pixel) {
+      process.stdout.write(`${facts.name}\n${pixelLines(pixel, decision, facts.nodata).join('\n')}\n`);
       return;
     }
     const lines = [
       `${facts.name}  ${facts.width} × ${facts.height} px, ${facts.bandCount} band(s) ${facts.dtype}, source ${facts.source}`,
+      `kind        ${decision.kind} (${decision.why})${decision.calibration ? `; ${decision.calibration.quantity} in ${decision.calibration.unit} (${decision.calibration.why})` : ''}${decision.alphaBand !== null ? `; band ${decision.alphaBand + 1} is alpha` : ''}`,
       `nodata      ${facts.nodata ?? 'none'}`,
       `CRS         ${facts.crs ? (facts.crs.epsg ? `EPSG:${facts.crs.epsg}` : 'custom') + (facts.crs.name ? ` (${facts.crs.name})` : '') : 'none (not georeferenced)'}`,
       `transform   ${facts.geotransform ? facts.geotransform.join(', ') : facts.gcps ? `${facts.gcps.length} GCPs` : 'none'}`,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const DisplayPreset = z.enum(['natural', 'false-colour-nir', 'ndvi', 'sar-db', 'thermal']);
 export type DisplayPreset = z.infer<typeof DisplayPreset>;
 
-export const ColourMap = z.enum(['grey', 'palette', 'inferno', 'viridis', 'rdylgn']);
+export const ColourMap = z.enum(['grey', 'palette', 'inferno', 'viridis', 'rdylgn', 'terrain']);
 export type ColourMap = z.infer<typeof ColourMap>;
 
 export const DisplayStretchSpec = z.discriminatedUnion('kind', [
@@ -29,6 +29,8 @@ export const ImageDisplay = z
     colourMap: ColourMap,
     /** 3×3 mean before display (SAR speckle); display only, never changes pixel values or analysis */
     sarSpeckleSmoothing: z.boolean(),
+    /** elevation: shade the colour by the slope lit from the north-west (display only) */
+    hillshade: z.boolean().optional(),
   })
   .strict()
   .refine((d) => d.stretch.kind !== 'percentile' || d.stretch.hi > d.stretch.lo, 'stretch hi must exceed lo')

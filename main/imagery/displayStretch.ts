@@ -21,6 +21,8 @@ export interface RenderPlan {
   /** TIFF palette: raw value v → palette[3v..] (8-bit single band, colourMap 'palette') */
   palette: Uint8Array | null;
   smooth: boolean;
+  /** ground size (m) of a full-res pixel, x and y, for hillshading a single band; null → no shading */
+  hillshade: [number, number] | null;
 }
 
 const MAX_SAMPLES = 1 << 18;
@@ -103,6 +105,8 @@ const STOPS: Record<Exclude<ColourMap, 'grey' | 'palette'>, [number, number, num
   inferno: [[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164]],
   viridis: [[68, 1, 84], [72, 40, 120], [62, 74, 137], [49, 104, 142], [38, 130, 142], [31, 158, 137], [53, 183, 121], [109, 205, 89], [180, 222, 44], [253, 231, 37]],
   // diverging red → yellow → green (ColorBrewer RdYlGn end and mid points): NDVI's usual look
+  // hypsometric tints, low → high: green lowland, yellow and brown hills, grey rock, white summits
+  terrain: [[0, 97, 71], [16, 122, 47], [232, 215, 125], [161, 67, 0], [158, 0, 0], [110, 110, 110], [255, 255, 255]],
   rdylgn: [[165, 0, 38], [215, 48, 39], [244, 109, 67], [253, 174, 97], [254, 224, 139], [255, 255, 191], [217, 239, 139], [166, 217, 106], [102, 189, 99], [26, 152, 80], [0, 104, 55]],
 };
 
@@ -120,10 +124,11 @@ export function colourTable(map: ColourMap): Uint8Array | null {
 }
 
 /** Resolves a display for one source (reads its smallest overview when the stretch is by percentile). */
-export async function resolvePlan(source: RasterSource, display: ImageDisplay): Promise<RenderPlan> {
+export async function resolvePlan(source: RasterSource, display: ImageDisplay, storedInDb = false): Promise<RenderPlan> {
   const { nodata } = source.facts;
   const kind: RenderPlan['kind'] = display.preset === 'ndvi' ? 'ndvi' : display.bands.length === 3 ? 'rgb' : 'single';
-  const db = display.preset === 'sar-db';
+  // values already in dB are shown as they are: their log is NaN for every negative value (an opaque black image)
+  const db = display.preset === 'sar-db' && !storedInDb;
   const bands = display.bands;
   const palette = kind === 'single' && display.colourMap === 'palette' ? source.facts.palette : null;
   let lo: number[];
@@ -150,7 +155,23 @@ export async function resolvePlan(source: RasterSource, display: ImageDisplay): 
     lut: kind === 'rgb' ? null : colourTable(display.colourMap),
     palette,
     smooth: display.sarSpeckleSmoothing,
+    hillshade: kind === 'single' && display.hillshade ? groundPixelSize(source.facts) : null,
   };
+}
+
+/** metres per full-res pixel along x and y (geographic CRSs: at the image's centre latitude); null without a grid */
+function groundPixelSize(f: RasterSource['facts']): [number, number] | null {
+  const g = f.geotransform;
+  if (!g) return null;
+  const geographic = f.crs?.epsg === 4326 || /\+proj=longlat/.test(f.crs?.proj4 ?? '');
+  let mx = Math.hypot(g[1]!, g[4]!);
+  let my = Math.hypot(g[2]!, g[5]!);
+  if (geographic) {
+    const lat = ((g[3]! + (g[5]! * f.height) / 2) * Math.PI) / 180;
+    mx *= 111320 * Math.cos(lat);
+    my *= 110574;
+  }
+  return mx > 0 && my > 0 ? [mx, my] : null;
 }
 
 export function defaultDisplayOf(source: RasterSource): ImageDisplay {

@@ -467,6 +467,13 @@ async function readPalette(im: GeoTIFFImage): Promise<Uint8Array | null> {
   return out;
 }
 
+/** ExtraSamples 1 (associated) or 2 (unassociated alpha): the extra samples follow the colour ones */
+function alphaBandOf(im: GeoTIFFImage): number | null {
+  const extra = toNumbers(im.fileDirectory.hasTag('ExtraSamples') ? im.fileDirectory.getValue('ExtraSamples') : null) ?? [];
+  const i = extra.findIndex((v) => v === 1 || v === 2);
+  return i < 0 ? null : im.getSamplesPerPixel() - extra.length + i;
+}
+
 async function readFacts(im: GeoTIFFImage, overviewCount: number): Promise<SourceFacts> {
   const fd = im.fileDirectory;
   const keys = im.getGeoKeys();
@@ -495,5 +502,6 @@ async function readFacts(im: GeoTIFFImage, overviewCount: number): Promise<Sourc
     description: typeof desc === 'string' ? desc.replace(/\0/g, '') : null,
     palette: await readPalette(im),
     striped: !im.isTiled,
+    alphaBand: alphaBandOf(im),
   };
 }

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { PixelTransform, XY } from '../contract/georef.js';
-import type { ImageInfo } from '../contract/schemas.js';
 import type { ImageFacts } from './imageryPort.js';
 import { LruCache } from './lruCache.js';
 import { OpenImage } from './openImage.js';
-import type { SourceFacts, WindowData } from './rasterSource.js';
+import type { WindowData } from './rasterSource.js';
+import { guessSource } from './sourceKind.js';
+
+export { guessSource };
 
 export type { ImageFacts };
 
@@ -60,26 +62,6 @@ function safeLngLat(t: PixelTransform, p: XY): XY | null {
   } catch {
     return null;
   }
-}
-
-/**
- * What kind of sensor made the image, for the model's source tag. Order: name hints on the file name (thermal
- * band names → infrared; SAR product words → sar; optical band/colour words → optical), then the data (complex
- * samples or a Sentinel-1 description → sar), then hints in the parent folder's name, else optical.
- */
-export function guessSource(file: string, facts: Pick<SourceFacts, 'dtype' | 'description'>): ImageInfo['source'] {
-  const base = path.basename(file).toLowerCase();
-  const thermal = /(thermal|tirs|lwir|infrared|(^|[^a-z0-9])(b10|b11|ir|tir)([^a-z0-9]|$))/;
-  const sar = /(^|[^a-z0-9])(sar|s1[ab]?|grd|slc|rtc|gamma0|sigma0|beta0|vv|vh|hh|hv|quadpol)([^a-z0-9]|$)/;
-  const optical = /(rgb|tci|blue|green|red|nir|pan|naip|(^|[^a-z0-9])b0?[1-9]([^a-z0-9]|$))/;
-  if (thermal.test(base)) return 'infrared';
-  if (sar.test(base)) return 'sar';
-  if (optical.test(base)) return 'optical';
-  if (facts.dtype.startsWith('C') || /sentinel-1|\bsar\b/i.test(facts.description ?? '')) return 'sar';
-  const dir = path.basename(path.dirname(file)).toLowerCase();
-  if (thermal.test(dir)) return 'infrared';
-  if (sar.test(dir)) return 'sar';
-  return 'optical';
 }
 
 export function factsOf(img: OpenImage, sha256: string): ImageFacts {

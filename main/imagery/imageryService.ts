@@ -23,6 +23,8 @@ import {
 import { probePixel } from './pixelProbe.js';
 import type { WindowData } from './rasterSource.js';
 import { findThermalCalibration, type ThermalCalibration } from './thermalCalibration.js';
+import { SourceKind } from '../contract/calls/imagery.js';
+import { sourceDefaultDisplay, type SourceDecision } from './sourceKind.js';
 import { TileEngine } from './tileEngine.js';
 import { TilePool } from './tilePool.js';
 
@@ -35,6 +37,8 @@ const ROUTE_SPAN = 4;
 export interface StoredLook {
   display: ImageDisplay;
   layer: LayerSettings;
+  /** the source kind the analyst chose for this image (absent: the decided one) */
+  sourceKind?: SourceKind | null;
 }
 
 /** Where per-image looks live (the case database, images.display_json); absent → they last until close. */
@@ -73,6 +77,9 @@ interface Registered {
   display: ImageDisplay;
   layer: LayerSettings;
   thermal: ThermalCalibration | null;
+  /** the analyst's choice of kind (kept in the case) and the decision made with it */
+  chosenKind: SourceKind | null;
+  decision: SourceDecision;
   overview: OverviewState;
 }
 
@@ -160,10 +167,14 @@ export class ImageryService implements ImageryPort {
         const stored = (this.opts.displays?.load(id) ?? null) as Partial<StoredLook> | null;
         const d = ImageDisplay.safeParse(stored?.display);
         const l = LayerSettings.safeParse(stored?.layer);
-        const display = d.success && !this.displayProblem(image, d.data) ? d.data : image.defaultDisplay;
+        const k = SourceKind.safeParse(stored?.sourceKind);
+        const chosenKind = k.success ? k.data : null;
+        const decision = await image.sourceDecision(chosenKind);
+        // no stored look: the source kind decides (SAR in dB, thermal, terrain); the model's views keep their own
+        const display = d.success && !this.displayProblem(image, d.data) ? d.data : this.kindDisplay(image, decision);
         const layer = l.success ? l.data : DEFAULT_LAYER;
         const overview: OverviewState = { state: 'none', progress: 0, message: null, dir: null, done: Promise.resolve() };
-        return { path, image, facts, display, layer, thermal: findThermalCalibration(path), overview };
+        return { path, image, facts, display, layer, thermal: findThermalCalibration(path), chosenKind, decision, overview };
       } catch (e) {
         await image.close();
         throw e;
@@ -249,8 +260,32 @@ export class ImageryService implements ImageryPort {
     const f = image.source.facts;
     const bad = d.bands.find((b) => b >= f.bandCount);
     if (bad !== undefined) return `band ${bad + 1} does not exist: the image has ${f.bandCount} band(s)`;
+    if (f.alphaBand !== null && f.alphaBand !== undefined && d.bands.includes(f.alphaBand)) return `band ${f.alphaBand + 1} is the alpha (transparency) band, not data`;
     if (d.colourMap === 'palette' && !f.palette) return 'this image has no colour palette: choose another colour map';
     return null;
+  }
+
+  /** What the image is and what its values mean: decided once when it opens (sourceKind.ts). */
+  async sourceDecision(id: string): Promise<SourceDecision> {
+    return (await this.get(id)).decision;
+  }
+
+  private kindDisplay(image: OpenImage, d: SourceDecision): ImageDisplay {
+    const f = image.source.facts;
+    return sourceDefaultDisplay(d, { bandCount: f.bandCount, dtype: f.dtype, hasPalette: f.palette !== null });
+  }
+
+  /**
+   * The analyst's choice of source kind (null: back to the decided one), kept in the case with the look; the
+   * calibration follows the kind and the display becomes that kind's default.
+   */
+  async setSourceKind(id: string, kind: SourceKind | null): Promise<{ sourceDecision: SourceDecision; display: ImageDisplay }> {
+    const r = await this.get(id);
+    const decision = await r.image.sourceDecision(kind);
+    const display = this.kindDisplay(r.image, decision);
+    this.opts.displays?.save(id, { display, layer: r.layer, ...(kind ? { sourceKind: kind } : {}) });
+    Object.assign(r, { chosenKind: kind, decision, display });
+    return { sourceDecision: decision, display };
   }
 
   async display(id: string): Promise<ImageDisplay> {
@@ -262,7 +297,7 @@ export class ImageryService implements ImageryPort {
     const r = await this.get(id);
     const problem = this.displayProblem(r.image, display);
     if (problem) throw new VantageError('BAD_INPUT', `cannot use this display for ${r.facts.name}: ${problem}`);
-    this.opts.displays?.save(id, { display, layer: r.layer });
+    this.opts.displays?.save(id, { display, layer: r.layer, ...(r.chosenKind ? { sourceKind: r.chosenKind } : {}) });
     r.display = display;
     return display;
   }
@@ -273,7 +308,7 @@ export class ImageryService implements ImageryPort {
 
   async setLayer(id: string, layer: LayerSettings): Promise<LayerSettings> {
     const r = await this.get(id);
-    this.opts.displays?.save(id, { display: r.display, layer });
+    this.opts.displays?.save(id, { display: r.display, layer, ...(r.chosenKind ? { sourceKind: r.chosenKind } : {}) });
     r.layer = layer;
     return layer;
   }
@@ -284,12 +319,13 @@ export class ImageryService implements ImageryPort {
       throw new VantageError('BAD_INPUT', `tile address ${z}/${x}/${y} is not a valid XYZ tile`);
     }
     const display = r.display;
-    const key = `${id}\u0000${displayVersion(display)}\u0000${z}/${x}/${y}`;
+    const storedInDb = r.decision.calibration?.sarScale === 'db';
+    const key = `${id}\u0000${displayVersion(display)}${storedInDb ? 'db' : ''}\u0000${z}/${x}/${y}`;
     const hit = this.rendered.get(key);
     if (hit) return hit;
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.renderTile(id, r, display, z, x, y).finally(() => this.inflight.delete(key));
+      p = this.renderTile(id, r, display, storedInDb, z, x, y).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
       const png = await p;
       this.rendered.set(key, png, png.byteLength + 64);
@@ -298,12 +334,12 @@ export class ImageryService implements ImageryPort {
     return p;
   }
 
-  private async renderTile(id: string, r: Registered, display: ImageDisplay, z: number, x: number, y: number): Promise<Uint8Array> {
+  private async renderTile(id: string, r: Registered, display: ImageDisplay, storedInDb: boolean, z: number, x: number, y: number): Promise<Uint8Array> {
     const overviews = r.overview.state === 'ready' ? r.overview.dir : null;
-    if (!this.pool) return this.local!.tile(id, r.path, overviews, display, z, x, y);
+    if (!this.pool) return this.local!.tile(id, r.path, overviews, display, z, x, y, storedInDb);
     // a striped level decodes whole: one worker per image keeps one copy of it
     const route = r.image.source.facts.striped ? id : `${id}/${z}/${Math.floor(x / ROUTE_SPAN)}/${Math.floor(y / ROUTE_SPAN)}`;
-    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, overviews, display, z, x, y });
+    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, overviews, display, storedInDb, z, x, y });
     if (!png) throw new VantageError('INTERNAL', 'the tile worker returned no tile');
     return png;
   }
@@ -324,7 +360,7 @@ export class ImageryService implements ImageryPort {
   /** Raw values and positions of one full-res pixel (the pixel inspector). */
   async pixel(id: string, x: number, y: number): Promise<PixelInfo> {
     const r = await this.get(id);
-    return probePixel(r.image, x, y, r.thermal);
+    return probePixel(r.image, x, y, r.thermal, r.decision);
   }
 
   private async release(id: string): Promise<void> {

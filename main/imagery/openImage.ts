@@ -3,12 +3,14 @@ import path from 'node:path';
 import { createPixelTransform, type PixelTransform } from '../contract/georef.js';
 import { VantageError } from '../contract/errors.js';
 import { displayVersion, type ImageDisplay } from '../contract/imageDisplay.js';
+import { AlphaMaskedSource } from './alphaMask.js';
 import { defaultDisplayOf, resolvePlan, type RenderPlan } from './displayStretch.js';
 import { GeoTiffSource } from './geotiffSource.js';
 import type { LruCache } from './lruCache.js';
 import { OverviewedSource } from './overviewCache.js';
 import { PlainImageSource } from './plainImageSource.js';
 import type { RasterSource, WindowData } from './rasterSource.js';
+import { decideSource, sourceInputsOf, type SourceDecision, type SourceInputs, type SourceKind } from './sourceKind.js';
 
 /** decoding a whole striped level is only worth it (and cacheable) up to this size */
 const FULL_LEVEL_MAX_BYTES = 256 * 1024 * 1024;
@@ -50,6 +52,7 @@ export class OpenImage {
   private readonly plans = new Map<string, Promise<RenderPlan>>();
   private readonly key = `img${++openSeq}:`;
   private readonly decoding = new Map<string, Promise<WindowData>>();
+  private inputs: Promise<SourceInputs> | null = null;
 
   constructor(
     readonly path: string,
@@ -73,19 +76,32 @@ export class OpenImage {
   /** overviewDir: a built overview cache for this file (striped TIFFs), whose levels are added after level 0 */
   static async open(file: string, cache: LruCache<WindowData>, overviewDir: string | null = null): Promise<OpenImage> {
     const source = await openRasterSource(file);
-    return new OpenImage(file, overviewDir ? OverviewedSource.wrap(source, overviewDir) : source, cache);
+    return new OpenImage(file, AlphaMaskedSource.wrap(overviewDir ? OverviewedSource.wrap(source, overviewDir) : source), cache);
   }
 
   get defaultDisplay(): ImageDisplay {
     return defaultDisplayOf(this.source);
   }
 
-  /** The display resolved to numbers (percentiles computed once per display and kept). */
-  plan(display: ImageDisplay = this.defaultDisplay): Promise<RenderPlan> {
-    const k = displayVersion(display);
+  /** What the image is and what its values mean (sourceKind.ts; its inputs are read once per open image). */
+  async sourceDecision(chosen: SourceKind | null = null): Promise<SourceDecision> {
+    this.inputs ??= sourceInputsOf(this.path, this.source);
+    return decideSource(await this.inputs, chosen);
+  }
+
+  /**
+   * The display resolved to numbers (percentiles computed once per display and kept). `storedInDb`: the SAR scale
+   * the imagery service decided (with the analyst's choice of kind); absent → decided here the same way.
+   */
+  plan(display: ImageDisplay = this.defaultDisplay, storedInDb?: boolean): Promise<RenderPlan> {
+    const k = `${displayVersion(display)}:${storedInDb ?? ''}`;
     let p = this.plans.get(k);
     if (!p) {
-      p = resolvePlan(this.source, display).catch((e: unknown) => {
+      const inDb =
+        display.preset !== 'sar-db' ? Promise.resolve(false)
+        : storedInDb !== undefined ? Promise.resolve(storedInDb)
+        : this.sourceDecision().then((d) => d.calibration?.sarScale === 'db');
+      p = inDb.then((db) => resolvePlan(this.source, display, db)).catch((e: unknown) => {
         this.plans.delete(k);
         throw e;
       });

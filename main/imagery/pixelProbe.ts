@@ -1,10 +1,11 @@
 import { mgrsForward } from './mgrs.js';
 import type { PixelInfo } from '../contract/calls/imagery.js';
 import type { OpenImage } from './openImage.js';
-import { brightnessTemperatureK, type ThermalCalibration } from './thermalCalibration.js';
+import { calibratedValue, type SourceDecision } from './sourceKind.js';
+import { temperatureK, type ThermalCalibration } from './thermalCalibration.js';
 
 /** Everything the pixel inspector shows for full-res pixel (x, y): raw band values, CRS and geographic positions. */
-export async function probePixel(img: OpenImage, px: number, py: number, thermal: ThermalCalibration | null): Promise<PixelInfo> {
+export async function probePixel(img: OpenImage, px: number, py: number, thermal: ThermalCalibration | null, decision: SourceDecision): Promise<PixelInfo> {
   const x = Math.floor(px);
   const y = Math.floor(py);
   const f = img.source.facts;
@@ -47,7 +48,9 @@ export async function probePixel(img: OpenImage, px: number, py: number, thermal
     inside,
     values,
     valid,
-    brightnessK: thermal && valid && typeof v0 === 'number' ? brightnessTemperatureK(thermal, v0) : null,
+    brightnessK: thermal?.level === 'L1' && valid && typeof v0 === 'number' ? temperatureK(thermal, v0) : null,
+    calibrated: valid && typeof v0 === 'number' ? calibratedValue(decision, thermal, v0) : null,
+    sourceKind: decision.kind,
     crsXY,
     crsName: f.crs ? (f.crs.epsg ? `EPSG:${f.crs.epsg}` : f.crs.name ?? 'custom CRS') : null,
     lonLat,

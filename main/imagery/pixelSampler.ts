@@ -39,7 +39,7 @@ export async function sampleRgba(
   }
   const lv = levels[level]!;
   const sx = lv.scaleX, sy = lv.scaleY;
-  const pad = plan.smooth ? 1 : 0;
+  const pad = plan.smooth || plan.hillshade ? 1 : 0;
   const win: [number, number, number, number] = [
     Math.max(0, Math.floor(minX / sx) - pad),
     Math.max(0, Math.floor(minY / sy) - pad),
@@ -131,16 +131,37 @@ export async function sampleRgba(
       if (db) v = dbOf(v);
     }
     const g = v === v ? tone((v - lo0) * k0) : 0; // dB of a non-positive value shows as the darkest tone
+    const f = plan.hillshade ? shade(b0, lx, ly, dw, dh, nd, plan.hillshade[0] * sx, plan.hillshade[1] * sy) : 1;
     if (lut) {
       const q = (g | 0) * 3;
-      out[o] = lut[q]!;
-      out[o + 1] = lut[q + 1]!;
-      out[o + 2] = lut[q + 2]!;
+      out[o] = lut[q]! * f;
+      out[o + 1] = lut[q + 1]! * f;
+      out[o + 2] = lut[q + 2]! * f;
     } else {
-      out[o] = g;
-      out[o + 1] = g;
-      out[o + 2] = g;
+      out[o] = g * f;
+      out[o + 1] = g * f;
+      out[o + 2] = g * f;
     }
   }
   return true;
+}
+
+/** light from the north-west (azimuth 315°) at 45° altitude, in image axes (x right, y down, z up) */
+const LIGHT = [-0.5, -0.5, Math.SQRT1_2] as const;
+
+/**
+ * Brightness factor (0.3–1) of a hillshade at (lx, ly) from the central differences of its neighbours (edges and
+ * nodata neighbours fall back to the centre value); cell sizes in metres.
+ */
+function shade(b: NumericArray, lx: number, ly: number, dw: number, dh: number, nd: number, cx: number, cy: number): number {
+  const c = b[ly * dw + lx]!;
+  const v = (x: number, y: number): number => {
+    if (x < 0 || y < 0 || x >= dw || y >= dh) return c;
+    const t = b[y * dw + x]!;
+    return t === t && t !== nd ? t : c;
+  };
+  const dzdx = (v(lx + 1, ly) - v(lx - 1, ly)) / (2 * cx);
+  const dzdy = (v(lx, ly + 1) - v(lx, ly - 1)) / (2 * cy);
+  const dot = (-dzdx * LIGHT[0] - dzdy * LIGHT[1] + LIGHT[2]) / Math.sqrt(dzdx * dzdx + dzdy * dzdy + 1);
+  return 0.3 + 0.7 * Math.max(0, Math.min(1, dot / LIGHT[2]));
 }

@@ -37,6 +37,8 @@ export type SourceFacts = Pick<
   palette: Uint8Array | null;
   /** striped (untiled) layout: decoding the whole level once is cheaper than windowed reads */
   striped: boolean;
+  /** 0-based band that is an alpha channel (TIFF ExtraSamples associated/unassociated alpha): a mask, not data */
+  alphaBand?: number | null;
 };
 
 /** An open raster file. Windows are [x0, y0, x1, y1) in that level's pixels, clamped by the caller. */

@@ -35,9 +35,9 @@ export class TileEngine {
     return image;
   }
 
-  async tile(id: string, path: string, overviews: string | null, display: ImageDisplay | null, z: number, x: number, y: number): Promise<Uint8Array> {
+  async tile(id: string, path: string, overviews: string | null, display: ImageDisplay | null, z: number, x: number, y: number, storedInDb?: boolean): Promise<Uint8Array> {
     const img = await this.image(id, path, overviews);
-    return renderTile(img, z, x, y, await img.plan(display ?? undefined));
+    return renderTile(img, z, x, y, await img.plan(display ?? undefined, storedInDb));
   }
 
   /** RGB interleaved of a full-res rect resampled (nearest, best overview) to outW×outH, default display. */

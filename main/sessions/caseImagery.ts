@@ -16,12 +16,17 @@ export class CaseImagery {
 
   async info(imageId: string) {
     const facts = await this.sessions.ensureRegistered(imageId);
-    return { ...facts, display: await this.imagery.display(imageId), layer: await this.imagery.layer(imageId), overviewBuild: await this.imagery.overviewBuild(imageId) };
+    return { ...facts, display: await this.imagery.display(imageId), layer: await this.imagery.layer(imageId), overviewBuild: await this.imagery.overviewBuild(imageId), sourceDecision: await this.imagery.sourceDecision(imageId) };
   }
 
   async setDisplay(i: ParsedInputOf<'imagery.setDisplay'>) {
     await this.sessions.ensureRegistered(i.imageId);
     return { display: await this.imagery.setDisplay(i.imageId, i.display) };
+  }
+
+  async setSourceKind(i: ParsedInputOf<'imagery.setSourceKind'>) {
+    await this.sessions.ensureRegistered(i.imageId);
+    return this.imagery.setSourceKind(i.imageId, i.kind);
   }
 
   async setLayer(i: ParsedInputOf<'imagery.setLayer'>) {

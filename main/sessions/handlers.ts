@@ -31,6 +31,7 @@ export function caseImageryHandlers(images: CaseImagery, sessions: SessionsServi
     'imagery.info': (i) => images.info(i.imageId),
     'imagery.setDisplay': (i) => images.setDisplay(i),
     'imagery.setLayer': (i) => images.setLayer(i),
+    'imagery.setSourceKind': (i) => images.setSourceKind(i),
     'imagery.setOrder': async (i) => images.setOrder(i),
     'imagery.pixel': (i) => images.pixel(i),
     'imagery.relink': (i) => sessions.relink(i.imageId, files.resolve(i.file, 'file')),

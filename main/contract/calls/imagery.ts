@@ -26,7 +26,30 @@ export const BasemapInfo = z.object({
 });
 export type BasemapInfo = z.infer<typeof BasemapInfo>;
 
-export const ImageInfoWithDisplay = ImageInfo.extend({ display: ImageDisplay, layer: LayerSettings, overviewBuild: OverviewBuild });
+/** What the image is and what its values mean, decided once by the imagery service (sourceKind.ts). */
+export const SourceKind = z.enum(['optical', 'multispectral', 'sar', 'thermal', 'elevation']);
+export type SourceKind = z.infer<typeof SourceKind>;
+export const SourceDecision = z.object({
+  kind: SourceKind,
+  why: z.string(),
+  /** 0-based alpha band: pixels where it is 0 are transparent; never offered as a data band */
+  alphaBand: z.number().int().nonnegative().nullable(),
+  /** what the values measure (SAR backscatter in dB, temperature in K, elevation in m); null for reflectance/DN */
+  calibration: z
+    .object({
+      quantity: z.string(),
+      unit: z.string(),
+      /** thermal product level: L1 brightness temperature, L2 surface temperature */
+      level: z.enum(['L1', 'L2']).nullable(),
+      /** SAR: stored in dB already (never logged again) or linear power/amplitude */
+      sarScale: z.enum(['db', 'linear']).nullable(),
+      why: z.string(),
+    })
+    .nullable(),
+});
+export type SourceDecision = z.infer<typeof SourceDecision>;
+
+export const ImageInfoWithDisplay = ImageInfo.extend({ display: ImageDisplay, layer: LayerSettings, overviewBuild: OverviewBuild, sourceDecision: SourceDecision });
 
 /** What is under one image pixel (the pixel inspector). */
 export const PixelInfo = z.object({
@@ -40,6 +63,9 @@ export const PixelInfo = z.object({
   valid: z.boolean(),
   /** brightness temperature in kelvin when a Landsat MTL file beside the image gives the band's constants */
   brightnessK: z.number().nullable(),
+  /** the calibrated quantity of band 1 by the image's source decision (dB, K, m); null where none applies */
+  calibrated: z.object({ quantity: z.string(), value: z.number(), unit: z.string() }).nullable(),
+  sourceKind: SourceKind,
   /** pixel centre in the image CRS (null without a geotransform) */
   crsXY: z.tuple([z.number(), z.number()]).nullable(),
   crsName: z.string().nullable(),
@@ -54,6 +80,11 @@ export const imageryCalls = {
   'imagery.info': call(z.object({ imageId: Id }).strict(), ImageInfoWithDisplay),
   /** changes and persists how an image is drawn; returns the display now in force */
   'imagery.setDisplay': call(z.object({ imageId: Id, display: ImageDisplay }).strict(), z.object({ display: ImageDisplay })),
+  /** the analyst's choice of source kind (null: the decided one), kept in the case; the display becomes its default */
+  'imagery.setSourceKind': call(
+    z.object({ imageId: Id, kind: SourceKind.nullable() }).strict(),
+    z.object({ sourceDecision: SourceDecision, display: ImageDisplay }),
+  ),
   /** opacity/visibility of one image's layer, persisted */
   'imagery.setLayer': call(z.object({ imageId: Id, layer: LayerSettings }).strict(), z.object({ layer: LayerSettings })),
   /** layer order of a case, bottom first (every image id of the case, each once) */

@@ -1,6 +1,7 @@
+import { SourceKind, type SourceDecision } from '../../../main/contract/calls/imagery.js';
 import { DisplayPreset, presetDisplay, type ColourMap, type ImageDisplay } from '../../../main/contract/imageDisplay.js';
 import { useStore } from '../stores/createStore.js';
-import { displayStore, setDisplay } from '../stores/displayStore.js';
+import { displayStore, setDisplay, setSourceKind } from '../stores/displayStore.js';
 import type { CaseImage } from '../stores/caseStore.js';
 
 const PRESET_NAMES: Record<DisplayPreset, string> = {
@@ -10,20 +11,62 @@ const PRESET_NAMES: Record<DisplayPreset, string> = {
   'sar-db': 'SAR (dB)',
   thermal: 'Thermal',
 };
-const COLOUR_MAPS: ColourMap[] = ['grey', 'inferno', 'viridis', 'rdylgn', 'palette'];
+const COLOUR_MAPS: ColourMap[] = ['grey', 'inferno', 'viridis', 'rdylgn', 'terrain', 'palette'];
+const KIND_NAMES: Record<SourceKind, string> = {
+  optical: 'Optical',
+  multispectral: 'Multispectral',
+  sar: 'SAR',
+  thermal: 'Thermal',
+  elevation: 'Elevation',
+};
+
+/** "SAR · backscatter in dB (stored in dB)" and why, as decided by the imagery service */
+function kindSummary(d: SourceDecision): string {
+  const c = d.calibration;
+  const cal = c ? ` · ${c.quantity} in ${c.unit}${c.sarScale ? ` (stored ${c.sarScale === 'db' ? 'in dB' : 'linear'})` : ''}${c.level ? ` (${c.level})` : ''}` : '';
+  return `${KIND_NAMES[d.kind]}${cal}`;
+}
+
+/** The decided source kind, shown with its reason; the analyst may choose another (kept in the case). */
+function SourceKindRow({ imageId, decision }: { imageId: string; decision: SourceDecision }) {
+  const chosen = decision.why.startsWith('set by the analyst');
+  return (
+    <div className="display-row" data-testid="source-kind" title={decision.calibration?.why ?? decision.why}>
+      <label>
+        Source{' '}
+        <select
+          data-testid="source-kind-select"
+          value={chosen ? decision.kind : ''}
+          onChange={(e) => void setSourceKind(imageId, e.target.value === '' ? null : (e.target.value as SourceKind))}
+        >
+          <option value="">as detected</option>
+          {SourceKind.options.map((k) => (
+            <option key={k} value={k}>
+              {KIND_NAMES[k]}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <span data-testid="source-kind-summary">{kindSummary(decision)}</span>
+    </div>
+  );
+}
 
 /** Band picker, stretch, gamma, colour map and presets of the active image; every change is saved at once. */
 export function DisplayPanel({ image }: { image: CaseImage }) {
   const display = useStore(displayStore, (s) => s.displays[image.id]);
+  const decision = useStore(displayStore, (s) => s.sources[image.id]);
   const error = useStore(displayStore, (s) => s.error);
   if (!display) return null;
   const facts = { bandCount: image.bandCount, dtype: image.dtype, hasPalette: display.colourMap === 'palette' };
   const apply = (d: ImageDisplay) => void setDisplay(image.id, d);
-  const bandOptions = Array.from({ length: image.bandCount }, (_, i) => i);
+  // an alpha band is transparency, not data: never offered
+  const bandOptions = Array.from({ length: image.bandCount }, (_, i) => i).filter((i) => i !== decision?.alphaBand);
   const single = display.bands.length === 1;
   const bandLabels = display.preset === 'ndvi' ? ['NIR', 'Red'] : single ? ['Band'] : ['R', 'G', 'B'];
   return (
     <div className="display-panel" data-testid="display-panel">
+      {decision && <SourceKindRow imageId={image.id} decision={decision} />}
       <label>
         Preset{' '}
         <select
@@ -120,7 +163,13 @@ export function DisplayPanel({ image }: { image: CaseImage }) {
           </select>
         </label>
       )}
-      {image.source === 'sar' || display.preset === 'sar-db' ? (
+      {single && (decision?.kind === 'elevation' || display.hillshade) ? (
+        <label>
+          <input type="checkbox" data-testid="display-hillshade" checked={display.hillshade ?? false} onChange={(e) => apply({ ...display, hillshade: e.target.checked })} />{' '}
+          hillshade (display only)
+        </label>
+      ) : null}
+      {decision?.kind === 'sar' || display.preset === 'sar-db' ? (
         <label>
           <input
             type="checkbox"

@@ -20,11 +20,13 @@ export function PixelInspector() {
           <dd data-testid="pixel-values">{p.values.map(fmt).join('  ')}</dd>
         </>
       )}
-      {p.brightnessK !== null && (
+      {p.calibrated && (
         <>
-          <dt>temperature</dt>
-          <dd data-testid="pixel-temperature">
-            {p.brightnessK.toFixed(2)} K · {(p.brightnessK - 273.15).toFixed(2)} °C
+          <dt>{p.calibrated.quantity}</dt>
+          <dd data-testid={p.calibrated.unit === 'K' ? 'pixel-temperature' : 'pixel-calibrated'}>
+            {p.calibrated.unit === 'K'
+              ? `${p.calibrated.value.toFixed(2)} K · ${(p.calibrated.value - 273.15).toFixed(2)} °C`
+              : `${p.calibrated.value.toFixed(2)} ${p.calibrated.unit}`}
           </dd>
         </>
       )}

@@ -1,4 +1,4 @@
-import type { OverviewBuild, PixelInfo } from '../../../main/contract/calls/imagery.js';
+import type { OverviewBuild, PixelInfo, SourceDecision, SourceKind } from '../../../main/contract/calls/imagery.js';
 import { DEFAULT_LAYER, type ImageDisplay, type LayerSettings } from '../../../main/contract/imageDisplay.js';
 import { caseStore, hideImage, setImageOrder } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
@@ -18,9 +18,11 @@ export interface DisplayState {
   error: string | null;
   /** background overview builds of large striped images (shown as a progress bar on the layer) */
   overviews: Record<string, OverviewBuild>;
+  /** what each image is and what its values mean, as the imagery service decided (or the analyst chose) */
+  sources: Record<string, SourceDecision>;
 }
 
-export const displayStore = createStore<DisplayState>({ displays: {}, layers: {}, swipe: null, pixel: null, error: null, overviews: {} });
+export const displayStore = createStore<DisplayState>({ displays: {}, layers: {}, swipe: null, pixel: null, error: null, overviews: {}, sources: {} });
 
 const loading = new Set<string>();
 
@@ -38,6 +40,7 @@ function loadMissing(): void {
           displays: { ...s.displays, [img.id]: info.display },
           layers: { ...s.layers, [img.id]: info.layer },
           overviews: { ...s.overviews, [img.id]: info.overviewBuild },
+          sources: { ...s.sources, [img.id]: info.sourceDecision },
         }));
         if (info.overviewBuild.state === 'building') pollOverview(img.id);
         // a stored hidden layer stays hidden after reopening the case
@@ -85,6 +88,16 @@ export async function setDisplay(imageId: string, display: ImageDisplay): Promis
     displayStore.set((s) => ({ displays: { ...s.displays, [imageId]: r.display }, error: null }));
   } catch (e) {
     displayStore.set({ error: `could not change the display: ${errorText(e)}` });
+  }
+}
+
+/** The analyst's choice of source kind (null: the decided one); the display becomes that kind's default. */
+export async function setSourceKind(imageId: string, kind: SourceKind | null): Promise<void> {
+  try {
+    const r = await client().call('imagery.setSourceKind', { imageId, kind });
+    displayStore.set((s) => ({ displays: { ...s.displays, [imageId]: r.display }, sources: { ...s.sources, [imageId]: r.sourceDecision }, error: null }));
+  } catch (e) {
+    displayStore.set({ error: `could not change the source kind: ${errorText(e)}` });
   }
 }
 

@@ -7,8 +7,8 @@ import { fromFile } from 'geotiff';
  *   3. value statistics: negative floats are impossible in linear power, so a float band that is largely negative
  *      is in dB. On its own this test would also match elevation below sea level, °C or NDVI, which is why it
  *      comes last and is only asked of images already known to be SAR.
- * Kept in one small module so that it can move to the imagery service (main/imagery) when the source kind and
- * calibration are decided there for display, change and the pixel inspector alike.
+ * Part of the one source-kind and calibration decision (sourceKind.ts) that display, change and the pixel
+ * inspector share.
  */
 export type SarScale = 'db' | 'linear';
 
