@@ -148,7 +148,7 @@ describeWithData('reports: GeoJSON, GeoPackage and PDF from a stored case, check
     const a = await service.export({ sessionId, kind: 'pdf', folderPath: out, simplifyM: 0, analyst: 'R. Analyst' });
     const text = execFileSync('pdftotext', ['-layout', path.join(out, a.fileName), '-'], { encoding: 'utf8' });
     for (const s of ['Vantage report: Harbour survey', 'R. Analyst', 'Legend', 'region prompt', 'Objects', 'ring', 'C shape', 'ha', 'Conversation',
-      'outline the <region 1> features', 'EPSG:32618', 'WGS 84 / UTM zone 18N', 'test-pack 0.1.0', 'Execution provider: cpu', 'U.S. Geological Survey', 'reaches image edge']) {
+      'outline the <region 1> features', 'EPSG:32618', 'WGS 84 / UTM zone 18N', 'test-pack 0.1.0', 'trusted: Survey', 'Execution provider: cpu', 'U.S. Geological Survey', 'reaches image edge']) {
       expect(text).toContain(s);
     }
     execFileSync('pdftoppm', ['-png', '-r', process.env.VANTAGE_KEEP_PDF ? '110' : '60', '-f', '1', '-l', '1', path.join(out, a.fileName), path.join(out, 'page')]);
