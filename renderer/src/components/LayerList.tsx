@@ -18,6 +18,8 @@ export function LayerList() {
   const layers = useStore(displayStore, (s) => s.layers);
   const swipe = useStore(displayStore, (s) => s.swipe);
   const overviews = useStore(displayStore, (s) => s.overviews);
+  // the source kind the imagery service decided (or the analyst chose), as the Display panel shows it
+  const sources = useStore(displayStore, (s) => s.sources);
   const drop = useStore(dropStore, (s) => s);
   const basemap = useStore(basemapStore, (s) => s);
   const active = useStore(caseStore, (s) => activeImage(s));
@@ -88,7 +90,7 @@ export function LayerList() {
                   <span className="item-meta">
                     {img.missing
                       ? 'missing'
-                      : `${img.width}×${img.height} · ${img.source}${projectionOf(img).placement === 'pixel' ? ' · pixel space' : ''}`}
+                      : `${img.width}×${img.height} · ${sources[img.id]?.kind ?? img.source}${projectionOf(img).placement === 'pixel' ? ' · pixel space' : ''}`}
                   </span>
                 </button>
                 <span className="layer-order">
