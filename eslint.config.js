@@ -34,7 +34,7 @@ layerZones.push({ target: './db', from: './main', except: ['./contract'], messag
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url', 'stream', 'util'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'native-models/testpack/pack/**', 'test-results/**', 'playwright-report/**', '.gpukit/**'] },
+  { ignores: ['dist/**', '**/node_modules/**', 'native-models/testpack/pack/**', 'test-results/**', 'playwright-report/**', '.gpukit/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['main/**/*.test.ts', 'db/**/*.test.ts', 'renderer/src/**/*.test.ts', 'native-models/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', 'node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
           pool: 'forks',
         },
