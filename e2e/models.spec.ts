@@ -29,6 +29,8 @@ test('model packs panel, EP per stage, instant mask preview on a click, a task p
     await expect(page.getByTestId('status-stages')).toContainText(': cpu');
     // …and, in its tooltip, how the answer's decode loop runs (the IO-binding addon, built by npm run build)
     await expect(page.getByTestId('status-stages')).toHaveAttribute('title', /decode: native IO binding on cpu · KV cache kept on the device/);
+    // the analyst reads why the GPU is idle in words; library file names stay in the tooltip
+    await expect(page.getByTestId('status-stages')).not.toContainText(/\.so\b|\.dll\b|onnxruntime/);
 
     await openImageThroughBrowser(page, file);
 

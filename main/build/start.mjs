@@ -7,6 +7,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { chromiumExitReason, displayProblem } from './chromiumExit.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -48,6 +49,11 @@ if (electron && !process.env.VANTAGE_BROWSER_MODE) {
       console.log('no Chromium found (apt-get install chromium): open the URL above in a browser on this machine');
       return;
     }
+    const noDisplay = displayProblem();
+    if (noDisplay) {
+      console.log(`Chromium not started: ${noDisplay}. Open the URL above in a browser on this machine, or start with a display (e.g. xvfb-run npm start) — Ctrl+C to stop`);
+      return;
+    }
     const profile = path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir() || tmpdir(), '.cache'), 'vantage', 'chromium-profile');
     mkdirSync(profile, { recursive: true });
     const flags = [
@@ -60,9 +66,14 @@ if (electron && !process.env.VANTAGE_BROWSER_MODE) {
       '--window-size=1440,900',
     ];
     if (process.getuid?.() === 0) flags.push('--no-sandbox'); // Chromium refuses to run as root with its sandbox
-    const browser = spawn(chromium, flags, { stdio: 'ignore' });
+    const browser = spawn(chromium, flags, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    browser.stderr.on('data', (d) => (stderr = (stderr + d).slice(-16384))); // only the tail explains an exit
     browser.on('exit', (code) => {
-      if (code !== 0) console.log(`Chromium exited (${code}); the server keeps running at ${url} — Ctrl+C to stop`);
+      if (code !== 0) {
+        const why = chromiumExitReason(stderr);
+        console.log(`Chromium exited (${code})${why ? `: ${why}` : ''}; the server keeps running at ${url} — Ctrl+C to stop`);
+      }
       else stop(); // the app window was closed
     });
   });

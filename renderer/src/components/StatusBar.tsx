@@ -1,7 +1,7 @@
 import { caseStore } from '../stores/caseStore.js';
 import { useStore } from '../stores/createStore.js';
 import { cursorStore } from '../stores/mapStore.js';
-import { modelStore, providerInUse, providerReport } from '../stores/modelStore.js';
+import { gpuSummary, modelStore, providerInUse, providerReport } from '../stores/modelStore.js';
 
 export function StatusBar() {
   const model = useStore(modelStore, (s) => s.model);
@@ -23,7 +23,7 @@ export function StatusBar() {
       {model && Object.keys(model.stageProviders).length > 0 && (
         <span className="status-stages" data-testid="status-stages" title={providerReport(model)}>
           {stageSummary(model.stageProviders)}
-          {model.providers.some((p) => !p.available) && ` · GPU: ${model.providers.find((p) => p.name === 'cuda')?.reason ?? 'not used'}`}
+          {model.providers.some((p) => !p.available) && ` · GPU: ${gpuSummary(model.providers.find((p) => p.name === 'cuda')?.reason)}`}
         </span>
       )}
       <span className="status-spacer" />

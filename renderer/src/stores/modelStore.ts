@@ -52,6 +52,19 @@ export function providerInUse(model: ModelStatus | null): string | null {
 }
 
 /** One line per stage: the provider it runs on, and why better ones were not used (for the status bar tooltip). */
+/**
+ * Why the GPU is not used, in the analyst's words: the provider's own reason (library file names, build details) stays
+ * in the tooltip (providerReport); the status bar shows this phrase.
+ */
+export function gpuSummary(reason: string | null | undefined): string {
+  if (!reason) return 'not used';
+  if (/not selected/i.test(reason)) return 'off (another provider chosen)';
+  if (/not installed|not found/i.test(reason)) return 'GPU support not installed';
+  if (/build has no/i.test(reason)) return 'not in this build';
+  if (/no GPU adapter|no (cuda )?device|driver/i.test(reason)) return 'no GPU found';
+  return 'not used';
+}
+
 export function providerReport(model: ModelStatus | null): string {
   if (!model) return '';
   const stages = Object.entries(model.stageProviders).map(([s, p]) => `${s}: ${p}`);
