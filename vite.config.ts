@@ -1,11 +1,12 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { placesPlugin } from './main/build/placesPlugin.mjs';
 
 // The renderer is served from a custom protocol (Electron) or the loopback server, never from a site root: relative base.
 export default defineConfig({
   root: 'renderer',
   base: './',
-  plugins: [react()],
+  plugins: [react(), placesPlugin()],
   build: {
     outDir: '../dist/renderer',
     emptyOutDir: true,

@@ -87,6 +87,16 @@ test('a UTM scene opens over the right Natural Earth coastline; world, graticule
     console.log(`coast point ${lng!.toFixed(4)},${lat!.toFixed(4)} at screen ${at.x.toFixed(1)},${at.y.toFixed(1)}: ${d.toFixed(2)} px from the coastline`);
     expect(d).toBeLessThan(TOLERANCE_PX);
 
+    // place names (GeoNames): Nassau, inside the scene, is labelled at its own lon/lat
+    const nassau = page.locator('.vantage-place-label', { hasText: 'Nassau' });
+    await expect(nassau).toBeVisible();
+    await expect(page.locator('.leaflet-control-attribution')).toContainText('GeoNames');
+    const nassauAt = await screenOf(page, -77.34306, 25.05823);
+    const label = (await nassau.locator('span').boundingBox())!;
+    console.log(`Nassau label centred at ${(label.x + label.width / 2).toFixed(1)},${(label.y + label.height / 2).toFixed(1)}; its lon/lat at ${nassauAt.x.toFixed(1)},${nassauAt.y.toFixed(1)}`);
+    expect(Math.abs(label.x + label.width / 2 - nassauAt.x)).toBeLessThan(4);
+    expect(Math.abs(label.y + label.height / 2 - nassauAt.y)).toBeLessThan(4);
+
     // a labelled graticule and a metric scale bar
     await expect(page.locator('.vantage-graticule-line').first()).toBeAttached();
     await expect(page.locator('.vantage-graticule-label.meridian').first()).toHaveText(/^\d+(\.\d+)?°W$/);
@@ -104,6 +114,7 @@ test('a UTM scene opens over the right Natural Earth coastline; world, graticule
     const toggles: [string, string][] = [
       ['world', 'path.vantage-world-coast'],
       ['graticule', '.vantage-graticule-line'],
+      ['places', '.vantage-place-label'],
       ['scale', '.leaflet-control-scale'],
     ];
     for (const [key, selector] of toggles) {

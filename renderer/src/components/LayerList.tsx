@@ -8,6 +8,7 @@ import { projectionOf } from '../stores/projections.js';
 import { setWorldLayer, worldStore, type WorldState } from '../stores/worldStore.js';
 import { DisplayPanel } from './DisplayPanel.js';
 import { PixelInspector } from './PixelInspector.js';
+import { PLACES_ATTRIBUTION } from './map/places.js';
 import { WORLD_ATTRIBUTION } from './map/worldScale.js';
 
 /** The case's images as a layer stack (top first): visibility, order, opacity, swipe; then the active image's display. */
@@ -152,6 +153,7 @@ export function LayerList() {
 const WORLD_TOGGLES: { key: keyof WorldState; label: string; title: string }[] = [
   { key: 'world', label: 'World', title: `Land, coastlines and country borders: ${WORLD_ATTRIBUTION}` },
   { key: 'graticule', label: 'Graticule', title: 'Labelled latitude/longitude lines, spaced to the zoom' },
+  { key: 'places', label: 'Places', title: `Names of towns and cities (more as you zoom in): ${PLACES_ATTRIBUTION}` },
   { key: 'scale', label: 'Scale', title: 'A metric scale bar' },
 ];
 

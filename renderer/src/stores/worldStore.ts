@@ -1,14 +1,15 @@
 import { createStore } from './createStore.js';
 
-/** The offline world context drawn on every geographic map: Natural Earth land/coast/borders, graticule, scale bar. */
+/** The offline world context drawn on every geographic map: Natural Earth land/coast/borders, graticule, place names, scale bar. */
 export interface WorldState {
   world: boolean;
   graticule: boolean;
+  places: boolean;
   scale: boolean;
 }
 
 const KEY = 'vantage.worldContext';
-const DEFAULTS: WorldState = { world: true, graticule: true, scale: true };
+const DEFAULTS: WorldState = { world: true, graticule: true, places: true, scale: true };
 
 /** Remembered in this browser profile (the app's own origin); a profile without storage starts from the defaults. */
 function load(): WorldState {
@@ -19,6 +20,7 @@ function load(): WorldState {
     return {
       world: typeof v.world === 'boolean' ? v.world : DEFAULTS.world,
       graticule: typeof v.graticule === 'boolean' ? v.graticule : DEFAULTS.graticule,
+      places: typeof v.places === 'boolean' ? v.places : DEFAULTS.places,
       scale: typeof v.scale === 'boolean' ? v.scale : DEFAULTS.scale,
     };
   } catch {

@@ -5,3 +5,9 @@ declare module 'world-atlas/countries-50m.json' {
   const world: Topology<{ countries: GeometryCollection; land: GeometryCollection }>;
   export default world;
 }
+
+// GeoNames place names cut at build time (main/build/placesPlugin.mjs): [name, lon, lat, population, capital 1/0].
+declare module 'virtual:vantage-places' {
+  const places: readonly (readonly [string, number, number, number, number])[];
+  export default places;
+}
