@@ -17,11 +17,11 @@ export interface Backend {
   logs: string[];
 }
 
-/** Starts the real backend (`vantage serve`) on a fresh port with the given data folder. */
-export async function startBackend(dataDir: string): Promise<Backend> {
+/** Starts the real backend (`vantage serve`) on a fresh port with the given data folder (`serveArgs`: e.g. `--pack DIR`). */
+export async function startBackend(dataDir: string, serveArgs: string[] = []): Promise<Backend> {
   const cli = path.join(repoRoot, 'dist', 'main', 'cli.mjs');
   if (!existsSync(cli)) throw new Error('dist/main/cli.mjs missing: run `npm run build` first');
-  const child = spawn(process.execPath, [cli, '--data-dir', dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, '--data-dir', dataDir, 'serve', ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

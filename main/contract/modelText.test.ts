@@ -17,7 +17,9 @@ describe('cleanModelText', () => {
 
   it('writes region tokens as the user sees them and leaves other angle brackets alone', () => {
     expect(cleanModelText('what is in <region1> and <region 2>?')).toBe('what is in <region 1> and <region 2>?');
-    expect(cleanModelText('3 < 4 and a <-> b, {<12><34><56><78>}')).toBe('3 < 4 and a <-> b, {<12><34><56><78>}');
+    expect(cleanModelText('3 < 4 and a <-> b, {x} <b>')).toBe('3 < 4 and a <-> b, {x}');
+    // GeoChat's answer boxes are objects on the map, not text (geochatBoxes.test.ts)
+    expect(cleanModelText('3 < 4 and a <-> b, {<12><34><56><78>}')).toBe('3 < 4 and a <-> b,');
     expect(cleanModelText('  two\t\tspaces \n\n\n\nnext  ')).toBe('two spaces\n\nnext');
     expect(cleanModelText(null)).toBe('');
   });

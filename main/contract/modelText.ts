@@ -2,8 +2,10 @@
  * Model output as the analyst reads it, the same in the chat, the compare caption, the PDF and the GeoJSON / GeoPackage
  * attributes: grounded-phrase markup (`<p> … </p>`) keeps its phrase, `<SEG>` and the other special tokens of a chat
  * template (`<s>`, `</s>`, `<image>`, `<|…|>`, …) go, region tokens are written as the user sees them (`<region 1>`),
- * and whitespace left behind is collapsed. Plain angle brackets ("3 < 4", "a <-> b") are left alone.
+ * and whitespace left behind is collapsed. Plain angle brackets ("3 < 4", "a <-> b") are left alone. GeoChat's answer
+ * boxes (`{<x0><y0><x1><y1>|<θ>}`, geochatBoxes.ts) go too: each becomes an object on the map, named by its phrase.
  */
+import { GEOCHAT_BOX_PARTIAL_TAIL, stripGeochatBoxes } from './geochatBoxes.js';
 
 /** a region token (`<region1>`, `<region 1>`, `<region_1>`: group 1 is k) or any other special token: a tag with no
  * spaces inside, e.g. <SEG>, </s>, <image>, <|im_end|>, <p>, </p>, <optical> */
@@ -34,7 +36,9 @@ export function tidySpaces(s: string): string {
 /** The one clean-text function for model output shown or written anywhere (see the module comment). */
 export function cleanModelText(raw: string | null | undefined): string {
   if (!raw) return '';
-  const tail = PARTIAL_TAIL.exec(raw);
-  const text = tail ? raw.slice(0, tail.index) : raw;
-  return tidySpaces(stripModelTokens(text));
+  const boxTail = GEOCHAT_BOX_PARTIAL_TAIL.exec(raw);
+  const whole = boxTail ? raw.slice(0, boxTail.index) : raw;
+  const tail = PARTIAL_TAIL.exec(whole);
+  const text = tail ? whole.slice(0, tail.index) : whole;
+  return tidySpaces(stripModelTokens(stripGeochatBoxes(text)));
 }

@@ -29,17 +29,21 @@ export interface PackCapabilities {
 
 const CHAT_STAGES = ['vision', 'prompt', 'embed', 'decoder'] as const;
 
-/** The stage rule: which stages make chat and masks possible, and so which presets are offered. */
-function stageRule(stages: readonly string[]): { chat: boolean; masks: boolean; modes: TaskMode[] } {
+/**
+ * The stage rule: which stages make chat and masks possible, and so which presets are offered. `boxes`: the pack
+ * answers with GeoChat boxes (regionFormat 'geochat-box', PACK_CONTRACT.md "Answer boxes"), which become objects even
+ * without grounding + pixel stages, so the modes that need masks are offered to it as well.
+ */
+function stageRule(stages: readonly string[], boxes = false): { chat: boolean; masks: boolean; modes: TaskMode[] } {
   const chat = CHAT_STAGES.every((s) => stages.includes(s));
   const masks = stages.includes('grounding') && stages.includes('pixel');
-  const modes = chat ? TASK_MODES.filter((m) => !TASK_MODE_SPECS[m].needsMasks || masks) : [];
+  const modes = chat ? TASK_MODES.filter((m) => !TASK_MODE_SPECS[m].needsMasks || masks || boxes) : [];
   return { chat, masks, modes };
 }
 
 /** The modes a pack with these stages can run (the UI offers only these). */
-export function modesForStages(stages: readonly string[]): TaskMode[] {
-  return stageRule(stages).modes;
+export function modesForStages(stages: readonly string[], boxes = false): TaskMode[] {
+  return stageRule(stages, boxes).modes;
 }
 
 /** A pack's capabilities from its manifest (and, once loaded, from how the backend placed its stages). */
@@ -47,8 +51,8 @@ export function packCapabilities(
   pack: { stages: readonly string[]; manifest: PackManifest },
   runtime: { decode: string; stageProviders: Record<string, string> } | null = null,
 ): PackCapabilities {
-  const rule = stageRule(pack.stages);
   const m = pack.manifest;
+  const rule = stageRule(pack.stages, regionFormatOf(m) === 'geochat-box');
   return {
     ...rule,
     chat: rule.chat && m.llm !== undefined,

@@ -1,4 +1,6 @@
+import { rasterizePolygons } from '../analysis/maskVectorizer.js';
 import { VantageError } from '../contract/errors.js';
+import { geochatBoxCorners, parseGeochatBoxes, type GeochatBox } from '../contract/geochatBoxes.js';
 import { TASK_MODE_SPECS } from '../contract/taskModes.js';
 import type { PackBackend } from './backend.js';
 import type { PackCapabilities } from './capabilities.js';
@@ -63,7 +65,8 @@ export class ChatPipeline {
     // bitemporal: no preset masks requirement of its own (masks when the model emits <SEG>)
     const spec = bitemporal ? { needsMasks: false } : TASK_MODE_SPECS[input.mode as Exclude<AskMode, 'bitemporal'>];
     if (!spec) throw new VantageError('BAD_INPUT', `unknown task mode "${String(input.mode)}"`);
-    if (spec.needsMasks && !this.capabilities.masks) {
+    // a GeoChat-box pack's objects are its answer boxes: the mask modes need no grounding/pixel stages there
+    if (spec.needsMasks && !this.capabilities.masks && regionFormatOf(m) !== 'geochat-box') {
       throw new VantageError('UNSUPPORTED', `model pack "${this.name}" cannot draw masks (no grounding/pixel stages), needed for ${input.mode} mode; ask in chat mode`);
     }
     const V = input.views.length;
@@ -233,6 +236,38 @@ export class ChatPipeline {
       cb.onMask({ ...r, rect: globalView.rect, phrase: found.phrase ?? (forcedText ? clean(input.text).trim() : null), regionIndex });
     };
 
+    // GeoChat's answer boxes (PACK_CONTRACT.md "Answer boxes", packs with regionFormat 'geochat-box'): each box becomes an
+    // object as soon as its `}` is decoded — SAM's mask for it where the pack has grounding + pixel stages (the box as
+    // SAM's prompt), else the (turned) box itself — named by the phrase before it, else by the question's text
+    const readsBoxes = regionFormatOf(m) === 'geochat-box';
+    let boxesDone = 0;
+    const emitBox = async (b: GeochatBox) => {
+      const corners = geochatBoxCorners(b, { rect: globalView.rect });
+      const phrase = b.phrase ?? (clean(input.text).trim() || null);
+      const regionIndex = input.regions.length === 1 ? 0 : null;
+      if (this.capabilities.masks) {
+        const [rx0, ry0, rx1, ry1] = globalView.rect;
+        const xs = corners.map((c) => Math.min(rx1, Math.max(rx0, c[0]))), ys = corners.map((c) => Math.min(ry1, Math.max(ry0, c[1])));
+        const box = { kind: 'box' as const, x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+        if (box.x1 > box.x0 && box.y1 > box.y0) {
+          const r = await this.segmentation.instantMask(globalView, box);
+          if (r.data.some((v) => v === 1)) {
+            cb.onMask({ data: r.data, size: r.size, rect: r.rect, score: r.score, phrase, regionIndex });
+            return;
+          }
+        }
+      }
+      cb.onMask(boxObject(corners, phrase, regionIndex));
+    };
+    const emitBoxes = async () => {
+      if (!readsBoxes) return;
+      const found = parseGeochatBoxes(stream.text);
+      for (; boxesDone < found.length; boxesDone++) {
+        checkAbort();
+        await emitBox(found[boxesDone]!);
+      }
+    };
+
     await runner.prefill(seq, T);
     if (taps) taps.prefill_logits = runner.stepLogits().slice();
     const firstLogits = input.trace ? runner.lastLogits().slice() : new Float32Array(0);
@@ -256,6 +291,7 @@ export class ChatPipeline {
       if (delta) {
         cb.onToken(tokenEvents++, answerSep + delta);
         answerSep = '';
+        if (delta.includes('}')) await emitBoxes();
       }
       const full = generated.length >= input.maxNewTokens;
       if (next === segId && predicting) await emitMask(runner.lastHidden(), generated.slice(0, -1));
@@ -265,6 +301,7 @@ export class ChatPipeline {
       if (full) break;
     }
 
+    await emitBoxes();
     const answer = stream.text;
     const result: AskResult = {
       text: forcedText ? `${forcedText}${answer ? ' ' + answer : ''}` : answer,
@@ -291,4 +328,18 @@ export class ChatPipeline {
     const text = this.tokenizer!.decode(inner.filter((id) => !regionIds.has(id))).trim();
     return { phrase: text || null, regionIndex };
   }
+}
+
+/** cells per side of an answer box's raster (over the box's bounds): the raster kept beside its exact outline */
+const BOX_RASTER = 128;
+
+/** An answer box as an object: its exact ring (image px, closed) and that ring rasterised over its bounds. */
+function boxObject(corners: [number, number][], phrase: string | null, regionIndex: number | null): MaskResult {
+  const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+  const rect: [number, number, number, number] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  const ring: [number, number][] = [...corners, corners[0]!];
+  const N = BOX_RASTER;
+  const data = rasterizePolygons([[ring]], N, N, { x0: rect[0], y0: rect[1], sx: (rect[2] - rect[0]) / N, sy: (rect[3] - rect[1]) / N });
+  // GeoChat gives no confidence for a box: score 1
+  return { data, size: N, rect, score: 1, phrase, regionIndex, polygon: ring };
 }

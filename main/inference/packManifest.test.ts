@@ -95,6 +95,13 @@ describe('loadPack', () => {
     await expect(loadPack(dir)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/needs pack contract 2.*supports contract 1/) });
   });
 
+  it('a mixed pack lists each part\'s licence with its stages (shown after the summary); a part naming a missing stage is refused', async () => {
+    writePack((m) => (m.licences = [{ part: 'SAM ViT-H', licence: 'Apache-2.0', stages: ['grounding', 'pixel'] }]));
+    expect((await loadPack(dir)).licence).toBe('CC0-1.0 — SAM ViT-H (grounding, pixel): Apache-2.0');
+    writePack((m) => (m.licences = [{ part: 'GeoChat-7B', licence: 'CC-BY-NC-SA-4.0', stages: ['decoder'] }]));
+    await expect(loadPack(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('licences names stage(s) decoder (part "GeoChat-7B")') });
+  });
+
   it('refuses a manifest that breaks the schema, saying where', async () => {
     writePack((m) => delete (m.view as Record<string, unknown>).size);
     await expect(loadPack(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('view.size') });

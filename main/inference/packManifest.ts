@@ -46,6 +46,11 @@ export const PackManifest = z.looseObject({
   name: packName,
   version: packVersion,
   licence: z.string(),
+  /**
+   * a mixed pack (stages from more than one checkpoint, e.g. GeoChat's vision + decoder with SAM's grounding + pixel):
+   * each part's licence and the stages it covers (PACK_CONTRACT.md "manifest.json"); `licence` then sums them up
+   */
+  licences: z.array(z.object({ part: z.string().min(1), licence: z.string().min(1), stages: z.array(z.string()).min(1) })).optional(),
   family: z.string(),
   description: z.string().default(''),
   quantisation: z.string().default('fp32'),
@@ -88,6 +93,8 @@ export const PackManifest = z.looseObject({
        * buffer updated in place (PACK_CONTRACT.md "Static KV cache")
        */
       staticKvCache: z.boolean().optional(),
+      /** the decoder's `logits` holds the last row only, [1,1,vocab] (exporter --last-logits; PACK_CONTRACT.md) */
+      lastRowLogits: z.boolean().optional(),
     })
     .optional(),
   tokens: z.looseObject({
@@ -284,6 +291,10 @@ export async function loadPack(dir: string, opts: LoadOptions = {}): Promise<Loa
     throw new VantageError('NOT_FOUND', `model pack folder "${dir}" has no manifest.json; choose the folder that holds manifest.json, tokenizer.json and the .onnx stages`);
   }
   const manifest = parseManifest(raw, dir);
+  for (const part of manifest.licences ?? []) {
+    const unknown = part.stages.filter((st) => !(st in manifest.stages));
+    if (unknown.length) throw new VantageError('BAD_INPUT', `model pack "${manifest.name}": licences names stage(s) ${unknown.join(', ')} (part "${part.part}") that the pack does not have`);
+  }
   const expected = manifestFiles(manifest);
   const stageFiles: Partial<Record<StageName, string>> = {};
   for (const [stage, entry] of Object.entries(manifest.stages)) {
@@ -312,7 +323,7 @@ export async function loadPack(dir: string, opts: LoadOptions = {}): Promise<Loa
   return {
     name: manifest.name,
     version: manifest.version,
-    licence: manifest.licence,
+    licence: licenceText(manifest),
     sha256: createHash('sha256').update(raw).digest('hex'),
     stages: STAGE_NAMES.filter((s) => stageFiles[s] !== undefined),
     modes: manifest.modes,
@@ -324,6 +335,12 @@ export async function loadPack(dir: string, opts: LoadOptions = {}): Promise<Loa
     stageFiles,
     tokenizerFile: path.join(dir, 'tokenizer.json'),
   };
+}
+
+/** The pack's licence as shown: `licence`, then each part's licence with its stages for a mixed pack. */
+export function licenceText(m: Pick<PackManifest, 'licence' | 'licences'>): string {
+  if (!m.licences?.length) return m.licence;
+  return `${m.licence} — ${m.licences.map((p) => `${p.part} (${p.stages.join(', ')}): ${p.licence}`).join('; ')}`;
 }
 
 /** The PackInfo the contract exposes (no paths, no manifest). */

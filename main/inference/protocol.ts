@@ -69,6 +69,12 @@ export interface MaskResult {
   regionIndex: number | null;
   /** instant masks: the view's grounding features came from the cache (only the pixel decoder ran) */
   cachedFeatures?: boolean;
+  /**
+   * An object given as a polygon rather than found by the pixel decoder (a GeoChat answer box, PACK_CONTRACT.md
+   * "Answer boxes"): its exact outline in image px (closed ring). `data` is then that polygon rasterised over `rect`,
+   * kept as the object's raster like any mask's; the stored outline is the polygon itself.
+   */
+  polygon?: [number, number][];
 }
 
 /** A mask as the pipeline produces it (size×size over the global view rect, in image pixels). */

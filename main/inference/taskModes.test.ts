@@ -41,5 +41,7 @@ describe('task modes', () => {
     expect(modesForStages([...chat, 'grounding', 'pixel'])).toEqual([...TASK_MODES]);
     expect(modesForStages(chat)).toEqual(['chat', 'refer-classify', 'region-caption', 'relation', 'image-caption', 'scene']);
     expect(modesForStages(['grounding', 'pixel'])).toEqual([]);
+    // a GeoChat-box pack answers with boxes, which are objects: the mask modes are offered without grounding/pixel
+    expect(modesForStages(chat, true)).toEqual([...TASK_MODES]);
   });
 });

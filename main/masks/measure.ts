@@ -91,6 +91,17 @@ export function measureMask(m: MaskOut, image: { width: number; height: number }
   const placement = { x0, y0, sx: (x1 - x0) / m.size, sy: (y1 - y0) / m.size };
   const rle = { width: m.size, height: m.size, origin: [x0, y0] as [number, number], runs: encodeRle(grid) };
   const areaPx = maskArea(grid) * placement.sx * placement.sy;
+  if (m.polygon) {
+    // an answer box: its own outline (exact, turned by its angle), clipped to the image; the raster stays beside it
+    const ring = clipRingToImage(m.polygon, image);
+    if (!ring) return null;
+    return {
+      bbox: [x0 + bounds[0] * placement.sx, y0 + bounds[1] * placement.sy, x0 + bounds[2] * placement.sx, y0 + bounds[3] * placement.sy],
+      rle,
+      polygons: [[ring]],
+      areaPx: Math.abs(ringAreaPx(closeRing(m.polygon))),
+    };
+  }
   let outline: MaskOutline;
   try {
     outline = outlineOnImage({ ...grid, data: grid.data.slice() }, placement, image, 'mask');
@@ -103,6 +114,47 @@ export function measureMask(m: MaskOut, image: { width: number; height: number }
     polygons: outline.polygons,
     areaPx,
   };
+}
+
+type XY = [number, number];
+
+function closeRing(r: XY[]): XY[] {
+  const a = r[0]!, b = r[r.length - 1]!;
+  return a[0] === b[0] && a[1] === b[1] ? r : [...r, a];
+}
+
+/** Shoelace area of a closed ring (signed). */
+function ringAreaPx(r: XY[]): number {
+  let s = 0;
+  for (let i = 0; i < r.length - 1; i++) s += r[i]![0] * r[i + 1]![1] - r[i + 1]![0] * r[i]![1];
+  return s / 2;
+}
+
+/**
+ * A convex ring (an answer box) clipped to the image rectangle [0, W] × [0, H] (Sutherland–Hodgman): the closed ring,
+ * or null when less than a sliver is left.
+ */
+export function clipRingToImage(ring: XY[], image: { width: number; height: number }): XY[] | null {
+  let pts = closeRing(ring).slice(0, -1);
+  const edges: [(p: XY) => number, (a: XY, b: XY) => XY][] = [];
+  const cut = (axis: 0 | 1, v: number) => (a: XY, b: XY): XY => {
+    const t = (v - a[axis]) / (b[axis] - a[axis]);
+    return axis === 0 ? [v, a[1] + t * (b[1] - a[1])] : [a[0] + t * (b[0] - a[0]), v];
+  };
+  edges.push([(p) => p[0], cut(0, 0)], [(p) => image.width - p[0], cut(0, image.width)], [(p) => p[1], cut(1, 0)], [(p) => image.height - p[1], cut(1, image.height)]);
+  for (const [inside, at] of edges) {
+    const out: XY[] = [];
+    for (let i = 0; i < pts.length; i++) {
+      const a = pts[i]!, b = pts[(i + 1) % pts.length]!;
+      const ia = inside(a) >= 0, ib = inside(b) >= 0;
+      if (ia) out.push(a);
+      if (ia !== ib) out.push(at(a, b));
+    }
+    pts = out;
+    if (pts.length < 3) return null;
+  }
+  const closed = closeRing(pts);
+  return Math.abs(ringAreaPx(closed)) > 1e-9 ? closed : null;
 }
 
 /**

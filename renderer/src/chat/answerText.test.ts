@@ -24,6 +24,18 @@ describe('parseAnswer', () => {
     expect(parseAnswer('x </')).toEqual([{ kind: 'text', text: 'x ' }]);
   });
 
+  it("numbers GeoChat's answer boxes like <SEG> markers (each box of a }{ run is one object) and hides a box still arriving", () => {
+    expect(parseAnswer('The image shows <p>2 airplanes</p> {<34><9><44><19>|<-45>}{<55><60><70><78>} parked.')).toEqual([
+      { kind: 'text', text: 'The image shows ' },
+      { kind: 'phrase', text: '2 airplanes' },
+      { kind: 'text', text: ' ' },
+      { kind: 'seg', index: 0 },
+      { kind: 'seg', index: 1 },
+      { kind: 'text', text: ' parked.' },
+    ]);
+    expect(parseAnswer('<p>car</p> {<12><3')).toEqual([{ kind: 'phrase', text: 'car' }, { kind: 'text', text: ' ' }]);
+  });
+
   it('leaves plain text and other angle brackets alone', () => {
     expect(parseAnswer('3 < 4 and <region 1> is dark')).toEqual([{ kind: 'text', text: '3 < 4 and <region 1> is dark' }]);
     expect(parseAnswer('')).toEqual([]);

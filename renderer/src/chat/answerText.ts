@@ -1,3 +1,4 @@
+import { GEOCHAT_BOX, GEOCHAT_BOX_PARTIAL_TAIL } from '../../../main/contract/geochatBoxes.js';
 import { cleanModelText, stripModelTokens } from '../../../main/contract/modelText.js';
 
 /** A piece of assistant text: plain prose, a grounded phrase (<p>…</p>) or a <SEG> mask marker. */
@@ -6,11 +7,12 @@ export type AnswerPart =
   | { kind: 'phrase'; text: string }
   | { kind: 'seg'; index: number };
 
-const TOKEN = /<p>|<\/p>|<SEG>/g;
+/** `<p>`, `</p>`, `<SEG>`, or one of GeoChat's answer boxes (`{<x0><y0><x1><y1>|<θ>}`: an object, like a `<SEG>`) */
+const TOKEN = new RegExp(`<p>|<\\/p>|<SEG>|${GEOCHAT_BOX.source}`, 'g');
 
 /**
  * Splits streamed assistant text into parts. Works on partial text: an unclosed <p> still shows as a phrase,
- * and the n-th <SEG> (0-based) refers to the n-th mask of the turn.
+ * and the n-th <SEG> or answer box (0-based) refers to the n-th mask of the turn.
  */
 export function parseAnswer(text: string): AnswerPart[] {
   const parts: AnswerPart[] = [];
@@ -34,9 +36,9 @@ export function parseAnswer(text: string): AnswerPart[] {
     else if (m[0] === '</p>') inPhrase = false;
     else parts.push({ kind: 'seg', index: segs++ });
   }
-  // a tag still arriving ("<SE") is not shown as text
+  // a tag still arriving ("<SE") or a box still arriving ("{<12><3") is not shown as text
   const tail = text.slice(last);
-  const partial = /<\/?[A-Za-z]{0,3}$/.exec(tail);
+  const partial = /<\/?[A-Za-z]{0,3}$/.exec(tail) ?? GEOCHAT_BOX_PARTIAL_TAIL.exec(tail);
   flush(partial ? last + partial.index : text.length);
   return parts;
 }
