@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +63,28 @@ describeWithData('vantage change', ['imagery/bitemporal_naip/naip_2009-08-18.tif
     await expect(vantage('change', a!, path.join(path.dirname(a!), '..', 'MANIFEST.md'))).rejects.toMatchObject({ code: 1 });
     await expect(vantage('change', a!, b!, '--tie', '1,2:3')).rejects.toMatchObject({ stderr: expect.stringMatching(/tie points are "xa,ya:xb,yb" pairs/) });
   });
+});
+
+describeWithData('vantage change stores a case only with --save', ['labelled/change/LEVIR-CD/test_102_0512_0000/A.png', 'labelled/change/LEVIR-CD/test_102_0512_0000/B.png'], ([a, b]) => {
+  // a PNG pair on one pixel grid (no georeference): compared pixel for pixel
+  it('writes nothing to the data folder without --save, and a case with it', async () => {
+    const own = mkdtempSync(path.join(tmpdir(), 'vantage-cli-change-save-'));
+    const cmd = (...args: string[]) => run(process.execPath, [cli, '--data-dir', own, ...args], { cwd: repoRoot, maxBuffer: 1 << 24 });
+    try {
+      const plain = JSON.parse((await cmd('change', a!, b!, '--json')).stdout) as { caseId: string | null; alignment: { mode: string }; polygonCount: number };
+      expect(plain.caseId).toBeNull();
+      expect(plain.alignment.mode).toBe('same-grid');
+      expect(plain.polygonCount).toBeGreaterThan(0);
+      expect(readdirSync(own)).toEqual([]);
+      await expect(cmd('change', a!, b!, '--session', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/--session needs --save/) });
+
+      const saved = JSON.parse((await cmd('change', a!, b!, '--save', '--json')).stdout) as { caseId: string };
+      const cases = JSON.parse((await cmd('sessions', 'list', '--json')).stdout) as { id: string }[];
+      expect(cases.map((c) => c.id)).toEqual([saved.caseId]);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describeWithData('vantage change on SAR stored in dB', ['imagery/sar_db/sen1floods11_Spain_7370579_S1Hand_VV_VH_db.tif'], ([src]) => {

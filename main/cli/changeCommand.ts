@@ -1,21 +1,22 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createServices } from '../boot.js';
 import { parseTiePoints, type ChangeResult } from '../contract/calls/change.js';
 import { VantageError } from '../contract/errors.js';
 import type { ChatEvent } from '../contract/index.js';
 import { rasterizePolygons } from '../analysis/maskVectorizer.js';
 import type { ChangeDetector } from '../change/changeAnalysis.js';
 import { writeMaskFile } from '../change/maskFile.js';
+import { commandServices } from './commandServices.js';
 
 export const CHANGE_USAGE = `  change A B [--tie "xa,ya:xb,yb;…"] [--min-area M2] [--method cva-matched|cva-otsu] [--mask-out FILE]
-           [--pack DIR] [--json]
+           [--pack DIR] [--save [--session ID]] [--json]
                                       classical change detection of B against A on A's grid: overlap, offset, changes
                                       (cva-matched, the default: B histogram-matched to A, noise-scaled, cleaned up;
                                       cva-otsu: the original per-band CVA with Otsu); --mask-out writes the change mask
                                       on A's grid, 255 = changed (GeoTIFF when A is georeferenced, else PNG);
-                                      with --pack (bitemporal mode): a caption of what changed`;
+                                      with --pack (bitemporal mode): a caption of what changed;
+                                      --save stores the analysis (and caption) in a case, else nothing is stored`;
 
 const DETECTORS = ['cva-matched', 'cva-otsu'] as const;
 
@@ -31,12 +32,24 @@ function imageFile(p: string | undefined, what: string): string {
   return abs;
 }
 
-/** `vantage change A B`: opens both images in a new case, runs change.analyze through the dispatcher, prints the figures. */
+/**
+ * `vantage change A B`: opens both images in a case, runs change.analyze through the dispatcher, prints the figures.
+ * Without --save nothing is stored (the pair is analysed in a throw-away data folder, as `ask` and `segment` do);
+ * with --save the analysis lands in a case (new, or --session).
+ */
 export async function runChange(args: string[], ctx: CommandContext): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { tie: { type: 'string' }, 'min-area': { type: 'string' }, pack: { type: 'string' }, method: { type: 'string' }, 'mask-out': { type: 'string' } },
+    options: {
+      tie: { type: 'string' },
+      'min-area': { type: 'string' },
+      pack: { type: 'string' },
+      method: { type: 'string' },
+      'mask-out': { type: 'string' },
+      save: { type: 'boolean', default: false },
+      session: { type: 'string' },
+    },
   });
   const fileA = imageFile(positionals[0], 'image A');
   const fileB = imageFile(positionals[1], 'image B');
@@ -57,9 +70,14 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
     packDir = path.resolve(values.pack);
     if (!existsSync(packDir) || !statSync(packDir).isDirectory()) throw new VantageError('NOT_FOUND', `--pack must be a model pack folder: ${packDir}`);
   }
-  const services = createServices({ dataDir: ctx.dataDir, mode: 'browser', ...(packDir ? { packDir } : {}) });
+  if (values.session && !values.save) throw new VantageError('BAD_INPUT', '--session needs --save (without --save nothing is stored)');
+  const save = !!values.save;
+  // a pack is loaded only when --pack names one (for the caption): without --save the user's data folder is not touched
+  const { services, close } = await commandServices(ctx.dataDir, save, packDir, 'change', false);
   try {
-    const session = services.sessions.create(`CLI change ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
+    const session = values.session
+      ? (await services.sessions.open(values.session)).session
+      : services.sessions.create(`CLI change ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`);
     const a = await services.sessions.openImage(session.id, fileA);
     const b = await services.sessions.openImage(session.id, fileB);
     const r = (await services.dispatcher.call('change.analyze', {
@@ -104,15 +122,15 @@ export async function runChange(args: string[], ctx: CommandContext): Promise<vo
         caption = { text: null, note: `pack ${pack?.name ?? '?'} has no bitemporal mode (modes: ${pack?.modes.join(', ') || 'none'}): no caption`, masks: 0 };
       }
     }
-    print(r, session.id, caption, maskFile, ctx.json);
+    print(r, save ? session.id : null, caption, maskFile, ctx.json);
   } finally {
-    await services.close();
+    await close();
   }
 }
 
 function print(
   r: ChangeResult,
-  caseId: string,
+  caseId: string | null,
   caption: { text: string | null; note: string; masks: number } | null,
   maskFile: { path: string; format: string } | null,
   json: boolean,
@@ -163,7 +181,7 @@ function print(
     ...(maskFile ? [`mask       ${maskFile.path} (${maskFile.format}, 255 = changed)`] : []),
     ...s.alignment.warnings.map((w) => `warning    ${w}`),
     ...(caption ? [`caption    ${caption.text ?? caption.note}`] : []),
-    `(${r.durationMs.toFixed(0)} ms · case ${caseId})`,
+    `(${r.durationMs.toFixed(0)} ms · ${caseId ? `saved in case ${caseId}` : 'not saved (use --save)'})`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -14,7 +14,11 @@ export type AppEvent =
   | 'turn-saved'
   | 'answer-done'
   | 'mask-shown'
+  | 'object-changed'
+  | 'object-deleted'
+  | 'object-restored'
   | 'batch-done'
+  | 'change-focused'
   | 'model-ready';
 
 declare global {

@@ -4,10 +4,14 @@ import {
   closeCompare,
   compareStore,
   flipDate,
+  focusChange,
+  hoverChange,
   openCompare,
   runChangeDetection,
   setCompareMode,
   setPair,
+  sortChanges,
+  sortedChanges,
   stopWhatChanged,
   toggleBlink,
 } from '../stores/compareStore.js';
@@ -16,6 +20,9 @@ import { modelStore } from '../stores/modelStore.js';
 import { useStore } from '../stores/createStore.js';
 import { CompareView } from './map/CompareView.js';
 import { cleanModelText } from '../../../main/contract/modelText.js';
+import type { ChangeResult } from '../../../main/contract/calls/change.js';
+import { magnitudeUnit, methodLine } from './changeText.js';
+import { pairOverlap } from '../map/pairOverlap.js';
 
 const area = (m2: number | null, px: number) => (m2 !== null ? (m2 >= 1e4 ? `${(m2 / 1e4).toFixed(2)} ha` : `${m2.toFixed(0)} m²`) : `${px.toFixed(0)} px`);
 
@@ -47,6 +54,9 @@ export function ComparePanel() {
   const a = usable.find((i) => i.id === s.imageA) ?? null;
   const b = usable.find((i) => i.id === s.imageB) ?? null;
   const r = s.result;
+  const overlap = a && b && a.id !== b.id ? pairOverlap(a, b) : null;
+  // the pair's own problem (no two images overlap, or the chosen two do not), said as soon as the pair is chosen
+  const notice = s.notice ?? (overlap && !overlap.ok ? `${overlap.why}.` : null);
   return (
     <section data-testid="compare-panel" aria-label="Compare two dates" style={panel}>
       <header style={{ display: 'flex', gap: 8, alignItems: 'center', flexWrap: 'wrap' }}>
@@ -121,31 +131,95 @@ export function ComparePanel() {
         <button type="button" data-testid="compare-close" onClick={closeCompare} style={{ marginLeft: 'auto' }}>Close</button>
       </header>
       {s.error && <p role="alert" data-testid="compare-error" style={{ color: 'var(--danger)', margin: 0 }}>{s.error}</p>}
+      {notice && notice !== s.error && (
+        <p role="status" data-testid="compare-notice" style={{ margin: 0 }}>⚠ {notice}</p>
+      )}
       {a && b && a.id !== b.id ? (
         <CompareView a={a} b={b} mode={s.mode} showingB={s.showingB} swipe={s.swipe} result={r} />
       ) : (
         <p style={{ margin: 0 }}>Pick two different images of the same place.</p>
       )}
       {r && (
-        <div data-testid="compare-result" style={{ maxHeight: 160, overflow: 'auto', fontSize: 13 }}>
-          <p style={{ margin: '4px 0' }} data-testid="compare-summary">
+        <div data-testid="compare-result" style={{ fontSize: 13, display: 'flex', flexDirection: 'column', gap: 2 }}>
+          <p style={{ margin: '4px 0 0' }} data-testid="compare-summary">
             {r.stats.polygonCount} change polygon(s), {area(r.stats.changedM2, r.stats.changedPx)} changed (
             {r.stats.changedPctOfOverlap.toFixed(1)}% of the overlap) · overlap {area(r.stats.overlap.m2, r.stats.overlap.px)}, {r.stats.overlap.pctOfA.toFixed(1)}% of A ·
-            offset {r.stats.offset ? `${r.stats.offset.dxPx.toFixed(2)}, ${r.stats.offset.dyPx.toFixed(2)} px` : 'n/a'} · {r.stats.method.toUpperCase()}, Otsu {r.stats.threshold.toFixed(2)}
+            offset {r.stats.offset ? `${r.stats.offset.dxPx.toFixed(2)}, ${r.stats.offset.dyPx.toFixed(2)} px` : 'n/a'}
             {r.stats.alignment.warnings.map((w) => ` · ⚠ ${w}`).join('')}
           </p>
-          <ol style={{ margin: 0, paddingLeft: 20 }}>
-            {r.polygons.slice(0, 50).map((p, i) => (
-              <li key={i} data-testid="change-polygon-item">{area(p.areaM2, p.areaPx)}</li>
-            ))}
-          </ol>
-          {r.polygons.length > 50 && <p style={{ margin: 0 }}>… and {r.polygons.length - 50} smaller ones</p>}
+          <p style={{ margin: 0 }} data-testid="compare-method" title={r.stats.sarScale ? `how each date's scale was decided: ${r.stats.sarScale.why}` : undefined}>
+            {methodLine(r.stats)}
+          </p>
+          <ChangeList result={r} />
         </div>
       )}
       {a && b && a.id !== b.id && <WhatChanged />}
     </section>
   );
 }
+
+/** The changed areas: sortable by area or mean magnitude; a click zooms the maps to the area and highlights it. */
+function ChangeList({ result }: { result: ChangeResult }) {
+  const sort = useStore(compareStore, (x) => x.changeSort);
+  const hovered = useStore(compareStore, (x) => x.hoveredChange);
+  const focused = useStore(compareStore, (x) => x.focusedChange?.index ?? null);
+  if (result.polygons.length === 0) return <p style={{ margin: 0 }}>No changed area kept at this minimum area.</p>;
+  const order = sortedChanges(result, sort);
+  const shown = order.slice(0, MAX_ROWS);
+  const header = (key: 'area' | 'magnitude', label: string, title: string) => (
+    <th aria-sort={sort.key === key ? (sort.desc ? 'descending' : 'ascending') : 'none'} style={{ textAlign: 'right', padding: '0 6px', minWidth: 110 }}>
+      <button type="button" className="link" data-testid={`change-sort-${key}`} title={title} onClick={() => sortChanges(key)}>
+        {label}{sort.key === key ? (sort.desc ? ' ▼' : ' ▲') : ''}
+      </button>
+    </th>
+  );
+  return (
+    <div style={{ maxHeight: 150, overflow: 'auto' }} data-testid="change-list">
+      <table style={{ borderCollapse: 'collapse', fontVariantNumeric: 'tabular-nums' }}>
+        <thead style={{ position: 'sticky', top: 0, background: 'var(--panel)' }}>
+          <tr>
+            <th style={{ textAlign: 'right', padding: '0 6px', minWidth: 32 }}>#</th>
+            {header('area', 'Area', 'sort by area')}
+            {header('magnitude', 'Mean magnitude', `sort by the mean change magnitude over the area, ${magnitudeUnit(result.stats)}`)}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((i) => {
+            const p = result.polygons[i]!;
+            const on = focused === i;
+            return (
+              <tr
+                key={i}
+                data-testid="change-polygon-item"
+                data-index={i}
+                aria-selected={on}
+                tabIndex={0}
+                title="zoom the maps to this area"
+                style={{ cursor: 'pointer', background: on ? 'rgba(255, 214, 10, 0.25)' : hovered === i ? 'rgba(255, 255, 255, 0.08)' : undefined }}
+                onMouseEnter={() => hoverChange(i)}
+                onMouseLeave={() => hoverChange(null)}
+                onClick={() => focusChange(i)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter' || e.key === ' ') {
+                    e.preventDefault();
+                    focusChange(i);
+                  }
+                }}
+              >
+                <td style={{ textAlign: 'right', padding: '0 6px' }}>{i + 1}</td>
+                <td style={{ textAlign: 'right', padding: '0 6px' }} data-testid="change-area">{area(p.areaM2, p.areaPx)}</td>
+                <td style={{ textAlign: 'right', padding: '0 6px' }} data-testid="change-magnitude">{p.meanMagnitude.toFixed(2)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {order.length > MAX_ROWS && <p style={{ margin: 0 }}>… and {order.length - MAX_ROWS} more (sorted out of view)</p>}
+    </div>
+  );
+}
+
+const MAX_ROWS = 500;
 
 const panel = {
   position: 'fixed' as const,

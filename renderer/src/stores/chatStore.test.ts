@@ -93,7 +93,7 @@ describe('chat store', () => {
     script = (id) => [{ id, op: 'error', error: { code: 'UNSUPPORTED', message: 'the loaded pack cannot ground: load a pack with a pixel decoder' } }];
     ask('segment it');
     await expect.poll(() => chatStore.get().streaming).toBe(false);
-    expect(chatStore.get().error).toBe('the question was not sent: UNSUPPORTED: the loaded pack cannot ground: load a pack with a pixel decoder');
+    expect(chatStore.get().error).toBe('the question was not sent: the loaded pack cannot ground: load a pack with a pixel decoder');
     expect(mapStore.get().pending).toHaveLength(1);
   });
 
@@ -105,7 +105,7 @@ describe('chat store', () => {
     ];
     ask('what?');
     await expect.poll(() => chatStore.get().streaming).toBe(false);
-    expect(caseStore.get().turns.at(-1)).toMatchObject({ id: 'a2', status: 'failed', text: 'The', error: 'INTERNAL: inference worker exited' });
+    expect(caseStore.get().turns.at(-1)).toMatchObject({ id: 'a2', status: 'failed', text: 'The', error: 'inference worker exited' });
   });
 
   it('refuses to ask without an active image', () => {

@@ -12,11 +12,15 @@ export function client(): VantageClient {
   return current;
 }
 
+/**
+ * What the analyst reads of a failed call: the error's own sentence (and where the input went wrong), never the
+ * contract's error code (`BAD_INPUT`, `NOT_FOUND`…). The code stays on the error object for code that branches on it.
+ */
 export function errorText(err: unknown): string {
   if (err && typeof err === 'object' && 'message' in err) {
-    const e = err as { code?: string; message: string; issues?: { path: string; message: string }[] };
+    const e = err as { message: string; issues?: { path: string; message: string }[] };
     const issues = e.issues?.length ? ` (${e.issues.map((i) => `${i.path || 'input'}: ${i.message}`).join('; ')})` : '';
-    return `${e.code ? `${e.code}: ` : ''}${e.message}${issues}`;
+    return `${e.message}${issues}`;
   }
   return String(err);
 }

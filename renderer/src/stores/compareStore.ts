@@ -1,4 +1,5 @@
 import { parseTiePoints, type ChangeResult, type TiePoint } from '../../../main/contract/calls/change.js';
+import { pairOverlap, pickPair } from '../map/pairOverlap.js';
 import type { Subscription } from '../../../main/contract/procedures.js';
 import { addMask, appendTurns, caseStore } from './caseStore.js';
 import { applyChatEvent, endAnswer, type AnswerStream } from './chatEvents.js';
@@ -7,6 +8,7 @@ import { createStore } from './createStore.js';
 import { mapStore, removePendingRegion } from './mapStore.js';
 
 export type CompareMode = 'side' | 'blink' | 'swipe';
+export type ChangeSortKey = 'area' | 'magnitude';
 
 export interface CompareState {
   open: boolean;
@@ -27,6 +29,14 @@ export interface CompareState {
   running: boolean;
   result: ChangeResult | null;
   error: string | null;
+  /** a notice about the pair itself (no two images overlap); not an error of a run */
+  notice: string | null;
+  /** the list of changed areas: sorted by area or mean magnitude, largest first unless `desc` is false */
+  changeSort: { key: ChangeSortKey; desc: boolean };
+  /** the changed area under the pointer (list row or map), index into result.polygons */
+  hoveredChange: number | null;
+  /** the changed area picked in the list (highlighted, the maps zoomed to it); `seq` grows on every pick */
+  focusedChange: { index: number; seq: number } | null;
   /** "What changed here?" (the pack's bitemporal mode): the streamed answer, masks go to the map on image A */
   caption: { text: string; streaming: boolean; masks: number; region: boolean; error: string | null } | null;
 }
@@ -45,19 +55,36 @@ export const compareStore = createStore<CompareState>({
   running: false,
   result: null,
   error: null,
+  notice: null,
+  changeSort: { key: 'area', desc: true },
+  hoveredChange: null,
+  focusedChange: null,
   caption: null,
 });
 
-/** Opens the compare panel, preselecting the first two images of the case (oldest first, as opened). */
+const noSelection = { hoveredChange: null, focusedChange: null } as const;
+
+/**
+ * Opens the compare panel on a pair that overlaps (the analyst's last pair while it still does, else the first
+ * overlapping pair in the case's order), or says that no two images of the case overlap.
+ */
 export function openCompare(): void {
   const imgs = caseStore.get().images.filter((i) => !i.missing);
   const s = compareStore.get();
-  const keep = (id: string | null) => (id && imgs.some((i) => i.id === id) ? id : null);
+  const pair = pickPair(imgs, { a: s.imageA, b: s.imageB });
+  const same = pair && pair.a === s.imageA && pair.b === s.imageB;
   compareStore.set({
     open: true,
-    imageA: keep(s.imageA) ?? imgs[0]?.id ?? null,
-    imageB: keep(s.imageB) ?? imgs[1]?.id ?? null,
-    error: imgs.length < 2 ? 'open two images of the same place to compare them' : null,
+    imageA: pair?.a ?? null,
+    imageB: pair?.b ?? null,
+    error: null,
+    notice:
+      imgs.length < 2
+        ? 'open two images of the same place to compare them'
+        : pair
+          ? null
+          : `none of the ${imgs.length} images of this case overlap: open two images of the same place, or pick a pair and give tie points`,
+    ...(same ? {} : { result: null, ...noSelection }),
   });
 }
 
@@ -66,7 +93,27 @@ export function closeCompare(): void {
 }
 
 export function setPair(which: 'A' | 'B', id: string): void {
-  compareStore.set(which === 'A' ? { imageA: id, result: null, error: null } : { imageB: id, result: null, error: null });
+  compareStore.set({ ...(which === 'A' ? { imageA: id } : { imageB: id }), result: null, error: null, notice: null, ...noSelection });
+}
+
+/** Sorts the list of changed areas by a column; the same column again flips the order. */
+export function sortChanges(key: ChangeSortKey): void {
+  compareStore.set((s) => ({ changeSort: { key, desc: s.changeSort.key === key ? !s.changeSort.desc : true } }));
+}
+
+/** The changed areas (indices into result.polygons) in the list's order. */
+export function sortedChanges(result: ChangeResult, sort: CompareState['changeSort']): number[] {
+  const value = (i: number) => (sort.key === 'area' ? result.polygons[i]!.areaPx : result.polygons[i]!.meanMagnitude);
+  return result.polygons.map((_, i) => i).sort((i, j) => (sort.desc ? value(j) - value(i) : value(i) - value(j)) || i - j);
+}
+
+export function hoverChange(index: number | null): void {
+  if (compareStore.get().hoveredChange !== index) compareStore.set({ hoveredChange: index });
+}
+
+/** Picks a changed area: highlighted on the maps, which zoom to it (again on every pick). */
+export function focusChange(index: number): void {
+  compareStore.set((s) => ({ focusedChange: { index, seq: (s.focusedChange?.seq ?? 0) + 1 } }));
 }
 
 export function setCompareMode(mode: CompareMode): void {
@@ -91,6 +138,18 @@ export async function runChangeDetection(): Promise<void> {
     compareStore.set({ error: 'pick image A and image B first' });
     return;
   }
+  if (imageA === imageB) {
+    compareStore.set({ error: 'pick two different images: A is the same as B' });
+    return;
+  }
+  // overlap first: a pair that cannot be aligned is refused before anything is parsed or run (tie points align it)
+  const images = caseStore.get().images;
+  const [a, b] = [images.find((i) => i.id === imageA), images.find((i) => i.id === imageB)];
+  const overlap = a && b ? pairOverlap(a, b) : null;
+  if (overlap && !overlap.ok && !ties.trim()) {
+    compareStore.set({ error: `${overlap.why}.` });
+    return;
+  }
   let tiePoints: TiePoint[] | undefined;
   let min: number | undefined;
   try {
@@ -101,7 +160,7 @@ export async function runChangeDetection(): Promise<void> {
     compareStore.set({ error: errorText(e) });
     return;
   }
-  compareStore.set({ running: true, error: null, result: null });
+  compareStore.set({ running: true, error: null, result: null, ...noSelection });
   try {
     const result = await client().call('change.analyze', {
       sessionId,

@@ -38,7 +38,11 @@ export async function chooseFor(purpose: ChoosePurpose, title: string, onChosen:
   await browse({ folder: fileBrowserStore.get().listing?.folder.ref });
 }
 
+/** the latest browse: a slower earlier listing (the folder shown on opening) must not replace a typed path's */
+let browseSeq = 0;
+
 export async function browse(where: { folder?: FileRef | undefined; typedPath?: string }): Promise<void> {
+  const mine = ++browseSeq;
   fileBrowserStore.set({ loading: true, error: null });
   try {
     const input = {
@@ -46,11 +50,12 @@ export async function browse(where: { folder?: FileRef | undefined; typedPath?: 
       ...(where.folder ? { folder: where.folder } : {}),
       ...(where.typedPath ? { typedPath: where.typedPath } : {}),
     };
-    fileBrowserStore.set({ listing: await client().call('files.browse', input) });
+    const listing = await client().call('files.browse', input);
+    if (mine === browseSeq) fileBrowserStore.set({ listing });
   } catch (e) {
-    fileBrowserStore.set({ error: errorText(e) });
+    if (mine === browseSeq) fileBrowserStore.set({ error: errorText(e) });
   } finally {
-    fileBrowserStore.set({ loading: false });
+    if (mine === browseSeq) fileBrowserStore.set({ loading: false });
   }
 }
 

@@ -4,6 +4,8 @@ import type { ChangeResult } from '../../../../main/contract/calls/change.js';
 import { emitAppEvent } from '../../appEvents.js';
 import { MAX_MAP_ZOOM } from '../../map/imageProjection.js';
 import type { CaseImage } from '../../stores/caseStore.js';
+import { compareStore, focusChange, hoverChange } from '../../stores/compareStore.js';
+import { useStore } from '../../stores/createStore.js';
 import { imageTileUrl } from '../../stores/displayStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { WorldLayers } from './WorldLayers.js';
@@ -42,20 +44,40 @@ function tileLayer(img: CaseImage): CompareTileLayer {
   });
 }
 
-/** Change polygons (image A pixels) drawn through A's projection. */
-function changeLayer(a: CaseImage, result: ChangeResult | null): L.LayerGroup {
-  const g = L.layerGroup();
-  if (!result) return g;
+/**
+ * How a changed area is drawn: a translucent fill that leaves the image readable, an outline only under the pointer
+ * (map or list) and a bright outline on the area picked in the list.
+ */
+const CHANGE_FILL = '#ff3b30';
+const changeStyle = (state: 'plain' | 'hover' | 'focus'): L.PathOptions =>
+  state === 'plain'
+    ? { stroke: false, fillColor: CHANGE_FILL, fillOpacity: 0.3 }
+    : state === 'hover'
+      ? { stroke: true, color: '#ffffff', weight: 2, opacity: 1, fillColor: CHANGE_FILL, fillOpacity: 0.4 }
+      : { stroke: true, color: '#ffd60a', weight: 3, opacity: 1, fillColor: CHANGE_FILL, fillOpacity: 0.45 };
+
+const changeArea = (c: ChangeResult['polygons'][number]) =>
+  c.areaM2 !== null ? (c.areaM2 >= 1e4 ? `${(c.areaM2 / 1e4).toFixed(2)} ha` : `${c.areaM2.toFixed(0)} m²`) : `${c.areaPx.toFixed(0)} px`;
+
+/** Change polygons (image A pixels) drawn through A's projection, one per changed area, in result order. */
+function changeLayer(a: CaseImage, result: ChangeResult | null): { group: L.LayerGroup; polygons: L.Polygon[] } {
+  const group = L.layerGroup();
+  const polygons: L.Polygon[] = [];
+  if (!result) return { group, polygons };
   const p = projectionOf(a);
-  for (const c of result.polygons) {
-    L.polygon(
+  result.polygons.forEach((c, i) => {
+    const poly = L.polygon(
       c.polygon.map((ring) => ring.map((v) => p.toLatLng(v as [number, number]))),
-      { color: '#ff3b30', weight: 1.5, fillOpacity: 0.15, className: 'change-polygon' },
+      { ...changeStyle('plain'), className: 'change-polygon' },
     )
-      .bindTooltip(c.areaM2 !== null ? `${c.areaM2.toFixed(0)} m²` : `${c.areaPx.toFixed(0)} px`)
-      .addTo(g);
-  }
-  return g;
+      .bindTooltip(`#${i + 1} · ${changeArea(c)} · mean magnitude ${c.meanMagnitude.toFixed(2)}`, { sticky: true })
+      .on('mouseover', () => hoverChange(i))
+      .on('mouseout', () => hoverChange(null))
+      .on('click', () => focusChange(i))
+      .addTo(group);
+    polygons.push(poly);
+  });
+  return { group, polygons };
 }
 
 /**
@@ -104,7 +126,16 @@ export function CompareView(props: {
       bLayer = tileLayer(b).addTo(left);
     }
     setMaps({ left, right, bLayer, mode });
+    // the panel's rows below the maps (results, the list of changes) change their height: Leaflet only follows window
+    // resizes, so without this the maps keep their old size and centre (a zoom to a change lands off-centre)
+    const resized = new ResizeObserver(() => {
+      left.invalidateSize({ pan: false });
+      right?.invalidateSize({ pan: false });
+    });
+    resized.observe(leftEl.current!);
+    if (right) resized.observe(rightEl.current!);
     return () => {
+      resized.disconnect();
       setMaps(null);
       left.remove();
       right?.remove();
@@ -134,11 +165,45 @@ export function CompareView(props: {
     };
   }, [maps, swipe]);
 
+  const hovered = useStore(compareStore, (x) => x.hoveredChange);
+  const focused = useStore(compareStore, (x) => x.focusedChange);
+  const [drawn, setDrawn] = useState<L.Polygon[][]>([]);
   useEffect(() => {
     if (!maps) return;
-    const layers = [maps.left, maps.right].filter((m): m is L.Map => m !== null).map((m) => changeLayer(a, result).addTo(m));
-    return () => layers.forEach((l) => l.remove());
+    const layers = [maps.left, maps.right].filter((m): m is L.Map => m !== null).map((m) => {
+      const l = changeLayer(a, result);
+      l.group.addTo(m);
+      l.polygons.forEach((poly, i) => poly.getElement()?.setAttribute('data-change-index', String(i)));
+      return l;
+    });
+    setDrawn(layers.map((l) => l.polygons));
+    return () => {
+      setDrawn([]);
+      layers.forEach((l) => l.group.remove());
+    };
   }, [maps, a, result]);
+
+  // outline the area under the pointer and the one picked in the list (on every map)
+  useEffect(() => {
+    for (const polys of drawn) {
+      polys.forEach((poly, i) => {
+        const state = focused?.index === i ? 'focus' : hovered === i ? 'hover' : 'plain';
+        poly.setStyle(changeStyle(state));
+        poly.getElement()?.classList.toggle('change-focused', state === 'focus');
+        if (state !== 'plain') poly.bringToFront();
+      });
+    }
+  }, [drawn, hovered, focused]);
+
+  // a pick in the list zooms the maps to the area, with room around it to see its surroundings (side by side: the
+  // right map follows the left)
+  useEffect(() => {
+    if (!maps || !focused || maps.mode !== mode) return;
+    const poly = drawn[0]?.[focused.index];
+    if (!poly) return;
+    maps.left.fitBounds(poly.getBounds().pad(1.5), { animate: false, maxZoom: MAX_MAP_ZOOM - 1 });
+    emitAppEvent('change-focused');
+  }, [maps, drawn, focused, mode]);
 
   const cell = { flex: 1, minHeight: 0, position: 'relative' as const };
   return (
