@@ -52,6 +52,8 @@ export class CaseLifecycleRepository {
       restore: db.prepare('UPDATE sessions SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL'),
       purgeOne: db.prepare('DELETE FROM sessions WHERE id = ? AND deleted_at IS NOT NULL'),
       purgeBefore: db.prepare('DELETE FROM sessions WHERE deleted_at IS NOT NULL AND deleted_at < ?'),
+      // objects (masks) deleted inside a live case follow the same rule
+      purgeMasksBefore: db.prepare('DELETE FROM masks WHERE deleted_at IS NOT NULL AND deleted_at < ?'),
       listDeleted: db.prepare(`${SUMMARY} WHERE s.deleted_at IS NOT NULL ORDER BY s.deleted_at DESC`),
       search: db.prepare(`${SUMMARY} WHERE s.deleted_at IS NULL AND (
           s.name LIKE @q ESCAPE '\\' OR s.created_at LIKE @date OR s.updated_at LIKE @date
@@ -111,7 +113,7 @@ export class CaseLifecycleRepository {
     return this.live(id);
   }
 
-  /** Removes deleted cases for good: one (which must be deleted first) or all deleted before `before`. */
+  /** Removes deleted cases for good: one (which must be deleted first) or all deleted before `before` (and the objects deleted before it). */
   purge(opts: { sessionId: string } | { before: Date }): number {
     let purge: () => number;
     if ('sessionId' in opts) {
@@ -119,7 +121,10 @@ export class CaseLifecycleRepository {
       if (!r.deleted_at) throw new VantageError('CONFLICT', `case "${r.name}" is not deleted; delete it before purging it`);
       purge = () => this.s.purgeOne.run(opts.sessionId).changes;
     } else {
-      purge = () => this.s.purgeBefore.run(opts.before.toISOString()).changes;
+      purge = () => {
+        this.s.purgeMasksBefore.run(opts.before.toISOString());
+        return this.s.purgeBefore.run(opts.before.toISOString()).changes;
+      };
     }
     return this.db.transaction(() => {
       const n = purge();

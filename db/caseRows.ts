@@ -3,6 +3,7 @@ import type { Db } from './database.js';
 import { RegionGeometry } from '../main/contract/geometry.js';
 import { MapView, Mask } from '../main/contract/schemas.js';
 import { CHUNK } from './caseFormat.js';
+import { HEX_COLOUR } from '../main/contract/objectStyle.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -120,6 +121,9 @@ export const ROW_CHECKS: Record<string, Record<string, Check>> = {
     polygons_json: json(Mask.shape.polygons),
     area_px: nonNegative,
     created_at: text,
+    label: optText,
+    colour: (v) => (v === null || (typeof v === 'string' && HEX_COLOUR.test(v)) ? null : 'is not a #rrggbb colour'),
+    deleted_at: optText,
   },
   reports: {
     id: text,

@@ -8,6 +8,7 @@ import { VantageError } from '../main/contract/errors.js';
 import { CASE_EXT, META, SHA256, UUID, safeFileName, shown } from './caseFormat.js';
 import { badRow, oversized } from './caseRows.js';
 import { schemaDifference } from './caseSchema.js';
+import { fillMissingColours } from './repository.js';
 
 /** What the parent asks of the case reader (one child process per import). */
 export interface ReadJob {
@@ -167,6 +168,8 @@ function tidy(clean: Db, sessionId: string): void {
   const reports = clean.prepare('SELECT id, file_name FROM reports').all() as { id: string; file_name: unknown }[];
   const fix = clean.prepare('UPDATE reports SET path = NULL, file_name = ? WHERE id = ?');
   for (const r of reports) fix.run(typeof r.file_name === 'string' ? safeFileName(r.file_name, 'report') : r.file_name, r.id);
+  // masks of a file written before colours were kept: the colours they were drawn in
+  fillMissingColours(clean);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Mask, MapView, Region, RegionGeometry, SessionSummary, Turn } from '../main/contract/index.js';
 import { VantageError } from '../main/contract/errors.js';
+import { OBJECT_COLOURS, nextObjectColour } from '../main/contract/objectStyle.js';
 import type { Db } from './database.js';
 
 export interface ImageRow {
@@ -75,6 +76,11 @@ interface TurnRowRaw {
   pack_signature: string | null; provider: string | null;
 }
 
+/** a mask's place among its answer's masks, deleted ones counted (Mask.ordinal) */
+const ORDINAL = '(SELECT count(*) FROM masks o WHERE o.turn_id = m.turn_id AND o.rowid < m.rowid) AS ordinal';
+/** the same for every mask of a case at once */
+const ORDINALS = 'row_number() OVER (PARTITION BY m.turn_id ORDER BY m.rowid) - 1 AS ordinal';
+
 /** Typed repository over the case database: every statement prepared once, multi-row writes in transactions. */
 /** A masks row as the contract's Mask. */
 function maskFromRow(r: Record<string, unknown>): Mask {
@@ -88,11 +94,31 @@ function maskFromRow(r: Record<string, unknown>): Mask {
     bbox: JSON.parse(r.bbox_json as string) as Mask['bbox'],
     polygons: JSON.parse(r.polygons_json as string) as Mask['polygons'],
     areaPx: r.area_px as number,
+    label: (r.label as string | null) ?? null,
+    ...(typeof r.colour === 'string' ? { colour: r.colour } : {}),
+    ...(typeof r.ordinal === 'number' ? { ordinal: r.ordinal } : {}),
   };
+}
+
+/**
+ * Gives every mask without a colour (rows of a case file written before colours were kept) the colour it was drawn
+ * in then: the palette by its place in its case (turn, then mask), as migration 005 does for this database.
+ */
+export function fillMissingColours(db: Db): number {
+  return db
+    .prepare(
+      `UPDATE masks SET colour = '#' || substr(?, 1 + 6 * (o.n % ${OBJECT_COLOURS.length}), 6)
+      FROM (SELECT m.id, row_number() OVER (PARTITION BY t.session_id ORDER BY t.seq, m.rowid) - 1 AS n
+            FROM masks m JOIN turns t ON t.id = m.turn_id) AS o
+      WHERE o.id = masks.id AND masks.colour IS NULL`,
+    )
+    .run(OBJECT_COLOURS.map((c) => c.slice(1)).join('')).changes;
 }
 
 export class CaseRepository {
   private readonly s;
+  /** answer turn → the ordinal its next mask gets (Mask.ordinal), for the few turns written last */
+  private readonly nextOrdinal = new Map<string, number>();
 
   /** public so services can build the other repositories (case lifecycle) over the same connection */
   constructor(readonly db: Db) {
@@ -132,13 +158,28 @@ export class CaseRepository {
         JOIN turns t ON t.id = r.turn_id WHERE t.session_id = ? ORDER BY t.seq, r.rowid`),
       regionIdsOfTurn: db.prepare('SELECT id FROM regions WHERE turn_id = ? ORDER BY rowid'),
       insertMask: db.prepare(`INSERT INTO masks (id, turn_id, image_id, region_id, phrase, score, bbox_json, rle_json,
-        polygons_json, area_px, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        polygons_json, area_px, created_at, colour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // the colours of the case's newest live objects (a deleted one's colour is free again; an undo keeps its own)
+      // newest first by rowid, from the case's first mask on: the case being written to holds the newest rows, so a
+      // few are read whatever its size, and never the rows of older cases
+      recentCaseColours: db.prepare(`WITH c(id) AS (SELECT id FROM turns WHERE session_id = (SELECT session_id FROM turns WHERE id = ?))
+        SELECT m.colour FROM masks m NOT INDEXED
+        WHERE m.rowid >= coalesce((SELECT min(o.rowid) FROM masks o WHERE o.turn_id IN c), 9e18)
+        AND m.turn_id IN c AND m.deleted_at IS NULL ORDER BY m.rowid DESC LIMIT ${OBJECT_COLOURS.length - 1}`),
+      getMask: db.prepare(`SELECT m.*, ${ORDINAL} FROM masks m WHERE m.id = ?`),
+      sessionOfMask: db.prepare('SELECT t.session_id FROM masks m JOIN turns t ON t.id = m.turn_id WHERE m.id = ?'),
+      setMaskLabel: db.prepare('UPDATE masks SET label = ? WHERE id = ?'),
+      setMaskColour: db.prepare('UPDATE masks SET colour = ? WHERE id = ?'),
+      deleteMask: db.prepare('UPDATE masks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+      restoreMask: db.prepare('UPDATE masks SET deleted_at = NULL WHERE id = ?'),
       setMaskPolygons: db.prepare('UPDATE masks SET polygons_json = ? WHERE id = ?'),
       allSessionIds: db.prepare('SELECT id FROM sessions ORDER BY rowid'),
-      listMasks: db.prepare(`SELECT m.* FROM masks m JOIN turns t ON t.id = m.turn_id WHERE t.session_id = ?
-        ORDER BY t.seq, m.rowid`),
-      listMaskRecords: db.prepare(`SELECT m.*, t.seq AS turn_seq FROM masks m JOIN turns t ON t.id = m.turn_id
-        WHERE t.session_id = ? ORDER BY t.seq, m.rowid`),
+      // the ordinal is numbered before deleted masks are left out (one window pass, not a count per row)
+      listMasks: db.prepare(`SELECT * FROM (SELECT m.*, ${ORDINALS}, t.seq AS turn_seq, m.rowid AS r FROM masks m
+        JOIN turns t ON t.id = m.turn_id WHERE t.session_id = ?) WHERE deleted_at IS NULL ORDER BY turn_seq, r`),
+      ordinalInTurn: db.prepare('SELECT count(*) AS n FROM masks WHERE turn_id = ?'),
+      listMaskRecords: db.prepare(`SELECT * FROM (SELECT m.*, ${ORDINALS}, t.seq AS turn_seq, m.rowid AS r FROM masks m
+        JOIN turns t ON t.id = m.turn_id WHERE t.session_id = ?) WHERE deleted_at IS NULL OR ? ORDER BY turn_seq, r`),
       listRegionRecords: db.prepare(`SELECT r.*, t.seq AS turn_seq FROM regions r JOIN turns t ON t.id = r.turn_id
         WHERE t.session_id = ? ORDER BY t.seq, r.rowid`),
       insertReport: db.prepare(`INSERT INTO reports (id, session_id, kind, file_name, path, created_at, options_json, bytes,
@@ -285,11 +326,65 @@ export class CaseRepository {
     }));
   }
 
+  /**
+   * Stores a mask in a colour none of its case's 7 newest live objects has (objectStyle.ts nextObjectColour), kept
+   * from now on: a new mask never repaints an older one.
+   */
   addMask(m: NewMask): Mask {
     const id = newId();
+    const colour = nextObjectColour((this.s.recentCaseColours.all(m.turnId) as { colour: string | null }[]).map((r) => r.colour));
+    // an answer's masks are written by the one process making it: counted once, then carried (batches write thousands)
+    const ordinal = this.nextOrdinal.get(m.turnId) ?? (this.s.ordinalInTurn.get(m.turnId) as { n: number }).n;
     this.s.insertMask.run(id, m.turnId, m.imageId, m.regionId, m.phrase, m.score, JSON.stringify(m.bbox), JSON.stringify(m.rle),
-      JSON.stringify(m.polygons), m.areaPx, now());
-    return { id, turnId: m.turnId, imageId: m.imageId, regionId: m.regionId, phrase: m.phrase, score: m.score, bbox: m.bbox, polygons: m.polygons, areaPx: m.areaPx };
+      JSON.stringify(m.polygons), m.areaPx, now(), colour);
+    this.nextOrdinal.delete(m.turnId);
+    this.nextOrdinal.set(m.turnId, ordinal + 1);
+    if (this.nextOrdinal.size > 64) this.nextOrdinal.delete(this.nextOrdinal.keys().next().value!);
+    return { id, turnId: m.turnId, imageId: m.imageId, regionId: m.regionId, phrase: m.phrase, score: m.score, bbox: m.bbox, polygons: m.polygons, areaPx: m.areaPx, label: null, colour, ordinal };
+  }
+
+  /** One mask, deleted or not, with whether it is deleted. */
+  getMask(id: string): Mask & { deleted: boolean } {
+    const row = this.s.getMask.get(id) as Record<string, unknown> | undefined;
+    if (!row) throw new VantageError('NOT_FOUND', `no object with id ${id}`);
+    return { ...maskFromRow(row), deleted: row.deleted_at != null };
+  }
+
+  /** the case a mask belongs to */
+  sessionOfMask(id: string): string {
+    const row = this.s.sessionOfMask.get(id) as { session_id: string } | undefined;
+    if (!row) throw new VantageError('NOT_FOUND', `no object with id ${id}`);
+    return row.session_id;
+  }
+
+  /** The analyst's name (null: the derived one) and/or colour of an object; the case counts as changed. */
+  updateMask(id: string, change: { label?: string | null; colour?: string }): Mask {
+    const sessionId = this.sessionOfMask(id);
+    this.db.transaction(() => {
+      if (change.label !== undefined) this.s.setMaskLabel.run(change.label, id);
+      if (change.colour !== undefined) this.s.setMaskColour.run(change.colour, id);
+      this.s.touchSession.run(now(), sessionId);
+    }).immediate();
+    return this.getMask(id);
+  }
+
+  /** Soft delete: the object leaves every list and export; restoreMask brings it back unchanged. */
+  deleteMask(id: string): Mask {
+    const sessionId = this.sessionOfMask(id);
+    this.db.transaction(() => {
+      this.s.deleteMask.run(now(), id);
+      this.s.touchSession.run(now(), sessionId);
+    }).immediate();
+    return this.getMask(id);
+  }
+
+  restoreMask(id: string): Mask {
+    const sessionId = this.sessionOfMask(id);
+    this.db.transaction(() => {
+      this.s.restoreMask.run(id);
+      this.s.touchSession.run(now(), sessionId);
+    }).immediate();
+    return this.getMask(id);
   }
 
   /** a mask's outline, measured again from its raster (main/masks remeasureCase) */
@@ -311,9 +406,12 @@ export class CaseRepository {
     return (this.s.listMasks.all(sessionId) as Record<string, unknown>[]).map(maskFromRow);
   }
 
-  /** Masks with what exports need beyond the contract's Mask: the raster, its timestamp and the turn's order. */
-  listMaskRecords(sessionId: string): MaskRecord[] {
-    return (this.s.listMaskRecords.all(sessionId) as Record<string, unknown>[]).map((r) => ({
+  /**
+   * Masks with what exports need beyond the contract's Mask: the raster, its timestamp and the turn's order.
+   * Deleted masks only with `withDeleted` (measuring an imported case's rasters again).
+   */
+  listMaskRecords(sessionId: string, opts: { withDeleted?: boolean } = {}): MaskRecord[] {
+    return (this.s.listMaskRecords.all(sessionId, opts.withDeleted ? 1 : 0) as Record<string, unknown>[]).map((r) => ({
       ...maskFromRow(r),
       turnSeq: r.turn_seq as number,
       rle: JSON.parse(r.rle_json as string) as MaskRle,

@@ -19,7 +19,8 @@ import { ImageryService } from './imagery/imageryService.js';
 import { BasemapService } from './imagery/mbtilesBasemap.js';
 import { InferenceHost } from './inference/inferenceHost.js';
 import { BatchMaskService } from './masks/batchMasks.js';
-import { maskHandlers } from './masks/handlers.js';
+import { maskHandlers, objectHandlers } from './masks/handlers.js';
+import { ObjectEditService } from './masks/objectEdits.js';
 import { InstantMaskService } from './masks/instantMasks.js';
 import { remeasureCase, remeasureOutdated } from './masks/measure.js';
 import { modelHandlers } from './packs/handlers.js';
@@ -135,6 +136,7 @@ export function createServices(opts: BootOptions): Services {
     ...sessionHandlers(sessions, caseFiles, files),
     ...modelHandlers(models, files),
     ...maskHandlers(instantMasks, batchMasks, files),
+    ...objectHandlers(new ObjectEditService(repo, life)),
     ...chatHandlers(chat),
     ...changeHandlers(change, changeCaption),
     ...reportHandlers(reports, files),

@@ -14,11 +14,15 @@ import { seededRandom } from '../util/seededRandom.js';
 import { buildCaseReader } from './buildCaseReader.js';
 import { CaseFileService, type ImportResult } from './caseFileService.js';
 import { UUID } from '../../db/caseFormat.js';
+import { loadMigrations } from '../../db/database.js';
 import { runCaseReader } from './caseReaderProcess.js';
 import { caseApps, caseWithWork, pngFile, type CaseApp } from '../testing/caseFixtures.js';
 
 // Crafted .vantage files, each made from a real export of a real case: every one is refused with one clear line or
 // imported safely; nothing is written outside the data folder; nothing hangs; the case list keeps working.
+
+/** the schema version this Vantage writes (the latest migration): refusals name it */
+const LATEST = loadMigrations().at(-1)!.version;
 
 let root: string; // everything this test writes: the "home" with the data folder, the crafted files, the exporter
 let home: string;
@@ -187,10 +191,10 @@ const CASES: [string, () => string, Expect][] = [
       SELECT 'case.sessionId' AS key, k AS value FROM r WHERE k = 0`);
   }), /endless-view.vantage is not a Vantage case file .*: it holds a view \("settings"\)/],
   ['a trigger', () => craft('trigger', (db) => db.exec('CREATE TRIGGER wipe AFTER INSERT ON turns BEGIN DELETE FROM sessions; END')), /it holds a trigger \("wipe"\)/],
-  ['an extra table', () => craft('extra-table', (db) => db.exec('CREATE TABLE extra (x)')), /it holds a table "extra" that schema 4 does not have/],
-  ['a missing column', () => craft('missing-column', (db) => db.exec('ALTER TABLE turns DROP COLUMN provider')), /its table "turns" differs from schema 4/],
-  ['a virtual table as settings', () => craft('virtual', (db) => db.exec("DROP TABLE settings; CREATE VIRTUAL TABLE settings USING fts5(key, value)")), /it holds a table "settings_\w+" that schema 4 does not have|its table "settings" differs/],
-  ['a newer schema version', () => craft('newer', (db) => db.pragma('user_version = 999')), /newer.vantage was written by a newer Vantage \(schema 999, this version knows up to 4\)/],
+  ['an extra table', () => craft('extra-table', (db) => db.exec('CREATE TABLE extra (x)')), new RegExp(`it holds a table "extra" that schema ${LATEST} does not have`)],
+  ['a missing column', () => craft('missing-column', (db) => db.exec('ALTER TABLE turns DROP COLUMN provider')), new RegExp(`its table "turns" differs from schema ${LATEST}`)],
+  ['a virtual table as settings', () => craft('virtual', (db) => db.exec("DROP TABLE settings; CREATE VIRTUAL TABLE settings USING fts5(key, value)")), new RegExp(`it holds a table "settings_\\w+" that schema ${LATEST} does not have|its table "settings" differs`)],
+  ['a newer schema version', () => craft('newer', (db) => db.pragma('user_version = 999')), new RegExp(`newer.vantage was written by a newer Vantage \\(schema 999, this version knows up to ${LATEST}\\)`)],
   ['an older schema version with newer tables', () => craft('older', (db) => db.pragma('user_version = 2')), /it holds a table "reports" that schema 2 does not have/],
   ['no schema version', () => craft('unversioned', (db) => db.pragma('user_version = 0')), /it has no Vantage schema version/],
   ['a foreign SQLite database', () => {

@@ -5,6 +5,7 @@ import { changeCalls } from './calls/change.js';
 import { chatCalls } from './calls/chat.js';
 import type { CallDef, ResourceDef, StreamDef } from './calls/define.js';
 import { imageryCalls } from './calls/imagery.js';
+import { maskCalls } from './calls/masks.js';
 import { modelCalls } from './calls/models.js';
 import { reportCalls } from './calls/reports.js';
 import { sessionCalls } from './calls/sessions.js';
@@ -23,6 +24,7 @@ export const procedures = {
   ...sessionCalls,
   ...modelCalls,
   ...chatCalls,
+  ...maskCalls,
   ...changeCalls,
   ...reportCalls,
 } as const;

@@ -60,6 +60,12 @@ export const Mask = z.object({
   /** outline in image pixels, following pixel edges; one entry per connected part */
   polygons: z.array(PixelPolygon),
   areaPx: z.number().nonnegative(),
+  /** the analyst's name for the object (masks.update); null/absent: derived (objectStyle.ts objectLabel) */
+  label: z.string().max(200).nullable().optional(),
+  /** #rrggbb kept from creation (objectStyle.ts nextObjectColour); absent only on a mask not stored yet */
+  colour: z.string().regex(/^#[0-9a-f]{6}$/).optional(),
+  /** its place among the masks its answer made (0-based, deleted ones counted): the answer's ordinal-th <SEG> */
+  ordinal: z.number().int().nonnegative().optional(),
 });
 export type Mask = z.infer<typeof Mask>;
 

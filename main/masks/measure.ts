@@ -176,7 +176,7 @@ export function remeasureStored(m: StoredMaskRaster, image: { width: number; hei
  */
 export function remeasureCase(repo: CaseRepository, sessionId: string): number {
   const sizes = new Map(repo.listImages(sessionId).map((i) => [i.id, i.facts as { width: number; height: number }]));
-  const masks = repo.listMaskRecords(sessionId);
+  const masks = repo.listMaskRecords(sessionId, { withDeleted: true });
   repo.inTransaction(() => {
     for (const m of masks) repo.setMaskPolygons(m.id, remeasureStored(m, sizes.get(m.imageId) ?? { width: 0, height: 0 }));
   });

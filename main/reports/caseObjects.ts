@@ -3,7 +3,7 @@ import type { CaseRepository, ImageRow, MaskRecord, RegionRecord } from '../../d
 import { PolygonGeoreferencer, type GeoPolygons } from '../analysis/polygonGeoreference.js';
 import type { MeasuredObject } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
-import { cleanModelText } from '../contract/modelText.js';
+import { colourOf, objectLabels } from '../contract/objectStyle.js';
 import { reachesImageEdge } from '../masks/measure.js';
 import type { ImageInfo, SessionSummary, Turn } from '../contract/schemas.js';
 
@@ -12,8 +12,10 @@ export type ImageFactsRow = ImageRow & { info: ImageInfo };
 /** One exportable object: the measured summary plus its geometry in every space, and its provenance. */
 export interface CaseObject {
   summary: MeasuredObject;
-  /** its place among all masks of the case (0-based): its colour and number everywhere (contract/objectStyle.ts) */
+  /** its place among the case's (live) masks (0-based): its number in the legend and tables */
   index: number;
+  /** #rrggbb kept with it (contract/objectStyle.ts): the same on the map, the object list, the legend and the PDF */
+  colour: string;
   geometry: GeoPolygons | null;
   image: ImageFactsRow;
   mask: MaskRecord;
@@ -30,10 +32,6 @@ export interface CaseSnapshot {
   objects: CaseObject[];
 }
 
-export function labelOf(m: Pick<MaskRecord, 'phrase' | 'turnSeq'>, index: number): string {
-  return cleanModelText(m.phrase) || `object ${index + 1} (answer ${m.turnSeq})`;
-}
-
 /** Reads the case and turns every stored mask into a measured object; problems are recorded per object, not thrown. */
 export function readCase(repo: CaseRepository, sessionId: string, opts: { simplifyM?: number } = {}): CaseSnapshot {
   const session = repo.getSession(sessionId);
@@ -44,12 +42,15 @@ export function readCase(repo: CaseRepository, sessionId: string, opts: { simpli
   const regions = repo.listRegionRecords(sessionId);
   const byRegion = new Map(regions.map((r) => [r.id, r]));
   const georeferencers = new Map<string, PolygonGeoreferencer | Error>();
-  const objects = repo.listMaskRecords(sessionId).map((mask, index): CaseObject => {
+  const records = repo.listMaskRecords(sessionId);
+  // the names the map, the object list and the chat give them (contract/objectStyle.ts)
+  const labels = objectLabels(records, turns);
+  const objects = records.map((mask, index): CaseObject => {
     const image = byImage.get(mask.imageId);
     const turn = byTurn.get(mask.turnId);
     if (!image || !turn) throw new VantageError('INTERNAL', `mask ${mask.id} refers to a missing image or turn`);
     const region = mask.regionId ? (byRegion.get(mask.regionId) ?? null) : null;
-    const label = labelOf(mask, index);
+    const label = labels.get(mask.id)!;
     let geo = georeferencers.get(image.id);
     if (!geo) {
       try {
@@ -98,6 +99,7 @@ export function readCase(repo: CaseRepository, sessionId: string, opts: { simpli
         notes,
       },
       index,
+      colour: colourOf(mask, index),
       geometry,
       image,
       mask,

@@ -3,7 +3,6 @@ import type { ReportExtent } from '../contract/calls/reports.js';
 import { VantageError } from '../contract/errors.js';
 import { pointsBounds, type RegionGeometry } from '../contract/geometry.js';
 import { createPixelTransform, type XY } from '../contract/georef.js';
-import { objectColour } from '../contract/objectStyle.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import type { CaseObject, ImageFactsRow } from './caseObjects.js';
 import type { RegionRecord } from '../../db/repository.js';
@@ -166,8 +165,8 @@ export async function renderSnapshot(
   const pt = (x: number, y: number) => `${((x - x0) * sx).toFixed(2)},${((y - y0) * sy).toFixed(2)}`;
   const parts: string[] = [];
   for (const o of objects) {
-    // the object's colour on the map and in the legend (its place in the case, not in this picture)
-    const colour = objectColour(o.index);
+    // the colour kept with the object: the same as on the map and in the legend
+    const colour = o.colour;
     const polys = o.geometry?.pixel ?? o.mask.polygons;
     const d = polys.map((p) => p.map((r) => `M${r.map(([x, y]) => pt(x, y)).join('L')}Z`).join('')).join('');
     parts.push(`<path d="${d}" fill="${colour}" fill-opacity="${opts.outline ? 0 : 0.4}" fill-rule="evenodd" stroke="${colour}" stroke-width="2"/>`);

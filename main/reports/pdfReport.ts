@@ -10,7 +10,6 @@ import { VantageError } from '../contract/errors.js';
 import { caseChanges, type CaseChange } from './caseChanges.js';
 import { caseExtent, extentRect, matchingRect, renderSnapshot, type Rect } from './mapSnapshot.js';
 import { cleanModelText } from '../contract/modelText.js';
-import { objectColour } from '../contract/objectStyle.js';
 
 export interface PdfOptions {
   title: string;
@@ -129,7 +128,7 @@ export async function buildPdf(snapshot: CaseSnapshot, objects: CaseObject[], im
     };
     for (const o of onImage) {
       // the map's colour and number for this object (contract/objectStyle.ts), solid so the swatch reads as that colour
-      const c = objectColour(o.index);
+      const c = o.colour;
       item(() => doc.rect(0, 0, 10, 9).fillAndStroke(c, c), `${objects.indexOf(o) + 1}. ${o.summary.label}`);
     }
     item(() => doc.rect(0, 0, 10, 9).dash(2, { space: 1.5 }).lineWidth(1).stroke('#555555').undash(), 'region prompt');

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import type { ImageInfo, MapView, SessionDetail, SessionSummary } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
 import type { OutputOf } from '../contract/procedures.js';
-import path from 'node:path';
+import path, { basename } from 'node:path';
+import { caseNameForImage, isDefaultCaseName } from '../contract/caseNames.js';
 import { CaseLifecycleRepository, PURGE_AFTER_DAYS } from '../../db/caseLifecycle.js';
 import type { CaseRepository, ImageRow } from '../../db/repository.js';
 import { sha256OfFile } from '../util/fileHash.js';
@@ -102,11 +103,18 @@ export class SessionsService {
     return { ok: true };
   }
 
-  /** Opens an image file into a case; opening the same content again returns the image already there. */
+  /**
+   * Opens an image file into a case; opening the same content again returns the image already there. A case still
+   * under the name Vantage gave it is named after its first image ("RGB.byte · 14:02, 6 Dec").
+   */
   async openImage(sessionId: string, path: string): Promise<ImageInfo> {
-    this.repo.getSession(sessionId);
+    const session = this.repo.getSession(sessionId);
     const facts = await this.imagery.inspect(path);
-    const { id } = this.repo.addImage(sessionId, { path, sha256: facts.sha256, sizeBytes: statSync(path).size, facts });
+    const { id, created } = this.repo.addImage(sessionId, { path, sha256: facts.sha256, sizeBytes: statSync(path).size, facts });
+    if (created && session.imageCount === 0 && isDefaultCaseName(session.name)) {
+      const taken = this.repo.listSessions().filter((s) => s.id !== sessionId).map((s) => s.name);
+      this.life.rename(sessionId, caseNameForImage(facts.name || basename(path), new Date(session.createdAt), taken));
+    }
     await this.imagery.register(id, path);
     return { ...facts, id };
   }

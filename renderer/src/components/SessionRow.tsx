@@ -37,7 +37,7 @@ export function SessionRow({ session: s, current }: { session: SessionSummary; c
           onClick={() => !current && void openSession(s.id)}
           onDoubleClick={() => setEditing(s.name)}
         >
-          <span className="item-name">{s.name}</span>
+          <span className="item-name" title={s.name}>{s.name}</span>
           <span className="item-meta">
             {s.imageCount} img · {s.turnCount} turns · {s.updatedAt.slice(0, 10)}
           </span>

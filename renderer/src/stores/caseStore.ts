@@ -1,4 +1,5 @@
 import type { ImageInfo, Mask, Region, SessionDetail, Turn } from '../../../main/contract/schemas.js';
+import { OBJECT_COLOURS, colourOf, nextObjectColour, objectLabels } from '../../../main/contract/objectStyle.js';
 import { setBodyState } from '../appEvents.js';
 import { createStore } from './createStore.js';
 
@@ -132,8 +133,50 @@ export function setImageOrder(images: CaseImage[]): void {
   caseStore.set({ images });
 }
 
+/** A mask shown as it arrives; one without a stored colour (built here, not stored yet) gets the one the server would. */
 export function addMask(mask: Mask): void {
-  caseStore.set((s) => ({ masks: [...s.masks.filter((m) => m.id !== mask.id), mask] }));
+  caseStore.set((s) => {
+    const others = s.masks.filter((m) => m.id !== mask.id);
+    // as the repository chooses: none of the 7 newest others' colours
+    const colour = mask.colour ?? nextObjectColour(others.map((m, i) => colourOf(m, i)).slice(-(OBJECT_COLOURS.length - 1)));
+    return { masks: [...others, { ...mask, colour }] };
+  });
+}
+
+/** A stored object changed (renamed, recoloured): replaced in place, keeping its place in the case. */
+export function replaceMask(mask: Mask): void {
+  caseStore.set((s) => ({ masks: s.masks.map((m) => (m.id === mask.id ? mask : m)) }));
+}
+
+/** A deleted object leaves the case (map, list, chips); the highlight goes with it. */
+export function removeMask(maskId: string): void {
+  caseStore.set((s) => ({ masks: s.masks.filter((m) => m.id !== maskId), focusedMaskId: s.focusedMaskId === maskId ? null : s.focusedMaskId }));
+}
+
+/** A restored object back at its place in the case (turn order, then the order its answer made them). */
+export function restoreMask(mask: Mask, masksInOrder: Mask[]): void {
+  caseStore.set((s) => {
+    if (s.masks.some((m) => m.id === mask.id)) return {};
+    const order = masksInOrder.map((m) => m.id);
+    const masks = [...s.masks, mask].sort((a, b) => rank(order, a.id) - rank(order, b.id));
+    return { masks };
+  });
+}
+const rank = (order: string[], id: string) => {
+  const i = order.indexOf(id);
+  return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+};
+
+let namesCache: { masks: Mask[]; questions: string; names: Map<string, string> } | null = null;
+
+/**
+ * Every object's name (contract/objectStyle.ts objectLabels), the same as the reports give: id → name. The same Map
+ * while the masks and the questions are unchanged (an answer streaming in changes neither), so it can be selected.
+ */
+export function objectNames(s: CaseState = caseStore.get()): Map<string, string> {
+  const questions = s.turns.map((t) => (t.role === 'user' ? `${t.id}\u0000${t.text}` : t.id)).join('\u0001');
+  if (namesCache?.masks !== s.masks || namesCache.questions !== questions) namesCache = { masks: s.masks, questions, names: objectLabels(s.masks, s.turns) };
+  return namesCache.names;
 }
 
 /** Hover: the mask is highlighted on the map without moving it. */

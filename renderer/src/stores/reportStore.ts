@@ -70,7 +70,8 @@ let watchedKey = '';
 export function watchCase(): () => void {
   const check = () => {
     const s = caseStore.get();
-    const key = `${s.sessionId}|${s.masks.map((m) => m.id).join(',')}`;
+    // a renamed or recoloured object is measured again too: its label is in the list and the exports
+    const key = `${s.sessionId}|${s.masks.map((m) => `${m.id}:${m.label ?? ''}:${m.colour ?? ''}`).join(',')}`;
     if (key === watchedKey) return;
     const sessionChanged = s.sessionId !== reportStore.get().sessionId;
     watchedKey = key;

@@ -1,5 +1,6 @@
 import type { FileRef, SessionSummary } from '../../../main/contract/schemas.js';
 import { emitAppEvent, setBodyState } from '../appEvents.js';
+import { defaultCaseName as contractDefaultCaseName } from '../../../main/contract/caseNames.js';
 import { showCase } from './caseStore.js';
 import { resetChat } from './chatStore.js';
 import { client, errorText } from './clientRef.js';
@@ -41,9 +42,9 @@ export const sessionStore = createStore<SessionState>({
   showDeleted: false,
 });
 
+/** A new case's name, distinct from the listed cases' (contract/caseNames.ts; renamed after its first image). */
 export function defaultCaseName(now = new Date()): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `Case ${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  return contractDefaultCaseName(now, sessionStore.get().sessions.map((s) => s.name));
 }
 
 const byRecent = (a: SessionSummary, b: SessionSummary) => b.updatedAt.localeCompare(a.updatedAt);

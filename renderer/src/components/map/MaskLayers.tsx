@@ -2,10 +2,10 @@ import L from 'leaflet';
 import { useEffect, useRef } from 'react';
 import type { MeasuredObject, ReportExtent } from '../../../../main/contract/calls/reports.js';
 import { pointsBounds } from '../../../../main/contract/geometry.js';
-import { objectColour, objectName } from '../../../../main/contract/objectStyle.js';
+import { colourOf } from '../../../../main/contract/objectStyle.js';
 import type { Mask } from '../../../../main/contract/schemas.js';
 import { maskRings } from '../../map/regionGeometry.js';
-import { activeImage, caseStore, type CaseImage } from '../../stores/caseStore.js';
+import { activeImage, caseStore, objectNames, type CaseImage } from '../../stores/caseStore.js';
 import { useStore } from '../../stores/createStore.js';
 import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
@@ -56,14 +56,22 @@ export function MaskLayers({ map }: { map: L.Map }) {
   const objects = useStore(reportStore, (s) => s.objects);
   const view = useStore(objectViewStore, (s) => s);
   const shown = shownImages(state);
+  const names = useStore(caseStore, objectNames);
   useMapExtent(map);
+  // drawn in the case's order (later objects on top), also after an undo brings one back into the middle or an
+  // edit redraws one or a hidden one is shown again (children's effects have run when this one runs)
+  const drawn = useRef(new Map<string, L.Polygon>());
+  const masks = state.masks;
+  useEffect(() => {
+    for (const m of masks) drawn.current.get(m.id)?.bringToFront();
+  }, [masks, shown.length, view.hidden]);
   return (
     <>
       {state.masks.map((m, i) => {
         const img = shown.find((s) => s.id === m.imageId);
-        // the colour follows the mask's place in the case even when others are hidden
+        // the colour kept with the object (the palette by its place only for one not stored yet)
         return img && !view.hidden.includes(m.id) ? (
-          <MaskLayer key={m.id} map={map} image={img} mask={m} colour={objectColour(i)} name={objectName(m.phrase, i)} opacity={objectOpacity(view, m.id)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
+          <MaskLayer key={m.id} map={map} drawn={drawn.current} image={img} mask={m} colour={colourOf(m, i)} name={names.get(m.id) ?? ''} opacity={objectOpacity(view, m.id)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
         ) : null;
       })}
     </>
@@ -80,8 +88,8 @@ const maskStyle = (colour: string, focused: boolean, opacity: number): L.PathOpt
 });
 
 /** One mask's polygon: built when its outline or image changes; colour, focus and hover text restyle it in place. */
-function MaskLayer(props: { map: L.Map; image: CaseImage; mask: Mask; colour: string; name: string; opacity: number; focused: boolean; area: string }) {
-  const { map, image, mask, colour, name, opacity, focused, area } = props;
+function MaskLayer(props: { map: L.Map; drawn: Map<string, L.Polygon>; image: CaseImage; mask: Mask; colour: string; name: string; opacity: number; focused: boolean; area: string }) {
+  const { map, drawn, image, mask, colour, name, opacity, focused, area } = props;
   const layerRef = useRef<L.Polygon | null>(null);
   const style = useRef({ colour, name, opacity, focused, area });
   style.current = { colour, name, opacity, focused, area };
@@ -93,11 +101,13 @@ function MaskLayer(props: { map: L.Map; image: CaseImage; mask: Mask; colour: st
     layer.bindTooltip(textNode(`${now.name} · ${now.area}`), { sticky: true, className: 'vantage-mask-tooltip' });
     layer.addTo(map);
     layerRef.current = layer;
+    drawn.set(mask.id, layer);
     return () => {
       layerRef.current = null;
+      if (drawn.get(mask.id) === layer) drawn.delete(mask.id);
       layer.remove();
     };
-  }, [map, image, mask]);
+  }, [map, drawn, image, mask]);
   useEffect(() => {
     const layer = layerRef.current;
     if (!layer) return;
