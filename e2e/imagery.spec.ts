@@ -264,6 +264,13 @@ test('the decided source kind is shown (SAR already in dB opens in SAR dB) and t
     for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0) greys.add(data[i]!);
     expect(greys.size).toBeGreaterThan(20);
 
+    // the analyst states the SAR scale apart from the kind: read as linear power, the summary and the tiles follow
+    await page.getByTestId('sar-scale-select').selectOption('linear');
+    await expect(page.getByTestId('source-kind-summary')).toHaveText('SAR · backscatter in dB (stored linear)');
+    await expect.poll(() => page.locator('.vantage-image-layer img.leaflet-tile').first().getAttribute('src')).not.toBe(src);
+    await page.getByTestId('sar-scale-select').selectOption('');
+    await expect(page.getByTestId('source-kind-summary')).toHaveText('SAR · backscatter in dB (stored in dB)');
+
     await page.getByTestId('source-kind-select').selectOption('elevation');
     await expect(page.getByTestId('source-kind-summary')).toHaveText('Elevation · elevation in m');
     await expect(page.getByTestId('display-colourmap')).toHaveValue('terrain');

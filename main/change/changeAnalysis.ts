@@ -53,6 +53,8 @@ export interface AnalyzeOptions {
   minArea?: number;
   /** default 'cva-matched' */
   detector?: ChangeDetector;
+  /** SAR: how each image is stored, as the analyst set it in the case (absent/null: decided from the file) */
+  sarScales?: { a?: SarScale | null; b?: SarScale | null };
 }
 
 /** Everything the analysis produces: stats and polygons for the contract, the mask for storage. */
@@ -281,8 +283,11 @@ export async function analyzePair(a: OpenImage, b: OpenImage, opts: AnalyzeOptio
   const sourceB = guessSource(b.path, fb);
   const sar = sourceA === 'sar' || sourceB === 'sar';
   if (sar && sourceA !== sourceB) warnings.push(`comparing a SAR image with an optical one: the dB difference is of little meaning`);
-  const k = sar ? 1 : Math.min(fa.bandCount, fb.bandCount);
-  if (!sar && fa.bandCount !== fb.bandCount) warnings.push(`band counts differ (${fa.bandCount} vs ${fb.bandCount}): the first ${k} bands are compared`);
+  // an alpha band (last, RGBA GeoTIFF or PNG) is the mask, not data
+  const dataA = fa.bandCount - (fa.alphaBand === fa.bandCount - 1 ? 1 : 0);
+  const dataB = fb.bandCount - (fb.alphaBand === fb.bandCount - 1 ? 1 : 0);
+  const k = sar ? 1 : Math.min(dataA, dataB);
+  if (!sar && dataA !== dataB) warnings.push(`band counts differ (${dataA} vs ${dataB}): the first ${k} bands are compared`);
   const bands = Array.from({ length: k }, (_, i) => i);
 
   const ga = await readGrid(a, win, bands);
@@ -328,10 +333,10 @@ export async function analyzePair(a: OpenImage, b: OpenImage, opts: AnalyzeOptio
   // which is the log-ratio of linear power
   let sarScale: ChangeStats['sarScale'] = null;
   if (sar) {
-    const [scA, scB] = [await sarScaleOf(a), await sarScaleOf(b)];
+    const [scA, scB] = [await sarScaleOf(a, opts.sarScales?.a ?? null), await sarScaleOf(b, opts.sarScales?.b ?? null)];
     sarScale = { a: scA.scale, b: scB.scale, why: `A: ${scA.why}; B: ${scB.why}` };
-    if (scA.scale === 'linear') ga.bands[0] = toDb(ga.bands[0]!, valid);
-    if (scB.scale === 'linear') gb.bands[0] = toDb(gb.bands[0]!, valid);
+    if (scA.scale !== 'db') ga.bands[0] = toDb(ga.bands[0]!, valid, scA.scale === 'amplitude' ? 20 : 10);
+    if (scB.scale !== 'db') gb.bands[0] = toDb(gb.bands[0]!, valid, scB.scale === 'amplitude' ? 20 : 10);
   }
 
   // change magnitude, threshold, clean-up
@@ -390,8 +395,12 @@ export async function analyzePair(a: OpenImage, b: OpenImage, opts: AnalyzeOptio
   return { stats, polygons, mask, resampledB: gb, dates: [dateFromName(a.path), dateFromName(b.path)] };
 }
 
-/** The imagery service's one decision of the SAR scale (sourceKind.ts), asked as SAR when only its pair is. */
-async function sarScaleOf(img: OpenImage): Promise<{ scale: SarScale; why: string }> {
+/**
+ * The imagery service's one decision of the SAR scale (sourceKind.ts), asked as SAR when only its pair is; the
+ * analyst's statement of the scale (kept in the case) wins.
+ */
+async function sarScaleOf(img: OpenImage, chosen: SarScale | null): Promise<{ scale: SarScale; why: string }> {
+  if (chosen) return { scale: chosen, why: 'set by the analyst' };
   const own = await img.sourceDecision();
   const c = (own.kind === 'sar' ? own : await img.sourceDecision('sar')).calibration;
   return { scale: c?.sarScale ?? 'linear', why: c?.why ?? 'no scale decided' };

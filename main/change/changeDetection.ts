@@ -49,10 +49,13 @@ export function changeVectorMagnitude(a: GridBands, b: GridBands, valid: Uint8Ar
   return acc;
 }
 
-/** Linear power or intensity → dB (10·log10), floored at 1e-6 so zeros stay finite; NaN where invalid. */
-export function toDb(band: Float32Array, valid: Uint8Array): Float32Array {
+/**
+ * Linear power or intensity → dB (10·log10; amplitude: factor 20), floored at 1e-6 so zeros stay finite; NaN where
+ * invalid.
+ */
+export function toDb(band: Float32Array, valid: Uint8Array, factor: 10 | 20 = 10): Float32Array {
   const out = new Float32Array(band.length);
-  for (let i = 0; i < band.length; i++) out[i] = valid[i] ? 10 * Math.log10(Math.max(band[i]!, 1e-6)) : NaN;
+  for (let i = 0; i < band.length; i++) out[i] = valid[i] ? factor * Math.log10(Math.max(band[i]!, 1e-6)) : NaN;
   return out;
 }
 

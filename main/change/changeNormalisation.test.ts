@@ -132,7 +132,7 @@ describe('SAR scale: dB or linear', () => {
 
   it('reads units and band names from GDAL metadata', () => {
     const xml = '<GDALMetadata><Item name="DESCRIPTION" sample="0" role="description">VV</Item><Item name="UNITTYPE" sample="0" role="unittype">dB</Item></GDALMetadata>';
-    expect(parseGdalMetadata(xml)).toEqual({ units: ['dB'], descriptions: ['VV'] });
+    expect(parseGdalMetadata(xml)).toEqual({ units: ['dB'], descriptions: ['VV'], bands: [{ description: 'VV' }] });
   });
 
   it('turns linear power into dB and leaves no data as NaN', () => {

@@ -38,6 +38,7 @@ export class ChangeService {
       tiePoints: input.tiePoints ?? null,
       ...(input.minArea !== undefined ? { minArea: input.minArea } : {}),
       ...(input.detector ? { detector: input.detector } : {}),
+      sarScales: { a: storedSarScale(a.row.display), b: storedSarScale(b.row.display) },
     }, this.workerFile);
     const durationMs = performance.now() - t0;
     const s = r.stats;
@@ -73,4 +74,10 @@ export class ChangeService {
       durationMs,
     };
   }
+}
+
+/** the SAR scale the analyst set for an image (kept with its look in the case), or null */
+function storedSarScale(look: unknown): 'db' | 'linear' | 'amplitude' | null {
+  const v = (look as { sarScale?: unknown } | null)?.sarScale;
+  return v === 'db' || v === 'linear' || v === 'amplitude' ? v : null;
 }

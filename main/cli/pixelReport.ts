@@ -31,7 +31,7 @@ export function pixelLines(p: PixelInfo, d: SourceDecision, nodata: number | nul
     `pixel       ${p.x}, ${p.y}`,
     `values      ${vals}`,
     `state       ${why}`,
-    `source      ${d.kind} (${d.why})${d.calibration ? `; ${d.calibration.quantity} in ${d.calibration.unit}${d.calibration.sarScale ? `, stored ${d.calibration.sarScale === 'db' ? 'in dB' : 'linear'}` : ''}${d.calibration.level ? `, ${d.calibration.level}` : ''}` : ''}`,
+    `source      ${d.kind} (${d.why})${d.calibration ? `; ${d.calibration.quantity} in ${d.calibration.unit}${d.calibration.sarScale ? `, stored ${d.calibration.sarScale === 'db' ? 'in dB' : d.calibration.sarScale === 'amplitude' ? 'as amplitude' : 'as linear power'}` : ''}${d.calibration.level ? `, ${d.calibration.level}` : ''}` : ''}`,
     `calibrated  ${cal}`,
     `CRS x/y     ${p.crsXY ? `${p.crsXY[0].toFixed(3)}, ${p.crsXY[1].toFixed(3)} (${p.crsName})` : 'n/a'}`,
     `lon/lat     ${p.lonLat ? `${p.lonLat[0].toFixed(6)}, ${p.lonLat[1].toFixed(6)}` : 'n/a'}`,

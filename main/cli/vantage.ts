@@ -19,8 +19,10 @@ const USAGE = `usage: vantage [--data-dir DIR] <command> [options]
 
 commands:
   serve [--port N] [--pack DIR]       run the services behind the loopback server; prints the URL to open
-  info IMAGE [--pixel X,Y] [--json]   what Vantage reads from an image: size, bands, dtype, CRS, footprint, source
-                                      kind; --pixel: what the pixel inspector shows at column X, row Y
+  info IMAGE [--pixel X,Y] [--sar-scale db|linear|amplitude] [--json]
+                                      what Vantage reads from an image: size, bands, dtype, CRS, footprint, source
+                                      kind; --pixel: what the pixel inspector shows at column X, row Y;
+                                      --sar-scale: how the SAR values are stored, overriding the decided scale
 ${ASK_USAGE}
 ${SEGMENT_USAGE}
 ${CHANGE_USAGE}
@@ -48,11 +50,14 @@ function requireFile(p: string | undefined, what: string): string {
 }
 
 async function cmdInfo(args: string[], out: Out) {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { pixel: { type: 'string' } } });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { pixel: { type: 'string' }, 'sar-scale': { type: 'string' } } });
   const file = requireFile(positionals[0], 'IMAGE');
+  const scale = values['sar-scale'];
+  if (scale !== undefined && scale !== 'db' && scale !== 'linear' && scale !== 'amplitude') fail(`--sar-scale expects db, linear or amplitude, got "${scale}"`);
   const imagery = new ImageryService({});
   try {
     const facts = await imagery.register('cli', file);
+    if (scale) await imagery.setSarScale('cli', scale);
     const decision = await imagery.sourceDecision('cli');
     let pixel: PixelInfo | null = null;
     if (values.pixel !== undefined) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * How one image is drawn, persisted per image. Pure (no I/O): the renderer builds presets with it, the backend
  * validates and renders with it.
  */
-export const DisplayPreset = z.enum(['natural', 'false-colour-nir', 'ndvi', 'sar-db', 'thermal']);
+export const DisplayPreset = z.enum(['natural', 'false-colour-nir', 'ndvi', 'sar-db', 'thermal', 'terrain']);
 export type DisplayPreset = z.infer<typeof DisplayPreset>;
 
 export const ColourMap = z.enum(['grey', 'palette', 'inferno', 'viridis', 'rdylgn', 'terrain']);
@@ -43,6 +43,12 @@ export interface DisplayFacts {
   dtype: string;
   /** the file carries a TIFF colour map (single-band paletted) */
   hasPalette?: boolean;
+  /** 0-based bands of the composites the band roles give (imagery's source decision); absent → R,G,B,NIR order */
+  composites?: {
+    trueColour: [number, number, number] | null;
+    falseColour: [number, number, number] | null;
+    ndvi: [number, number] | null;
+  } | null;
 }
 
 /** What an image looks like before the user changes anything: as stored for 8-bit, 2–98 % stretch otherwise. */
@@ -59,19 +65,28 @@ export function defaultDisplay(f: DisplayFacts): ImageDisplay {
   };
 }
 
-/** Presets need bands: NIR-R-G and NDVI assume R,G,B,NIR order (NAIP, drone 4-band), i.e. NIR is band 4. */
+/**
+ * Presets need bands: those the band roles give (f.composites: Sentinel-2 B4/B3/B2 and B8, described bands …), else
+ * NIR-R-G and NDVI assume R,G,B,NIR order (NAIP, drone 4-band), i.e. NIR is band 4.
+ */
 export function presetDisplay(preset: DisplayPreset, f: DisplayFacts): ImageDisplay | { error: string } {
   const base = defaultDisplay(f);
   const robust = { kind: 'percentile', lo: 2, hi: 98 } as const;
+  const c = f.composites ?? null;
   switch (preset) {
     case 'natural':
-      return base;
+      return c?.trueColour ? { ...base, bands: [...c.trueColour], colourMap: 'grey' } : base;
     case 'false-colour-nir':
-      if (f.bandCount < 4) return { error: 'false colour needs a 4-band image (R, G, B, NIR)' };
+      if (c?.falseColour) return { ...base, preset, bands: [...c.falseColour], stretch: robust, colourMap: 'grey' };
+      if (f.bandCount < 4) return { error: 'false colour needs a NIR band (a 4-band R, G, B, NIR image, or bands described as NIR, red and green)' };
       return { ...base, preset, bands: [3, 0, 1], stretch: robust, colourMap: 'grey' };
     case 'ndvi':
-      if (f.bandCount < 4) return { error: 'NDVI needs a 4-band image (R, G, B, NIR)' };
+      if (c?.ndvi) return { ...base, preset, bands: [...c.ndvi], stretch: { kind: 'minmax', min: -1, max: 1 }, colourMap: 'rdylgn' };
+      if (f.bandCount < 4) return { error: 'NDVI needs a NIR and a red band (a 4-band R, G, B, NIR image, or bands described as NIR and red)' };
       return { ...base, preset, bands: [3, 0], stretch: { kind: 'minmax', min: -1, max: 1 }, colourMap: 'rdylgn' };
+    case 'terrain':
+      // elevation: one band through hypsometric tints, shaded by slope
+      return { ...base, preset, bands: [0], stretch: robust, colourMap: 'terrain', hillshade: true };
     case 'sar-db':
       return { ...base, preset, bands: [0], stretch: robust, colourMap: 'grey' };
     case 'thermal':

@@ -1,5 +1,6 @@
 import { defaultDisplay, type ColourMap, type ImageDisplay } from '../contract/imageDisplay.js';
 import type { NumericArray, RasterSource, WindowData } from './rasterSource.js';
+import type { SarScale } from './sarScale.js';
 
 /**
  * A display (contract ImageDisplay) resolved to numbers for one image: the bands to read, per-channel value
@@ -14,8 +15,10 @@ export interface RenderPlan {
   lo: number[];
   hi: number[];
   gamma: number;
-  /** show 10·log10(v) instead of v */
+  /** show 10·log10(v) instead of v (amplitude: 20·log10, dbScale 2) */
   db: boolean;
+  /** multiplies 10·log10(v): 1 for linear power, 2 for amplitude */
+  dbScale?: number;
   /** 256 RGB triplets for single/ndvi; null → grey */
   lut: Uint8Array | null;
   /** TIFF palette: raw value v → palette[3v..] (8-bit single band, colourMap 'palette') */
@@ -124,11 +127,13 @@ export function colourTable(map: ColourMap): Uint8Array | null {
 }
 
 /** Resolves a display for one source (reads its smallest overview when the stretch is by percentile). */
-export async function resolvePlan(source: RasterSource, display: ImageDisplay, storedInDb = false): Promise<RenderPlan> {
+export async function resolvePlan(source: RasterSource, display: ImageDisplay, storedAs: SarScale | boolean = 'linear'): Promise<RenderPlan> {
   const { nodata } = source.facts;
   const kind: RenderPlan['kind'] = display.preset === 'ndvi' ? 'ndvi' : display.bands.length === 3 ? 'rgb' : 'single';
   // values already in dB are shown as they are: their log is NaN for every negative value (an opaque black image)
-  const db = display.preset === 'sar-db' && !storedInDb;
+  const scale: SarScale = storedAs === true ? 'db' : storedAs === false ? 'linear' : storedAs;
+  const db = display.preset === 'sar-db' && scale !== 'db';
+  const dbScale = scale === 'amplitude' ? 2 : 1;
   const bands = display.bands;
   const palette = kind === 'single' && display.colourMap === 'palette' ? source.facts.palette : null;
   let lo: number[];
@@ -142,7 +147,7 @@ export async function resolvePlan(source: RasterSource, display: ImageDisplay, s
     const measures =
       kind === 'ndvi'
         ? [{ bands: [0, 1], f: (v: number[]) => ndviOf(v[0]!, v[1]!) }]
-        : bands.map((_, b) => ({ bands: [b], f: db ? (v: number[]) => dbOf(v[0]!) : (v: number[]) => v[0]! }));
+        : bands.map((_, b) => ({ bands: [b], f: db ? (v: number[]) => dbOf(v[0]!) * dbScale : (v: number[]) => v[0]! }));
     ({ lo, hi } = percentileRanges(data, nodata, measures, display.stretch.lo, display.stretch.hi));
   }
   return {
@@ -152,6 +157,7 @@ export async function resolvePlan(source: RasterSource, display: ImageDisplay, s
     hi,
     gamma: display.gamma,
     db,
+    dbScale,
     lut: kind === 'rgb' ? null : colourTable(display.colourMap),
     palette,
     smooth: display.sarSpeckleSmoothing,

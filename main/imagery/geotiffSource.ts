@@ -7,6 +7,7 @@ import { crsFromGeoKeys } from './crs.js';
 import { installSafeLzw } from './safeLzw.js';
 import type { NumericArray, RasterLevel, RasterSource, SourceFacts, WindowData } from './rasterSource.js';
 import { blockLayoutOf, LevelBlocks } from './tiffBlocks.js';
+import { parseGdalMetadata, type GdalBandMeta } from './sarScale.js';
 
 type Gcp = NonNullable<ImageInfo['gcps']>[number];
 
@@ -467,11 +468,18 @@ async function readPalette(im: GeoTIFFImage): Promise<Uint8Array | null> {
   return out;
 }
 
-/** ExtraSamples 1 (associated) or 2 (unassociated alpha): the extra samples follow the colour ones */
-function alphaBandOf(im: GeoTIFFImage): number | null {
+/**
+ * ExtraSamples 1 (associated) or 2 (unassociated alpha): the extra samples follow the colour ones. GDAL's own
+ * colour interpretation of that band (COLORINTERP metadata), when it names another, wins as it does in GDAL: NAIP
+ * quarter-quads declare their NIR band as alpha in ExtraSamples and "Undefined" in GDAL's metadata.
+ */
+function alphaBandOf(im: GeoTIFFImage, gdal: GdalBandMeta[]): number | null {
   const extra = toNumbers(im.fileDirectory.hasTag('ExtraSamples') ? im.fileDirectory.getValue('ExtraSamples') : null) ?? [];
   const i = extra.findIndex((v) => v === 1 || v === 2);
-  return i < 0 ? null : im.getSamplesPerPixel() - extra.length + i;
+  if (i < 0) return null;
+  const band = im.getSamplesPerPixel() - extra.length + i;
+  const ci = gdal[band]?.colourInterp;
+  return ci && !/alpha/i.test(ci) ? null : band;
 }
 
 async function readFacts(im: GeoTIFFImage, overviewCount: number): Promise<SourceFacts> {
@@ -489,6 +497,8 @@ async function readFacts(im: GeoTIFFImage, overviewCount: number): Promise<Sourc
   const sampleFormat = Number(toNumbers(fd.getValue('SampleFormat'))?.[0] ?? 1);
   const bits = Number(toNumbers(fd.getValue('BitsPerSample'))?.[0] ?? 8);
   const desc = fd.hasTag('ImageDescription') ? await fd.loadValue('ImageDescription') : null;
+  const xml = fd.hasTag('GDAL_METADATA') ? await fd.loadValue('GDAL_METADATA') : null;
+  const gdal = typeof xml === 'string' ? parseGdalMetadata(xml).bands : [];
   return {
     width: im.getWidth(),
     height: im.getHeight(),
@@ -502,6 +512,20 @@ async function readFacts(im: GeoTIFFImage, overviewCount: number): Promise<Sourc
     description: typeof desc === 'string' ? desc.replace(/\0/g, '') : null,
     palette: await readPalette(im),
     striped: !im.isTiled,
-    alphaBand: alphaBandOf(im),
+    alphaBand: alphaBandOf(im, gdal),
+    colourInterp: colourInterpOf(im, gdal),
   };
+}
+
+const PHOTOMETRIC_RGB = 2;
+
+/**
+ * Per band: GDAL's COLORINTERP metadata where it has one, else Photometric RGB (or YCbCr, decoded to RGB): the first
+ * three samples are red, green and blue
+ */
+function colourInterpOf(im: GeoTIFFImage, gdal: GdalBandMeta[]): (string | null)[] {
+  const p = Number(im.fileDirectory.getValue('PhotometricInterpretation'));
+  const n = im.getSamplesPerPixel();
+  const rgb = (p === PHOTOMETRIC_RGB || p === PHOTOMETRIC_YCBCR) && n >= 3;
+  return Array.from({ length: n }, (_, i) => gdal[i]?.colourInterp ?? (rgb && i < 3 ? (['Red', 'Green', 'Blue'] as const)[i]! : null));
 }

@@ -23,7 +23,8 @@ import {
 import { probePixel } from './pixelProbe.js';
 import type { WindowData } from './rasterSource.js';
 import { findThermalCalibration, type ThermalCalibration } from './thermalCalibration.js';
-import { SourceKind } from '../contract/calls/imagery.js';
+import { SarScaleSchema, SourceKind } from '../contract/calls/imagery.js';
+import type { SarScale } from './sarScale.js';
 import { sourceDefaultDisplay, type SourceDecision } from './sourceKind.js';
 import { TileEngine } from './tileEngine.js';
 import { TilePool } from './tilePool.js';
@@ -39,6 +40,8 @@ export interface StoredLook {
   layer: LayerSettings;
   /** the source kind the analyst chose for this image (absent: the decided one) */
   sourceKind?: SourceKind | null;
+  /** how the analyst says this SAR image is stored (absent: decided from the file), apart from the kind */
+  sarScale?: SarScale | null;
 }
 
 /** Where per-image looks live (the case database, images.display_json); absent → they last until close. */
@@ -79,6 +82,7 @@ interface Registered {
   thermal: ThermalCalibration | null;
   /** the analyst's choice of kind (kept in the case) and the decision made with it */
   chosenKind: SourceKind | null;
+  chosenSarScale: SarScale | null;
   decision: SourceDecision;
   overview: OverviewState;
 }
@@ -169,12 +173,14 @@ export class ImageryService implements ImageryPort {
         const l = LayerSettings.safeParse(stored?.layer);
         const k = SourceKind.safeParse(stored?.sourceKind);
         const chosenKind = k.success ? k.data : null;
-        const decision = await image.sourceDecision(chosenKind);
+        const sc = SarScaleSchema.safeParse(stored?.sarScale);
+        const chosenSarScale = sc.success ? sc.data : null;
+        const decision = await image.sourceDecision(chosenKind, chosenSarScale);
         // no stored look: the source kind decides (SAR in dB, thermal, terrain); the model's views keep their own
         const display = d.success && !this.displayProblem(image, d.data) ? d.data : this.kindDisplay(image, decision);
         const layer = l.success ? l.data : DEFAULT_LAYER;
         const overview: OverviewState = { state: 'none', progress: 0, message: null, dir: null, done: Promise.resolve() };
-        return { path, image, facts, display, layer, thermal: findThermalCalibration(path), chosenKind, decision, overview };
+        return { path, image, facts, display, layer, thermal: findThermalCalibration(path), chosenKind, chosenSarScale, decision, overview };
       } catch (e) {
         await image.close();
         throw e;
@@ -281,11 +287,27 @@ export class ImageryService implements ImageryPort {
    */
   async setSourceKind(id: string, kind: SourceKind | null): Promise<{ sourceDecision: SourceDecision; display: ImageDisplay }> {
     const r = await this.get(id);
-    const decision = await r.image.sourceDecision(kind);
+    const decision = await r.image.sourceDecision(kind, r.chosenSarScale);
     const display = this.kindDisplay(r.image, decision);
-    this.opts.displays?.save(id, { display, layer: r.layer, ...(kind ? { sourceKind: kind } : {}) });
     Object.assign(r, { chosenKind: kind, decision, display });
+    this.saveLook(id, r);
     return { sourceDecision: decision, display };
+  }
+
+  /**
+   * The analyst's statement of how a SAR image is stored (dB, linear power, amplitude; null: as decided from the
+   * file), kept in the case apart from the kind; the display in force stays (tiles re-render on the new scale).
+   */
+  async setSarScale(id: string, scale: SarScale | null): Promise<{ sourceDecision: SourceDecision; display: ImageDisplay }> {
+    const r = await this.get(id);
+    const decision = await r.image.sourceDecision(r.chosenKind, scale);
+    Object.assign(r, { chosenSarScale: scale, decision });
+    this.saveLook(id, r);
+    return { sourceDecision: decision, display: r.display };
+  }
+
+  private saveLook(id: string, r: Registered): void {
+    this.opts.displays?.save(id, { display: r.display, layer: r.layer, ...(r.chosenKind ? { sourceKind: r.chosenKind } : {}), ...(r.chosenSarScale ? { sarScale: r.chosenSarScale } : {}) });
   }
 
   async display(id: string): Promise<ImageDisplay> {
@@ -297,8 +319,8 @@ export class ImageryService implements ImageryPort {
     const r = await this.get(id);
     const problem = this.displayProblem(r.image, display);
     if (problem) throw new VantageError('BAD_INPUT', `cannot use this display for ${r.facts.name}: ${problem}`);
-    this.opts.displays?.save(id, { display, layer: r.layer, ...(r.chosenKind ? { sourceKind: r.chosenKind } : {}) });
     r.display = display;
+    this.saveLook(id, r);
     return display;
   }
 
@@ -308,24 +330,25 @@ export class ImageryService implements ImageryPort {
 
   async setLayer(id: string, layer: LayerSettings): Promise<LayerSettings> {
     const r = await this.get(id);
-    this.opts.displays?.save(id, { display: r.display, layer, ...(r.chosenKind ? { sourceKind: r.chosenKind } : {}) });
     r.layer = layer;
+    this.saveLook(id, r);
     return layer;
   }
 
-  async tile(id: string, z: number, x: number, y: number): Promise<Uint8Array> {
+  /** `pad`: extra rows/columns of the next tiles (0–2; the map asks for them so scaled tiles overlap without seams) */
+  async tile(id: string, z: number, x: number, y: number, pad = 0): Promise<Uint8Array> {
     const r = await this.get(id);
     if (!Number.isInteger(z) || !Number.isInteger(x) || !Number.isInteger(y) || z < 0 || z > 30) {
       throw new VantageError('BAD_INPUT', `tile address ${z}/${x}/${y} is not a valid XYZ tile`);
     }
     const display = r.display;
-    const storedInDb = r.decision.calibration?.sarScale === 'db';
-    const key = `${id}\u0000${displayVersion(display)}${storedInDb ? 'db' : ''}\u0000${z}/${x}/${y}`;
+    const sarScale: SarScale = r.decision.calibration?.sarScale ?? 'linear';
+    const key = `${id}\u0000${displayVersion(display)}${sarScale === 'linear' ? '' : sarScale}\u0000${z}/${x}/${y}${pad ? `+${pad}` : ''}`;
     const hit = this.rendered.get(key);
     if (hit) return hit;
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.renderTile(id, r, display, storedInDb, z, x, y).finally(() => this.inflight.delete(key));
+      p = this.renderTile(id, r, display, sarScale, z, x, y, pad).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
       const png = await p;
       this.rendered.set(key, png, png.byteLength + 64);
@@ -334,12 +357,12 @@ export class ImageryService implements ImageryPort {
     return p;
   }
 
-  private async renderTile(id: string, r: Registered, display: ImageDisplay, storedInDb: boolean, z: number, x: number, y: number): Promise<Uint8Array> {
+  private async renderTile(id: string, r: Registered, display: ImageDisplay, sarScale: SarScale, z: number, x: number, y: number, pad: number): Promise<Uint8Array> {
     const overviews = r.overview.state === 'ready' ? r.overview.dir : null;
-    if (!this.pool) return this.local!.tile(id, r.path, overviews, display, z, x, y, storedInDb);
+    if (!this.pool) return this.local!.tile(id, r.path, overviews, display, z, x, y, sarScale, pad);
     // a striped level decodes whole: one worker per image keeps one copy of it
     const route = r.image.source.facts.striped ? id : `${id}/${z}/${Math.floor(x / ROUTE_SPAN)}/${Math.floor(y / ROUTE_SPAN)}`;
-    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, overviews, display, storedInDb, z, x, y });
+    const png = await this.pool.request(route, { op: 'tile', id, path: r.path, overviews, display, sarScale, z, x, y, pad });
     if (!png) throw new VantageError('INTERNAL', 'the tile worker returned no tile');
     return png;
   }

@@ -10,6 +10,7 @@ import type { LruCache } from './lruCache.js';
 import { OverviewedSource } from './overviewCache.js';
 import { PlainImageSource } from './plainImageSource.js';
 import type { RasterSource, WindowData } from './rasterSource.js';
+import type { SarScale } from './sarScale.js';
 import { decideSource, sourceInputsOf, type SourceDecision, type SourceInputs, type SourceKind } from './sourceKind.js';
 
 /** decoding a whole striped level is only worth it (and cacheable) up to this size */
@@ -84,24 +85,24 @@ export class OpenImage {
   }
 
   /** What the image is and what its values mean (sourceKind.ts; its inputs are read once per open image). */
-  async sourceDecision(chosen: SourceKind | null = null): Promise<SourceDecision> {
+  async sourceDecision(chosen: SourceKind | null = null, chosenSarScale: SarScale | null = null): Promise<SourceDecision> {
     this.inputs ??= sourceInputsOf(this.path, this.source);
-    return decideSource(await this.inputs, chosen);
+    return decideSource(await this.inputs, chosen, chosenSarScale);
   }
 
   /**
-   * The display resolved to numbers (percentiles computed once per display and kept). `storedInDb`: the SAR scale
-   * the imagery service decided (with the analyst's choice of kind); absent → decided here the same way.
+   * The display resolved to numbers (percentiles computed once per display and kept). `sarScale`: how SAR values
+   * are stored as the imagery service decided (with the analyst's choices); absent → decided here the same way.
    */
-  plan(display: ImageDisplay = this.defaultDisplay, storedInDb?: boolean): Promise<RenderPlan> {
-    const k = `${displayVersion(display)}:${storedInDb ?? ''}`;
+  plan(display: ImageDisplay = this.defaultDisplay, sarScale?: SarScale): Promise<RenderPlan> {
+    const k = `${displayVersion(display)}:${sarScale ?? ''}`;
     let p = this.plans.get(k);
     if (!p) {
-      const inDb =
-        display.preset !== 'sar-db' ? Promise.resolve(false)
-        : storedInDb !== undefined ? Promise.resolve(storedInDb)
-        : this.sourceDecision().then((d) => d.calibration?.sarScale === 'db');
-      p = inDb.then((db) => resolvePlan(this.source, display, db)).catch((e: unknown) => {
+      const scale: Promise<SarScale> =
+        display.preset !== 'sar-db' ? Promise.resolve('linear')
+        : sarScale !== undefined ? Promise.resolve(sarScale)
+        : this.sourceDecision().then((d) => d.calibration?.sarScale ?? 'linear');
+      p = scale.then((s) => resolvePlan(this.source, display, s)).catch((e: unknown) => {
         this.plans.delete(k);
         throw e;
       });

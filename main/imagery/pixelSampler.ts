@@ -61,6 +61,7 @@ export async function sampleRgba(
   const linear = plan.gamma === 1;
   const nd = nodata ?? NaN;
   const { palette: pal, lut, db, kind } = plan;
+  const dbK = plan.dbScale ?? 1;
   const mask = data.mask;
   /** value of band array `b` at (lx, ly), optionally the 3×3 mean of valid neighbours */
   const at = (b: NumericArray, lx: number, ly: number): number => {
@@ -110,9 +111,9 @@ export async function sampleRgba(
       let v1 = plan.smooth ? at(b1, lx, ly) : r1;
       let v2 = plan.smooth ? at(b2, lx, ly) : r2;
       if (db) {
-        v0 = dbOf(v0);
-        v1 = dbOf(v1);
-        v2 = dbOf(v2);
+        v0 = dbOf(v0) * dbK;
+        v1 = dbOf(v1) * dbK;
+        v2 = dbOf(v2) * dbK;
       }
       out[o] = tone((v0 - lo0) * k0);
       out[o + 1] = tone((v1 - lo1) * k1);
@@ -128,7 +129,7 @@ export async function sampleRgba(
       }
     } else {
       v = plan.smooth ? at(b0, lx, ly) : r0;
-      if (db) v = dbOf(v);
+      if (db) v = dbOf(v) * dbK;
     }
     const g = v === v ? tone((v - lo0) * k0) : 0; // dB of a non-positive value shows as the darkest tone
     const f = plan.hillshade ? shade(b0, lx, ly, dw, dh, nd, plan.hillshade[0] * sx, plan.hillshade[1] * sy) : 1;

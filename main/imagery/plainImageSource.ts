@@ -22,17 +22,20 @@ export class PlainImageSource implements RasterSource {
     try {
       const img = sharp(file, { failOn: 'error' });
       const meta = await img.metadata();
-      // greyscale JPEGs stay one band, like GDAL reports them; alpha is dropped (display has its own alpha)
+      // greyscale JPEGs stay one band, like GDAL reports them; an alpha channel (PNG, WebP) stays the last band,
+      // as GDAL counts it, and is the image's mask (alphaMask.ts): transparent pixels, never a data band
       const grey = meta.channels === 1 || (meta.channels === 2 && meta.space === 'b-w');
+      const alpha = meta.hasAlpha === true;
       const { data, info } = await img
-        .removeAlpha()
         .toColourspace(grey ? 'b-w' : 'srgb')
         .raw()
         .toBuffer({ resolveWithObject: true });
+      const channels = info.channels;
+      const alphaBand = alpha && channels === (grey ? 2 : 4) ? channels - 1 : null;
       const facts: SourceFacts = {
         width: info.width,
         height: info.height,
-        bandCount: info.channels,
+        bandCount: channels,
         dtype: 'Byte',
         nodata: null,
         geotransform: null,
@@ -42,8 +45,10 @@ export class PlainImageSource implements RasterSource {
         description: null,
         palette: null,
         striped: true,
+        alphaBand,
+        colourInterp: Array.from({ length: channels }, (_, i) => (i === alphaBand ? 'Alpha' : grey ? 'Gray' : (['Red', 'Green', 'Blue'] as const)[i] ?? null)),
       };
-      return new PlainImageSource(facts, new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels);
+      return new PlainImageSource(facts, new Uint8Array(data.buffer, data.byteOffset, data.length), channels);
     } catch (e) {
       throw new VantageError(
         'BAD_INPUT',

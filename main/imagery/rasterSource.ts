@@ -39,6 +39,8 @@ export type SourceFacts = Pick<
   striped: boolean;
   /** 0-based band that is an alpha channel (TIFF ExtraSamples associated/unassociated alpha): a mask, not data */
   alphaBand?: number | null;
+  /** per band, the file's own colour model: 'Red', 'Green', 'Blue' for TIFF Photometric RGB/YCbCr and RGB photos */
+  colourInterp?: (string | null)[];
 };
 
 /** An open raster file. Windows are [x0, y0, x1, y1) in that level's pixels, clamped by the caller. */

@@ -10,7 +10,13 @@ import { fromFile } from 'geotiff';
  * Part of the one source-kind and calibration decision (sourceKind.ts) that display, change and the pixel
  * inspector share.
  */
-export type SarScale = 'db' | 'linear';
+export type SarScale = 'db' | 'linear' | 'amplitude';
+
+/** SAR intensity on the dB scale: dB as it is, 10·log10 of linear power, 20·log10 of amplitude; NaN for v ≤ 0 (linear). */
+export function sarToDb(scale: SarScale, v: number): number {
+  if (scale === 'db') return v;
+  return v > 0 ? (scale === 'amplitude' ? 20 : 10) * Math.log10(v) : NaN;
+}
 
 export interface SarScaleHints {
   /** the file's base name */
@@ -30,6 +36,7 @@ export function decideSarScale(h: SarScaleHints, sample: Float32Array | null): {
   for (const u of h.units) {
     const t = u.trim();
     if (DB_WORD.test(t)) return { scale: 'db', why: `unit "${t}" in the file's metadata` };
+    if (/^(amplitude|magnitude)$/i.test(t)) return { scale: 'amplitude', why: `unit "${t}" in the file's metadata` };
     if (LINEAR_UNIT.test(t)) return { scale: 'linear', why: `unit "${t}" in the file's metadata` };
   }
   for (const d of h.descriptions) if (/\b(in )?(db|decibels?)\b/i.test(d)) return { scale: 'db', why: `described as dB ("${d.slice(0, 40)}")` };
@@ -51,35 +58,58 @@ export function decideSarScale(h: SarScaleHints, sample: Float32Array | null): {
   return { scale: 'linear', why: 'no unit, no "dB" in the names, non-negative values' };
 }
 
-/** UNITTYPE and DESCRIPTION items of GDAL's metadata XML (TIFF tag 42112). */
-export function parseGdalMetadata(xml: string): { units: string[]; descriptions: string[] } {
+/** Per-band items of GDAL's metadata (sample="N"): the band's description and colour interpretation. */
+export interface GdalBandMeta {
+  description?: string;
+  colourInterp?: string;
+}
+
+export interface GdalMetadata {
+  units: string[];
+  descriptions: string[];
+  /** by 0-based band (GDAL's sample attribute) */
+  bands: GdalBandMeta[];
+}
+
+/** UNITTYPE, DESCRIPTION and COLORINTERP items of GDAL's metadata XML (TIFF tag 42112). */
+export function parseGdalMetadata(xml: string): GdalMetadata {
   const units: string[] = [];
   const descriptions: string[] = [];
+  const bands: GdalBandMeta[] = [];
   for (const m of xml.matchAll(/<Item\s+([^>]*)>([^<]*)<\/Item>/gi)) {
     const attrs = m[1]!;
     const value = m[2]!.trim();
     const name = /name="([^"]*)"/i.exec(attrs)?.[1] ?? '';
     const role = /role="([^"]*)"/i.exec(attrs)?.[1] ?? '';
+    const sample = /sample="(\d+)"/i.exec(attrs)?.[1];
+    const band = sample === undefined ? null : Number(sample);
     if (/unittype/i.test(role) || /^units?$/i.test(name)) units.push(value);
-    else if (/description/i.test(role) || /^description$/i.test(name)) descriptions.push(value);
+    else if (/description/i.test(role) || /^description$/i.test(name)) {
+      descriptions.push(value);
+      if (band !== null && band < 1 << 16) (bands[band] ??= {}).description = value;
+    } else if (band !== null && band < 1 << 16 && (/colou?rinterp/i.test(role) || /^colou?rinterp/i.test(name))) {
+      (bands[band] ??= {}).colourInterp = value;
+    }
   }
-  return { units, descriptions };
+  for (let i = 0; i < bands.length; i++) bands[i] ??= {};
+  return { units, descriptions, bands };
 }
 
-/** Units and band descriptions a GeoTIFF carries in its GDAL metadata; empty lists for other files. */
-export async function readScaleMetadata(file: string): Promise<{ units: string[]; descriptions: string[] }> {
-  if (!/\.tiff?$/i.test(file)) return { units: [], descriptions: [] };
+/** Units, band descriptions and colour interpretations a GeoTIFF carries in its GDAL metadata; empty for other files. */
+export async function readScaleMetadata(file: string): Promise<GdalMetadata> {
+  const none: GdalMetadata = { units: [], descriptions: [], bands: [] };
+  if (!/\.tiff?$/i.test(file)) return none;
   try {
     const tiff = await fromFile(file);
     try {
       const fd = (await tiff.getImage(0)).fileDirectory;
       const xml = fd.hasTag('GDAL_METADATA') ? await fd.loadValue('GDAL_METADATA') : null;
-      return typeof xml === 'string' ? parseGdalMetadata(xml) : { units: [], descriptions: [] };
+      return typeof xml === 'string' ? parseGdalMetadata(xml) : none;
     } finally {
       await Promise.resolve(tiff.close()).catch(() => undefined);
     }
   } catch {
     // the image itself opened through the imagery service; missing metadata only means no hint
-    return { units: [], descriptions: [] };
+    return none;
   }
 }

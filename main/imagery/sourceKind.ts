@@ -3,7 +3,8 @@ import type { SourceDecision, SourceKind } from '../contract/calls/imagery.js';
 import type { ImageInfo } from '../contract/schemas.js';
 import { defaultDisplay, presetDisplay, type ImageDisplay } from '../contract/imageDisplay.js';
 import type { RasterSource, SourceFacts } from './rasterSource.js';
-import { decideSarScale, readScaleMetadata } from './sarScale.js';
+import { decideBandRoles } from './bandRoles.js';
+import { decideSarScale, readScaleMetadata, sarToDb, type GdalBandMeta, type SarScale } from './sarScale.js';
 import { findThermalCalibration, temperatureK, type ThermalCalibration } from './thermalCalibration.js';
 
 export type { SourceDecision, SourceKind };
@@ -46,6 +47,10 @@ export interface SourceInputs {
   sample: Float32Array | null;
   thermal: ThermalCalibration | null;
   alphaBand: number | null;
+  /** per band: GDAL description and colour interpretation (metadata) */
+  bandMeta?: GdalBandMeta[];
+  /** per band: the file's own colour model (TIFF Photometric RGB → Red, Green, Blue) */
+  colourInterp?: (string | null)[];
 }
 
 const ELEVATION_WORD = /(^|[^a-z])(dem|dsm|dtm|elev|elevation|height|altitude|srtm|gdem|terrain|topo)([^a-z]|$)/i;
@@ -59,12 +64,17 @@ function words(s: string): string {
  * `chosen`: the kind the analyst set for this image (kept in the case); its calibration is still decided from the
  * file (the MTL's constants, the SAR scale by the same precedence).
  */
-export function decideSource(i: SourceInputs, chosen: SourceKind | null = null): SourceDecision {
-  const d = { ...decideKind(i, chosen), alphaBand: i.alphaBand };
+export function decideSource(i: SourceInputs, chosen: SourceKind | null = null, chosenSarScale: SarScale | null = null): SourceDecision {
+  const roles = decideBandRoles({ file: i.file, bandCount: i.bandCount, alphaBand: i.alphaBand, meta: i.bandMeta ?? [], colourInterp: i.colourInterp ?? [], description: i.description });
+  const k = decideKind(i, chosen, roles.bands.some((b) => b.role === 'nir' || b.role === 'swir' || b.role === 'rededge'));
+  // the analyst's word on the SAR scale overrides the file's (metadata, names, values) but not the kind
+  const c = k.calibration;
+  const calibration = c && k.kind === 'sar' && chosenSarScale ? { ...c, sarScale: chosenSarScale, why: `set by the analyst (decided: ${c.sarScale}, ${c.why})` } : c;
+  const d: SourceDecision = { ...k, calibration, alphaBand: i.alphaBand, bands: roles.bands, composites: roles.composites, sarScaleChosen: chosenSarScale };
   return chosen ? { ...d, why: `set by the analyst (${d.why})` } : d;
 }
 
-function decideKind(i: SourceInputs, chosen: SourceKind | null): Omit<SourceDecision, 'alphaBand'> {
+function decideKind(i: SourceInputs, chosen: SourceKind | null, beyondVisible: boolean): Pick<SourceDecision, 'kind' | 'why' | 'calibration'> {
   const name = path.basename(i.file);
   const guess = chosen ? null : guessSource(i.file, { dtype: i.dtype, description: i.description });
   const float = i.dtype.startsWith('Float');
@@ -96,7 +106,9 @@ function decideKind(i: SourceInputs, chosen: SourceKind | null): Omit<SourceDeci
       return { kind: 'elevation', why, calibration: { quantity: 'elevation', unit: unit && /f/i.test(unit) ? 'ft' : 'm', level: null, sarScale: null, why } };
     }
   }
-  return { kind: dataBands >= 4 ? 'multispectral' : 'optical', why: dataBands >= 4 ? `${dataBands} data bands` : 'no SAR, thermal or elevation hint', calibration: null };
+  if (dataBands >= 4) return { kind: 'multispectral', why: `${dataBands} data bands`, calibration: null };
+  if (dataBands > 1 && beyondVisible) return { kind: 'multispectral', why: 'a near- or short-wave infrared band', calibration: null };
+  return { kind: 'optical', why: 'no SAR, thermal or elevation hint', calibration: null };
 }
 
 /** Gathers the decision's inputs: GDAL metadata, a value sample, an MTL beside the file. */
@@ -120,7 +132,19 @@ export async function sourceInputsOf(file: string, source: RasterSource): Promis
     }
     sample = Float32Array.from(out);
   }
-  return { file, dtype: f.dtype, bandCount: f.bandCount, description: f.description, units: meta.units, descriptions: meta.descriptions, sample, thermal: findThermalCalibration(file), alphaBand: f.alphaBand ?? null };
+  return {
+    file,
+    dtype: f.dtype,
+    bandCount: f.bandCount,
+    description: f.description,
+    units: meta.units,
+    descriptions: meta.descriptions,
+    sample,
+    thermal: findThermalCalibration(file),
+    alphaBand: f.alphaBand ?? null,
+    bandMeta: meta.bands,
+    colourInterp: f.colourInterp ?? [],
+  };
 }
 
 /** The display an image opens with when the analyst has not chosen one: by its source kind. */
@@ -133,10 +157,17 @@ export function sourceDefaultDisplay(d: SourceDecision, f: { bandCount: number; 
       const p = presetDisplay(d.kind === 'sar' ? 'sar-db' : 'thermal', f);
       return 'error' in p ? base : p;
     }
-    case 'elevation':
-      return { ...base, bands: [0], stretch: robust, colourMap: 'terrain', hillshade: true };
-    default:
-      return base;
+    case 'elevation': {
+      const p = presetDisplay('terrain', f);
+      return 'error' in p ? { ...base, bands: [0], stretch: robust, colourMap: 'terrain', hillshade: true } : p;
+    }
+    default: {
+      // multispectral: true colour from the band roles, else colour infrared (a NIR,R,G image has no blue)
+      const c = d.composites;
+      if (!c) return base;
+      const p = presetDisplay(c.trueColour ? 'natural' : c.falseColour ? 'false-colour-nir' : 'natural', { ...f, composites: c });
+      return 'error' in p ? base : p;
+    }
   }
 }
 
@@ -145,7 +176,7 @@ export function calibratedValue(d: SourceDecision, thermal: ThermalCalibration |
   const c = d.calibration;
   if (!c || !Number.isFinite(raw)) return null;
   let value: number | null = raw;
-  if (d.kind === 'sar' && c.sarScale === 'linear') value = raw > 0 ? 10 * Math.log10(raw) : null;
+  if (d.kind === 'sar' && c.sarScale && c.sarScale !== 'db') value = raw > 0 ? sarToDb(c.sarScale, raw) : null;
   else if (d.kind === 'thermal') value = thermal ? temperatureK(thermal, raw) : null;
   return value === null || !Number.isFinite(value) ? null : { quantity: c.quantity, value, unit: c.unit };
 }

@@ -5,6 +5,7 @@ import { OpenImage, openRasterSource } from './openImage.js';
 import { buildOverviews } from './overviewCache.js';
 import { sampleRgba } from './pixelSampler.js';
 import type { WindowData } from './rasterSource.js';
+import type { SarScale } from './sarScale.js';
 import { renderTile } from './tileRenderer.js';
 
 /**
@@ -35,9 +36,9 @@ export class TileEngine {
     return image;
   }
 
-  async tile(id: string, path: string, overviews: string | null, display: ImageDisplay | null, z: number, x: number, y: number, storedInDb?: boolean): Promise<Uint8Array> {
+  async tile(id: string, path: string, overviews: string | null, display: ImageDisplay | null, z: number, x: number, y: number, sarScale?: SarScale, pad = 0): Promise<Uint8Array> {
     const img = await this.image(id, path, overviews);
-    return renderTile(img, z, x, y, await img.plan(display ?? undefined, storedInDb));
+    return renderTile(img, z, x, y, await img.plan(display ?? undefined, sarScale), pad);
   }
 
   /** RGB interleaved of a full-res rect resampled (nearest, best overview) to outW×outH, default display. */

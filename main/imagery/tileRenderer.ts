@@ -13,7 +13,6 @@ import { sampleRgba } from './pixelSampler.js';
 /** Transform control points every GRID px; pixels in between are interpolated bilinearly (GDAL's approximate
  * transformer does the same). Cells with a failed corner (outside the projection's domain) go exact per pixel. */
 const GRID = 16;
-const NODES = TILE_SIZE / GRID + 1;
 /** a round trip image→WGS84 further off than this (degrees) means proj4 extrapolated nonsense: treat as outside */
 const ROUND_TRIP_TOL_DEG = 1e-4;
 
@@ -55,28 +54,33 @@ function mercatorToPixel(img: OpenImage, m: XY): XY {
   }
 }
 
-/** Full-res image pixel positions of the 256×256 output pixel centres of a tile, and the source scale. */
+/**
+ * Full-res image pixel positions of the output pixel centres of a tile (size × size: 256, or more with `pad` rows
+ * and columns of the next tiles' pixels, see renderTile), and the source scale.
+ */
 export function tilePixelPositions(
   img: OpenImage,
   z: number,
   x: number,
   y: number,
+  size = TILE_SIZE,
 ): { xs: Float64Array; ys: Float64Array; srcPxPerOut: number } {
-  const n = TILE_SIZE * TILE_SIZE;
+  const n = size * size;
   const xs = new Float64Array(n);
   const ys = new Float64Array(n);
   const { width, height } = img.source.facts;
   if (!img.transform) {
     const span = simpleTileSpan(width, height, z);
     const k = span / TILE_SIZE;
-    for (let j = 0; j < TILE_SIZE; j++) {
-      for (let i = 0; i < TILE_SIZE; i++) {
-        xs[j * TILE_SIZE + i] = x * span + (i + 0.5) * k;
-        ys[j * TILE_SIZE + i] = y * span + (j + 0.5) * k;
+    for (let j = 0; j < size; j++) {
+      for (let i = 0; i < size; i++) {
+        xs[j * size + i] = x * span + (i + 0.5) * k;
+        ys[j * size + i] = y * span + (j + 0.5) * k;
       }
     }
     return { xs, ys, srcPxPerOut: k };
   }
+  const NODES = Math.ceil(size / GRID) + 1;
   const gx = new Float64Array(NODES * NODES);
   const gy = new Float64Array(NODES * NODES);
   for (let j = 0; j < NODES; j++) {
@@ -101,9 +105,11 @@ export function tilePixelPositions(
       for (let jj = 0; jj < GRID; jj++) {
         const fy = (jj + 0.5) / GRID;
         const oy = cj * GRID + jj;
+        if (oy >= size) break;
         for (let ii = 0; ii < GRID; ii++) {
           const fx = (ii + 0.5) / GRID;
-          const o = oy * TILE_SIZE + ci * GRID + ii;
+          if (ci * GRID + ii >= size) break;
+          const o = oy * size + ci * GRID + ii;
           if (ok) {
             xs[o] = (gx[a]! * (1 - fx) + gx[b]! * fx) * (1 - fy) + (gx[c]! * (1 - fx) + gx[d]! * fx) * fy;
             ys[o] = (gy[a]! * (1 - fx) + gy[b]! * fx) * (1 - fy) + (gy[c]! * (1 - fx) + gy[d]! * fx) * fy;
@@ -120,16 +126,17 @@ export function tilePixelPositions(
   return { xs, ys, srcPxPerOut };
 }
 
-/** Raw 256×256 RGBA of a tile, or null when the tile does not touch the image. */
+/** Raw size×size (256×256 unpadded) RGBA of a tile, or null when the tile does not touch the image. */
 export async function renderTileRgba(
   img: OpenImage,
   z: number,
   x: number,
   y: number,
   plan?: RenderPlan,
+  size = TILE_SIZE,
 ): Promise<Uint8Array | null> {
-  const { xs, ys, srcPxPerOut } = tilePixelPositions(img, z, x, y);
-  const rgba = new Uint8Array(TILE_SIZE * TILE_SIZE * 4);
+  const { xs, ys, srcPxPerOut } = tilePixelPositions(img, z, x, y, size);
+  const rgba = new Uint8Array(size * size * 4);
   return (await sampleRgba(img, xs, ys, srcPxPerOut, rgba, plan ?? (await img.plan()))) ? rgba : null;
 }
 
@@ -140,19 +147,30 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Prom
     .then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 }
 
-let emptyTile: Promise<Uint8Array> | null = null;
+const emptyTiles = new Map<number, Promise<Uint8Array>>();
 
-/** The all-transparent tile, encoded once. */
-export function transparentTile(): Promise<Uint8Array> {
-  emptyTile ??= encodePng(new Uint8Array(TILE_SIZE * TILE_SIZE * 4), TILE_SIZE, TILE_SIZE);
-  return emptyTile;
+/** The all-transparent tile of a size, encoded once. */
+export function transparentTile(size = TILE_SIZE): Promise<Uint8Array> {
+  let t = emptyTiles.get(size);
+  if (!t) {
+    t = encodePng(new Uint8Array(size * size * 4), size, size);
+    emptyTiles.set(size, t);
+  }
+  return t;
 }
+
+/** the most extra rows/columns a tile may carry */
+export const MAX_TILE_PAD = 2;
 
 /**
  * One 256×256 PNG tile: Web Mercator XYZ (Leaflet's default scheme) for georeferenced images, the pixel-space
  * scheme of georef.ts (L.CRS.Simple) otherwise. Outside the image the tile is transparent.
+ * `pad` (0–2) adds that many columns and rows of the next tiles' pixels on the right and bottom, at the same pixel
+ * spacing: the map draws each tile that much larger, so tiles drawn scaled (fractional zoom) overlap by real
+ * pixels instead of meeting at antialiased edges that let the map show through as 1-px seams.
  */
-export async function renderTile(img: OpenImage, z: number, x: number, y: number, plan?: RenderPlan): Promise<Uint8Array> {
-  const rgba = await renderTileRgba(img, z, x, y, plan);
-  return rgba ? encodePng(rgba, TILE_SIZE, TILE_SIZE) : transparentTile();
+export async function renderTile(img: OpenImage, z: number, x: number, y: number, plan?: RenderPlan, pad = 0): Promise<Uint8Array> {
+  const size = TILE_SIZE + Math.max(0, Math.min(MAX_TILE_PAD, Math.floor(pad)));
+  const rgba = await renderTileRgba(img, z, x, y, plan, size);
+  return rgba ? encodePng(rgba, size, size) : transparentTile(size);
 }

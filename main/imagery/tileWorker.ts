@@ -11,7 +11,7 @@ const engine = new TileEngine(Number((workerData as { cacheBytes?: number } | nu
 async function handle(msg: TileRequest): Promise<Uint8Array | null> {
   switch (msg.op) {
     case 'tile':
-      return engine.tile(msg.id, msg.path, msg.overviews, msg.display, msg.z, msg.x, msg.y, msg.storedInDb);
+      return engine.tile(msg.id, msg.path, msg.overviews, msg.display, msg.z, msg.x, msg.y, msg.sarScale, msg.pad ?? 0);
     case 'rgb':
       return engine.rgb(msg.id, msg.path, msg.overviews, msg.rect, msg.outW, msg.outH);
     case 'overviews':

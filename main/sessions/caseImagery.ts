@@ -29,6 +29,11 @@ export class CaseImagery {
     return this.imagery.setSourceKind(i.imageId, i.kind);
   }
 
+  async setSarScale(i: ParsedInputOf<'imagery.setSarScale'>) {
+    await this.sessions.ensureRegistered(i.imageId);
+    return this.imagery.setSarScale(i.imageId, i.scale);
+  }
+
   async setLayer(i: ParsedInputOf<'imagery.setLayer'>) {
     await this.sessions.ensureRegistered(i.imageId);
     return { layer: await this.imagery.setLayer(i.imageId, i.layer) };
@@ -46,6 +51,6 @@ export class CaseImagery {
 
   async tile(i: ParsedInputOf<'imagery.tile'>) {
     await this.sessions.ensureRegistered(i.imageId);
-    return this.imagery.tile(i.imageId, i.z, i.x, i.y);
+    return this.imagery.tile(i.imageId, i.z, i.x, i.y, i.pad ?? 0);
   }
 }

@@ -32,6 +32,7 @@ export function caseImageryHandlers(images: CaseImagery, sessions: SessionsServi
     'imagery.setDisplay': (i) => images.setDisplay(i),
     'imagery.setLayer': (i) => images.setLayer(i),
     'imagery.setSourceKind': (i) => images.setSourceKind(i),
+    'imagery.setSarScale': (i) => images.setSarScale(i),
     'imagery.setOrder': async (i) => images.setOrder(i),
     'imagery.pixel': (i) => images.pixel(i),
     'imagery.relink': (i) => sessions.relink(i.imageId, files.resolve(i.file, 'file')),

@@ -42,8 +42,8 @@ export const ChangeStats = z.object({
    * Otsu, area clean-up only)
    */
   detector: z.enum(['cva-matched', 'cva-otsu']),
-  /** SAR only: whether each image's intensity was read as dB or linear, and why (dB is never logged again) */
-  sarScale: z.object({ a: z.enum(['db', 'linear']), b: z.enum(['db', 'linear']), why: z.string() }).nullable(),
+  /** SAR only: whether each image's intensity was read as dB, linear power or amplitude, and why (dB is never logged again) */
+  sarScale: z.object({ a: z.enum(['db', 'linear', 'amplitude']), b: z.enum(['db', 'linear', 'amplitude']), why: z.string() }).nullable(),
   bandsCompared: z.number().int().positive(),
   alignment: z.object({
     /** 'same-grid': neither image is georeferenced and both have the same width × height (pixel i of A is pixel i of B) */

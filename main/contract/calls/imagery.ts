@@ -29,6 +29,20 @@ export type BasemapInfo = z.infer<typeof BasemapInfo>;
 /** What the image is and what its values mean, decided once by the imagery service (sourceKind.ts). */
 export const SourceKind = z.enum(['optical', 'multispectral', 'sar', 'thermal', 'elevation']);
 export type SourceKind = z.infer<typeof SourceKind>;
+/** how SAR intensity is stored: dB (never logged again), linear power (10·log10) or amplitude (20·log10) */
+export const SarScaleSchema = z.enum(['db', 'linear', 'amplitude']);
+/** what a band measures, from its description, colour interpretation or sensor band name */
+export const BandRole = z.enum(['coastal', 'blue', 'green', 'red', 'rededge', 'nir', 'swir', 'pan', 'thermal', 'other']);
+export type BandRole = z.infer<typeof BandRole>;
+/** 0-based bands of the usual composites, where the band roles give them */
+export const BandComposites = z.object({
+  trueColour: z.tuple([z.number().int(), z.number().int(), z.number().int()]).nullable(),
+  /** NIR, red, green (colour infrared) */
+  falseColour: z.tuple([z.number().int(), z.number().int(), z.number().int()]).nullable(),
+  /** NIR, red */
+  ndvi: z.tuple([z.number().int(), z.number().int()]).nullable(),
+});
+export type BandComposites = z.infer<typeof BandComposites>;
 export const SourceDecision = z.object({
   kind: SourceKind,
   why: z.string(),
@@ -42,10 +56,16 @@ export const SourceDecision = z.object({
       /** thermal product level: L1 brightness temperature, L2 surface temperature */
       level: z.enum(['L1', 'L2']).nullable(),
       /** SAR: stored in dB already (never logged again) or linear power/amplitude */
-      sarScale: z.enum(['db', 'linear']).nullable(),
+      sarScale: SarScaleSchema.nullable(),
       why: z.string(),
     })
     .nullable(),
+  /** per band (alpha included): its role and the name it was recognised by, where known */
+  bands: z.array(z.object({ role: BandRole.nullable(), name: z.string().nullable() })).optional(),
+  /** true colour, colour infrared and NDVI bands picked from the band roles (multispectral); absent → R,G,B,NIR order */
+  composites: BandComposites.nullable().optional(),
+  /** the SAR scale the analyst set (null: decided from the file), kept in the case apart from the kind */
+  sarScaleChosen: SarScaleSchema.nullable().optional(),
 });
 export type SourceDecision = z.infer<typeof SourceDecision>;
 
@@ -85,6 +105,11 @@ export const imageryCalls = {
     z.object({ imageId: Id, kind: SourceKind.nullable() }).strict(),
     z.object({ sourceDecision: SourceDecision, display: ImageDisplay }),
   ),
+  /** the analyst's statement of how a SAR image is stored (dB, linear power, amplitude; null: as decided), kept in the case */
+  'imagery.setSarScale': call(
+    z.object({ imageId: Id, scale: SarScaleSchema.nullable() }).strict(),
+    z.object({ sourceDecision: SourceDecision, display: ImageDisplay }),
+  ),
   /** opacity/visibility of one image's layer, persisted */
   'imagery.setLayer': call(z.object({ imageId: Id, layer: LayerSettings }).strict(), z.object({ layer: LayerSettings })),
   /** layer order of a case, bottom first (every image id of the case, each once) */
@@ -110,7 +135,7 @@ export const imageryCalls = {
       .strict(),
     'image/png',
   ),
-  /** 256×256 PNG map tile in Web Mercator (or pixel space for non-georeferenced images), transparent outside */
+  /** 256×256 PNG map tile (+pad) in Web Mercator (or pixel space for non-georeferenced images), transparent outside */
   'imagery.tile': resource(
     z
       .object({
@@ -120,6 +145,8 @@ export const imageryCalls = {
         y: z.coerce.number().int(),
         /** display version (displayVersion()): only busts the browser cache; the backend renders the current display */
         v: z.string().max(32).optional(),
+        /** extra columns/rows of the next tiles (0–2): the map draws tiles that much larger so scaled tiles overlap */
+        pad: z.coerce.number().int().min(0).max(2).optional(),
       })
       .strict(),
     'image/png',

@@ -1,7 +1,7 @@
 import { SourceKind, type SourceDecision } from '../../../main/contract/calls/imagery.js';
 import { DisplayPreset, presetDisplay, type ColourMap, type ImageDisplay } from '../../../main/contract/imageDisplay.js';
 import { useStore } from '../stores/createStore.js';
-import { displayStore, setDisplay, setSourceKind } from '../stores/displayStore.js';
+import { displayStore, setDisplay, setSarScale, setSourceKind } from '../stores/displayStore.js';
 import type { CaseImage } from '../stores/caseStore.js';
 
 const PRESET_NAMES: Record<DisplayPreset, string> = {
@@ -10,7 +10,10 @@ const PRESET_NAMES: Record<DisplayPreset, string> = {
   ndvi: 'NDVI',
   'sar-db': 'SAR (dB)',
   thermal: 'Thermal',
+  terrain: 'Terrain (hillshade)',
 };
+const SAR_SCALE_NAMES = { db: 'dB', linear: 'linear power', amplitude: 'amplitude' } as const;
+type SarScaleName = keyof typeof SAR_SCALE_NAMES;
 const COLOUR_MAPS: ColourMap[] = ['grey', 'inferno', 'viridis', 'rdylgn', 'terrain', 'palette'];
 const KIND_NAMES: Record<SourceKind, string> = {
   optical: 'Optical',
@@ -23,7 +26,7 @@ const KIND_NAMES: Record<SourceKind, string> = {
 /** "SAR · backscatter in dB (stored in dB)" and why, as decided by the imagery service */
 function kindSummary(d: SourceDecision): string {
   const c = d.calibration;
-  const cal = c ? ` · ${c.quantity} in ${c.unit}${c.sarScale ? ` (stored ${c.sarScale === 'db' ? 'in dB' : 'linear'})` : ''}${c.level ? ` (${c.level})` : ''}` : '';
+  const cal = c ? ` · ${c.quantity} in ${c.unit}${c.sarScale ? ` (stored ${c.sarScale === 'db' ? 'in dB' : c.sarScale === 'amplitude' ? 'as amplitude' : 'linear'})` : ''}${c.level ? ` (${c.level})` : ''}` : '';
   return `${KIND_NAMES[d.kind]}${cal}`;
 }
 
@@ -52,13 +55,38 @@ function SourceKindRow({ imageId, decision }: { imageId: string; decision: Sourc
   );
 }
 
+/** SAR: the analyst says how the values are stored (dB, linear power, amplitude), independently of the kind. */
+function SarScaleRow({ imageId, decision }: { imageId: string; decision: SourceDecision }) {
+  const decided = decision.calibration?.sarScale ?? null;
+  return (
+    <div className="display-row" data-testid="sar-scale" title={decision.calibration?.why ?? ''}>
+      <label>
+        Stored as{' '}
+        <select
+          data-testid="sar-scale-select"
+          value={decision.sarScaleChosen ?? ''}
+          onChange={(e) => void setSarScale(imageId, e.target.value === '' ? null : (e.target.value as SarScaleName))}
+        >
+          <option value="">as detected{decided && !decision.sarScaleChosen ? ` (${SAR_SCALE_NAMES[decided]})` : ''}</option>
+          {(Object.keys(SAR_SCALE_NAMES) as SarScaleName[]).map((k) => (
+            <option key={k} value={k}>
+              {SAR_SCALE_NAMES[k]}
+            </option>
+          ))}
+        </select>
+      </label>
+    </div>
+  );
+}
+
 /** Band picker, stretch, gamma, colour map and presets of the active image; every change is saved at once. */
 export function DisplayPanel({ image }: { image: CaseImage }) {
   const display = useStore(displayStore, (s) => s.displays[image.id]);
   const decision = useStore(displayStore, (s) => s.sources[image.id]);
   const error = useStore(displayStore, (s) => s.error);
   if (!display) return null;
-  const facts = { bandCount: image.bandCount, dtype: image.dtype, hasPalette: display.colourMap === 'palette' };
+  // presets take the bands the band roles give (true colour B4/B3/B2, NIR…), else R,G,B,NIR order
+  const facts = { bandCount: image.bandCount, dtype: image.dtype, hasPalette: display.colourMap === 'palette', composites: decision?.composites ?? null };
   const apply = (d: ImageDisplay) => void setDisplay(image.id, d);
   // an alpha band is transparency, not data: never offered
   const bandOptions = Array.from({ length: image.bandCount }, (_, i) => i).filter((i) => i !== decision?.alphaBand);
@@ -67,6 +95,7 @@ export function DisplayPanel({ image }: { image: CaseImage }) {
   return (
     <div className="display-panel" data-testid="display-panel">
       {decision && <SourceKindRow imageId={image.id} decision={decision} />}
+      {decision?.kind === 'sar' && <SarScaleRow imageId={image.id} decision={decision} />}
       <label>
         Preset{' '}
         <select
@@ -96,7 +125,7 @@ export function DisplayPanel({ image }: { image: CaseImage }) {
             >
               {bandOptions.map((i) => (
                 <option key={i} value={i}>
-                  {i + 1}
+                  {bandLabel(i, decision)}
                 </option>
               ))}
             </select>
@@ -182,6 +211,14 @@ export function DisplayPanel({ image }: { image: CaseImage }) {
       {error && <p className="inline-error">{error}</p>}
     </div>
   );
+}
+
+/** "4 · red (B04)": the band number and, where the band roles know it, what it measures */
+function bandLabel(i: number, d: SourceDecision | undefined): string {
+  const b = d?.bands?.[i];
+  if (!b?.role) return String(i + 1);
+  const role = b.role === 'nir' ? 'NIR' : b.role === 'swir' ? 'SWIR' : b.role === 'rededge' ? 'red edge' : b.role;
+  return `${i + 1} · ${role}${b.name && b.name.toLowerCase() !== b.role ? ` (${b.name})` : ''}`;
 }
 
 function NumberField({ label, value, onCommit }: { label: string; value: number; onCommit: (v: number) => void }) {

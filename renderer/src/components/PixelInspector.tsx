@@ -32,7 +32,7 @@ export function PixelInspector() {
       )}
       {p.crsXY && (
         <>
-          <dt>{p.crsName ?? 'CRS'}</dt>
+          <dt data-testid="pixel-crs">{p.crsName ?? 'CRS'}</dt>
           <dd>
             {p.crsXY[0].toFixed(2)}, {p.crsXY[1].toFixed(2)}
           </dd>

@@ -3,7 +3,7 @@ import { DEFAULT_LAYER, type ImageDisplay, type LayerSettings } from '../../../m
 import { caseStore, hideImage, setImageOrder } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
-import { cursorStore } from './mapStore.js';
+import { cursorStore, setCursor } from './mapStore.js';
 
 /**
  * Per-image look (display settings, layer opacity/visibility) as the backend stores it, the swipe comparison
@@ -69,13 +69,17 @@ function pollOverview(imageId: string): void {
 /** Starts following the case's images and the cursor (once, at start-up). */
 export function startDisplayStore(): void {
   caseStore.subscribe(loadMissing);
+  caseStore.subscribe(activeImageChanged);
   cursorStore.subscribe(pixelRequested);
   loadMissing();
 }
 
-/** Tiles of one image (the imagery.tile resource); `version` (the display's) keeps browser caches honest. */
-export function imageTileUrl(imageId: string, coords: { z: number; x: number; y: number }, version?: string): string {
-  return client().resourceUrl('imagery.tile', { imageId, z: coords.z, x: coords.x, y: coords.y, ...(version ? { v: version } : {}) });
+/**
+ * Tiles of one image (the imagery.tile resource); `version` (the display's) keeps browser caches honest; `pad`
+ * extra rows/columns of the next tiles (the map's layers overlap their tiles by them: no seams when drawn scaled).
+ */
+export function imageTileUrl(imageId: string, coords: { z: number; x: number; y: number }, version?: string, pad = 0): string {
+  return client().resourceUrl('imagery.tile', { imageId, z: coords.z, x: coords.x, y: coords.y, ...(version ? { v: version } : {}), ...(pad ? { pad } : {}) });
 }
 
 export function layerOf(id: string): LayerSettings {
@@ -98,6 +102,18 @@ export async function setSourceKind(imageId: string, kind: SourceKind | null): P
     displayStore.set((s) => ({ displays: { ...s.displays, [imageId]: r.display }, sources: { ...s.sources, [imageId]: r.sourceDecision }, error: null }));
   } catch (e) {
     displayStore.set({ error: `could not change the source kind: ${errorText(e)}` });
+  }
+}
+
+/** The analyst's statement of how a SAR image is stored (null: as decided), kept in the case apart from the kind. */
+export async function setSarScale(imageId: string, scale: 'db' | 'linear' | 'amplitude' | null): Promise<void> {
+  try {
+    const r = await client().call('imagery.setSarScale', { imageId, scale });
+    displayStore.set((s) => ({ displays: { ...s.displays, [imageId]: r.display }, sources: { ...s.sources, [imageId]: r.sourceDecision }, error: null }));
+    // the inspector's calibrated value follows the new scale
+    if (caseStore.get().activeImageId === imageId) refreshPixel();
+  } catch (e) {
+    displayStore.set({ error: `could not change the SAR scale: ${errorText(e)}` });
   }
 }
 
@@ -140,6 +156,30 @@ export function moveLayer(imageId: string, dir: 'up' | 'down'): void {
 let inFlight = false;
 let wanted: { imageId: string; x: number; y: number } | null = null;
 let lastKey = '';
+let activeSeen: string | null = null;
+
+/**
+ * Another active image: the inspector's pixel (values, CRS) and the cursor's pixel position belonged to the
+ * previous one, so both go (the view may move with the switch: where the cursor points is known again at its next
+ * move); a request still in flight for the old image is not shown.
+ */
+function activeImageChanged(): void {
+  const id = caseStore.get().activeImageId;
+  if (id === activeSeen) return;
+  activeSeen = id;
+  wanted = null;
+  lastKey = '';
+  const c = cursorStore.get().cursor;
+  if (c?.px) setCursor({ ...c, px: null });
+  displayStore.set({ pixel: null });
+}
+
+/** Forgets the shown pixel and reads the one under the cursor again (active image or its calibration changed). */
+function refreshPixel(): void {
+  lastKey = '';
+  displayStore.set({ pixel: null });
+  pixelRequested();
+}
 
 function pixelRequested(): void {
   const c = cursorStore.get().cursor;
@@ -165,7 +205,8 @@ async function pump(): Promise<void> {
       wanted = null;
       try {
         const pixel = await client().call('imagery.pixel', w);
-        displayStore.set({ pixel });
+        // an answer about an image that is no longer the active one (switched meanwhile) is not shown
+        if (caseStore.get().activeImageId === w.imageId && `${w.imageId}:${w.x}:${w.y}` === lastKey) displayStore.set({ pixel });
       } catch (e) {
         displayStore.set({ pixel: null, error: `could not read the pixel: ${errorText(e)}` });
       }

@@ -14,6 +14,14 @@ import { SwipeDivider } from './SwipeDivider.js';
 
 const MAX_OVERZOOM = 6;
 
+/**
+ * Extra pixels each tile carries on its right and bottom (the next tiles' own pixels, at the same spacing) and is
+ * drawn larger by: at fractional zoom levels Leaflet scales the tiles, their edges fall between screen pixels and
+ * are antialiased, and the map showed through as 1-px seams; overlapping by real pixels covers those edges without
+ * moving any pixel (a tile stretched by a pixel would shift its content).
+ */
+export const TILE_PAD = 2;
+
 /** Tiles come from the contract's imagery.tile resource; `v` (the display version) keeps browser caches honest. */
 class ImageTileLayer extends L.TileLayer {
   private readonly imageId: string;
@@ -22,9 +30,15 @@ class ImageTileLayer extends L.TileLayer {
     super('', options);
     this.imageId = imageId;
     this.version = version;
+    // Leaflet sizes each tile to tileSize before this event: the padded image is drawn at its own size
+    this.on('tileloadstart', (e: L.TileEvent) => {
+      const size = this.getTileSize();
+      e.tile.style.width = `${size.x + TILE_PAD}px`;
+      e.tile.style.height = `${size.y + TILE_PAD}px`;
+    });
   }
   override getTileUrl(coords: L.Coords): string {
-    return imageTileUrl(this.imageId, coords, this.version);
+    return imageTileUrl(this.imageId, coords, this.version, TILE_PAD);
   }
 }
 
@@ -117,7 +131,9 @@ function ImageLayer({ map, image, zIndex, clipLeftOf }: { map: L.Map; image: Cas
   zRef.current = zIndex;
   const display = useStore(displayStore, (s) => s.displays[image.id]);
   const opacity = useStore(displayStore, (s) => s.layers[image.id]?.opacity ?? 1);
-  const version = display ? displayVersion(display) : undefined;
+  // the SAR scale the analyst states changes the tiles but not the display: it is part of the tiles' version
+  const sarScale = useStore(displayStore, (s) => s.sources[image.id]?.calibration?.sarScale ?? null);
+  const version = display ? `${displayVersion(display)}${sarScale ? `-${sarScale}` : ''}` : undefined;
   const opacityRef = useRef(opacity);
   opacityRef.current = opacity;
   // a new display is a new layer: Leaflet's redraw() mid-animation asks for fractional zoom tiles
