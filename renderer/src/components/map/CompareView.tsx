@@ -8,15 +8,21 @@ import { compareStore, focusChange, hoverChange } from '../../stores/compareStor
 import { useStore } from '../../stores/createStore.js';
 import { imageTileUrl } from '../../stores/displayStore.js';
 import { projectionOf } from '../../stores/projections.js';
+import { TILE_PAD } from './ImageLayers.js';
 import { WorldLayers } from './WorldLayers.js';
 
-/** Tiles of one image from the contract's imagery.tile resource. */
+/** Tiles of one image from the contract's imagery.tile resource, overlapping by TILE_PAD px as on the main map. */
 class CompareTileLayer extends L.TileLayer {
   constructor(private readonly imageId: string, options: L.TileLayerOptions) {
     super('', options);
+    this.on('tileloadstart', (e: L.TileEvent) => {
+      const size = this.getTileSize();
+      e.tile.style.width = `${size.x + TILE_PAD}px`;
+      e.tile.style.height = `${size.y + TILE_PAD}px`;
+    });
   }
   override getTileUrl(coords: L.Coords): string {
-    return imageTileUrl(this.imageId, coords);
+    return imageTileUrl(this.imageId, coords, undefined, TILE_PAD);
   }
 }
 
@@ -36,6 +42,7 @@ function tileLayer(img: CaseImage): CompareTileLayer {
   const p = projectionOf(img);
   return new CompareTileLayer(img.id, {
     tileSize: 256,
+    className: 'vantage-image-layer',
     noWrap: true,
     bounds: L.latLngBounds(p.bounds),
     maxNativeZoom: p.maxNativeZoom,
