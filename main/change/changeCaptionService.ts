@@ -6,6 +6,7 @@ import type { InferencePort } from '../inference/protocol.js';
 import { regionToWgs84 } from '../analysis/regionWgs84.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { bitemporalInstruction } from '../inference/chatPrompt.js';
+import { readViewRgb, viewPixelsOf, type ReadRgb } from '../inference/viewResample.js';
 import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
@@ -57,7 +58,6 @@ export class ChangeCaptionService {
     if (!this.host.sources.includes(a.info.source)) {
       throw new VantageError('UNSUPPORTED', `model pack "${pack.name}" does not take ${a.info.source} imagery; it takes ${this.host.sources.join(', ') || 'none'}`);
     }
-    const size = this.host.viewSize;
     const rects = this.host.planViews(a.info.width, a.info.height, input.regions);
     // before anything is stored: a pair with no common ground under the views is refused without a failed turn
     const rectsB = await rectsOnB(a.row.path, b.row.path, rects, null);
@@ -75,8 +75,11 @@ export class ChangeCaptionService {
     });
     emit({ type: 'saved', userTurn: saved.userTurn, regions: saved.regions, assistantTurnId: saved.assistantTurnId });
 
-    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(a.info.id, rect, size, size) })));
-    const viewsB = await Promise.all(rects.map(async (rect, i) => ({ rect, rgb: await this.imagery.readRgb(b.info.id, rectsB[i]!, size, size) })));
+    const spec = viewPixelsOf(this.host);
+    const readA: ReadRgb = (r, w, h) => this.imagery.readRgb(a.info.id, r, w, h);
+    const readB: ReadRgb = (r, w, h) => this.imagery.readRgb(b.info.id, r, w, h);
+    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await readViewRgb(readA, a.info.width, a.info.height, rect, spec) })));
+    const viewsB = await Promise.all(rects.map(async (rect, i) => ({ rect, rgb: await readViewRgb(readB, b.info.width, b.info.height, rectsB[i]!, spec) })));
     await this.chat.streamAnswer(
       {
         views,

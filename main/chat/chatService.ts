@@ -8,6 +8,7 @@ import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import type { AskRequest, InferencePort } from './inferencePort.js';
+import { readViewRgb, viewPixelsOf, type ReadRgb } from '../inference/viewResample.js';
 import { regionToWgs84 } from '../analysis/regionWgs84.js';
 import { applyTaskTemplate, TASK_MODE_SPECS } from '../contract/taskModes.js';
 import type { ParsedInputOf } from '../contract/procedures.js';
@@ -65,9 +66,10 @@ export class ChatService {
     });
     emit({ type: 'saved', userTurn: saved.userTurn, regions: saved.regions, assistantTurnId: saved.assistantTurnId });
 
-    const size = this.host.viewSize;
+    const viewSpec = viewPixelsOf(this.host);
     const rects = this.host.planViews(info.width, info.height, input.regions);
-    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await this.imagery.readRgb(info.id, rect, size, size) })));
+    const read: ReadRgb = (r, w, h) => this.imagery.readRgb(info.id, r, w, h);
+    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await readViewRgb(read, info.width, info.height, rect, viewSpec) })));
 
     const pack = packProvenanceOf(model.pack);
     await this.streamAnswer(

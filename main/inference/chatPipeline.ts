@@ -215,7 +215,9 @@ export class ChatPipeline {
     const V_ = llm.vocab;
     const globalView = input.views[0]!;
     const generated: number[] = [];
-    const phraseOpen = tok.requireId(m.tokens.phraseOpen), phraseClose = tok.requireId(m.tokens.phraseClose);
+    // GeoChat packs may hold `<p>`/`</p>` as plain text (GeoChat's tokenizer has no such tokens): −1 never matches
+    const phraseId = (t: string) => (regionFormatOf(m) === 'geochat-box' ? (tok.idOf(t) ?? -1) : tok.requireId(t));
+    const phraseOpen = phraseId(m.tokens.phraseOpen), phraseClose = phraseId(m.tokens.phraseClose);
     const stops = new Set(m.tokens.stop.map((s) => tok.requireId(s)));
     const stream = tok.createStreamDecoder();
     const forcedText = forced ? m.chat.groundPrefix : '';

@@ -120,6 +120,17 @@ export function withRegionHints(manifest: Pick<PackManifest, 'tokens'>, text: st
 }
 
 /**
+ * How the first user turn opens (manifest `chat.imagePrefix`, PACK_CONTRACT.md "Building the input sequence"):
+ * `{source}` is the source tag, `{image}` the image token. The default writes `"<optical> <image> "`; GeoChat /
+ * LLaVA-1.5 packs write `"{image}\n"` (their conversation template puts `<image>\n` before the question).
+ */
+export const DEFAULT_IMAGE_PREFIX = '{source} {image} ';
+
+export function imageOpening(manifest: Pick<PackManifest, 'chat'>): string {
+  return manifest.chat.imagePrefix ?? DEFAULT_IMAGE_PREFIX;
+}
+
+/**
  * Renders the conversation with the pack's chat template (PACK_CONTRACT.md "Building the input sequence").
  * The source tag and `<image>` open the first user turn that survives trimming, so the image is never lost
  * when old turns are dropped to fit `llm.maxContext − maxNewTokens`.
@@ -134,10 +145,9 @@ export function renderChatPrompt(
   }
   const sourceTag = manifest.tokens.sources[req.source];
   const bitemporal = req.mode === 'bitemporal';
-  // bitemporal: "<source> <image> <source> <image>" — the earlier date's views, then the later date's
-  const imagePrefix = bitemporal
-    ? `${sourceTag} ${manifest.tokens.image} ${sourceTag} ${manifest.tokens.image}`
-    : `${sourceTag} ${manifest.tokens.image}`;
+  const opening = imageOpening(manifest).split('{source}').join(sourceTag).split('{image}').join(manifest.tokens.image);
+  // bitemporal: "<source> <image> <source> <image> " — the earlier date's views, then the later date's
+  const imagePrefix = bitemporal ? opening + opening : opening;
   const tasks = (manifest.chat as { tasks?: Record<string, string> }).tasks;
   const instruction = req.mode === 'bitemporal' ? bitemporalInstruction(req.text, req.regionCount) : applyTaskTemplate(req.mode, req.text, tasks);
   const geochat = regionFormatOf(manifest) === 'geochat-box';
@@ -159,7 +169,7 @@ export function renderChatPrompt(
     let s = fill(chat.system, req.system ?? chat.defaultSystem);
     let first = true;
     const userTurn = (content: string) => {
-      const c = first ? `${imagePrefix} ${content}` : content;
+      const c = first ? `${imagePrefix}${content}` : content;
       first = false;
       return fill(chat.user, c);
     };

@@ -116,7 +116,8 @@ export class StockDecodeRunner implements DecodeRunner {
   lastLogits(): Float32Array {
     const o = this.last();
     const V = this.llm.vocab;
-    return o.logits.subarray((o.rows - 1) * V, o.rows * V);
+    const rows = o.logits.length / V; // 1 for a last-row-logits decoder (manifest llm.lastRowLogits), else every row
+    return o.logits.subarray((rows - 1) * V, rows * V);
   }
   stepLogits(): Float32Array {
     return this.last().logits;
@@ -173,6 +174,8 @@ export interface NativeDecodeOptions {
   staticKv: boolean;
   /** capture the single-token step as a CUDA graph (CUDA + staticKv only) */
   cudaGraph: boolean;
+  /** thread settings of both sessions (default: onnxruntime's own — intra-op threads = physical cores, spinning on) */
+  threads?: { intraOp?: number; spinning?: boolean };
 }
 
 /**
@@ -196,10 +199,15 @@ export class NativeDecodeSessions {
   }
 
   static create(addon: NativeOrt, files: { embed: string; decoder: string }, llm: LlmShape, opts: NativeDecodeOptions): NativeDecodeSessions {
-    const embed = new addon.Session(files.embed, { provider: opts.provider });
+    const t = opts.threads;
+    const threads = {
+      ...(t?.intraOp ? { intraOpThreads: t.intraOp } : {}),
+      ...(t?.spinning === false ? { sessionConfig: { 'session.intra_op.allow_spinning': '0', 'session.inter_op.allow_spinning': '0' } } : {}),
+    };
+    const embed = new addon.Session(files.embed, { provider: opts.provider, ...threads });
     let decoder: NativeSession;
     try {
-      decoder = new addon.Session(files.decoder, { provider: opts.provider, cudaGraph: opts.cudaGraph });
+      decoder = new addon.Session(files.decoder, { provider: opts.provider, cudaGraph: opts.cudaGraph, ...threads });
     } catch (err) {
       embed.release();
       throw err;
@@ -435,10 +443,11 @@ export class NativeDecodeRunner implements DecodeRunner {
   }
   lastLogits(): Float32Array {
     const V = this.s.llm.vocab;
-    return toFloat32(this.lastOut().read((this.rows - 1) * V, V), 'logits');
+    const rows = this.lastOut().dims[1] ?? this.rows; // 1 for a last-row-logits decoder (manifest llm.lastRowLogits)
+    return toFloat32(this.lastOut().read((rows - 1) * V, V), 'logits');
   }
   stepLogits(): Float32Array {
-    return toFloat32(this.lastOut().read(0, this.rows * this.s.llm.vocab), 'logits');
+    return toFloat32(this.lastOut().read(0, (this.lastOut().dims[1] ?? this.rows) * this.s.llm.vocab), 'logits');
   }
   lastHidden(): Float32Array {
     return this.hidden(this.rows - 1);

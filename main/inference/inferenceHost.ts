@@ -18,6 +18,7 @@ import type {
   WorkerRequest,
 } from './protocol.js';
 import { planViews, type Rect, type ViewPlan } from './viewPlanner.js';
+import type { ViewPixelsSpec } from './viewResample.js';
 import { probeWebGpu } from './webgpuProbe.js';
 
 export type { HostAskResult };
@@ -163,6 +164,12 @@ export class InferenceHost implements InferencePort {
 
   get viewSize(): number {
     return this.requireView().size;
+  }
+
+  /** How the loaded pack's views are made from image pixels (manifest view.resample / pad / mean; viewResample.ts). */
+  get viewPixels(): ViewPixelsSpec {
+    const v = this.requireView();
+    return { size: v.size, resample: v.resample ?? 'nearest', pad: v.pad ?? 'none', mean: v.mean ?? [0, 0, 0] };
   }
 
   /** Image sources (optical, sar, infrared) the loaded pack takes. */

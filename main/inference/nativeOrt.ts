@@ -58,7 +58,11 @@ export interface NativeOrt {
   version(): string;
   providers(): string[];
   cudaInfo(): { ok: boolean; reason?: string; free?: number; total?: number };
-  Session: new (file: string, opts: { provider: 'cpu' | 'cuda'; deviceId?: number; cudaGraph?: boolean; intraOpThreads?: number }) => NativeSession;
+  Session: new (
+    file: string,
+    /** sessionConfig: onnxruntime session config entries (e.g. session.intra_op.allow_spinning: '0') */
+    opts: { provider: 'cpu' | 'cuda'; deviceId?: number; cudaGraph?: boolean; intraOpThreads?: number; sessionConfig?: Record<string, string> },
+  ) => NativeSession;
   DeviceTensor: abstract new () => DeviceTensor;
 }
 

@@ -64,6 +64,10 @@ export const PackManifest = z.looseObject({
     mean: rgb,
     std: rgb,
     maxImagePixels: z.number().positive(),
+    /** how views are resampled: 'nearest' (default) or 'bicubic' (Pillow's, as CLIPImageProcessor; viewResample.ts) */
+    resample: z.enum(['nearest', 'bicubic']).default('nearest'),
+    /** 'square': the global view is padded to a square with the mean colour (LLaVA-1.5 / GeoChat expand2square) */
+    pad: z.enum(['none', 'square']).default('none'),
   }),
   grounding: z
     .looseObject({ channels: z.number().int().positive(), grid: z.number().int().positive(), mean: rgb, std: rgb })
@@ -117,6 +121,8 @@ export const PackManifest = z.looseObject({
     assistantPrefix: z.string(),
     defaultSystem: z.string(),
     groundPrefix: z.string().default(''),
+    /** how the first user turn opens: `{source}` source tag, `{image}` image token (default "{source} {image} ") */
+    imagePrefix: z.string().includes('{image}').optional(),
   }),
   stages: z.record(z.string(), StageEntry),
   files: z.record(packFileName, sha256Hex),

@@ -1,6 +1,7 @@
 import { PackBackend, type BackendOptions, type ProviderStatus, type StageTimes } from './backend.js';
 import type { PackCapabilities } from './capabilities.js';
 import { ChatPipeline, type AskCallbacks } from './chatPipeline.js';
+import { regionFormatOf } from './chatPrompt.js';
 import { loadPack, type LoadedPackInfo } from './packManifest.js';
 import type { AskInput, AskResult, InstantPrompt, MaskResult, ViewInput } from './protocol.js';
 import { SegmentationPipeline } from './segmentation.js';
@@ -33,7 +34,9 @@ export class InferencePipeline {
     try {
       if (tokenizer) {
         const m = pack.manifest;
-        for (const t of [m.tokens.image, m.tokens.seg, m.tokens.phraseOpen, m.tokens.phraseClose, ...m.tokens.stop]) tokenizer.requireId(t);
+        // GeoChat packs read and write `<p> … </p>` as plain text (PACK_CONTRACT.md "Answer boxes"): no single ids needed
+        const phrases = regionFormatOf(m) === 'geochat-box' ? [] : [m.tokens.phraseOpen, m.tokens.phraseClose];
+        for (const t of [m.tokens.image, m.tokens.seg, ...phrases, ...m.tokens.stop]) tokenizer.requireId(t);
       }
     } catch (err) {
       await backend.dispose();

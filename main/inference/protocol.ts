@@ -5,6 +5,7 @@ import type { PackCapabilities } from './capabilities.js';
 import type { AskMode, HistoryTurn } from './chatPrompt.js';
 import type { SamplingOptions } from './tokenSampler.js';
 import type { Rect, ViewPlan } from './viewPlanner.js';
+import type { ViewPad, ViewPixelsSpec, ViewResample } from './viewResample.js';
 
 /**
  * The one place the inference layer's requests and events are typed: what the chat service hands the host
@@ -145,7 +146,7 @@ export interface ReadyInfo {
   /** the backend's decode path, in words */
   decode: string;
   /** what the host needs to plan views without asking the worker */
-  view: { size: number; maxViews: number; maxImagePixels: number };
+  view: { size: number; maxViews: number; maxImagePixels: number; resample?: ViewResample; pad?: ViewPad; mean?: number[] };
   /** image sources the pack takes (manifest `sources`), checked before a question is stored */
   sources: string[];
   /** what the loaded pack can do: decided once, by the backend (capabilities.ts) */
@@ -172,6 +173,8 @@ export interface InferencePort {
   planViews(width: number, height: number, regions: RegionGeometry[]): Rect[];
   planViewsDetailed?(width: number, height: number, regions: RegionGeometry[]): ViewPlan;
   readonly viewSize: number;
+  /** how views are made from image pixels (absent: nearest, no padding) */
+  readonly viewPixels?: ViewPixelsSpec;
   /** image sources the loaded pack takes (manifest `sources`) */
   readonly sources: readonly string[];
   /** what the loaded pack can do (the worker's ready reply) */

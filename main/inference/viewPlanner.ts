@@ -7,6 +7,8 @@ export interface ViewSpec {
   size: number;
   maxViews: number;
   maxImagePixels: number;
+  /** 'square': the global view is padded to a square around its area (manifest view.pad; viewResample.ts) */
+  pad?: 'none' | 'square' | undefined;
 }
 
 export interface ViewPlan {
@@ -90,7 +92,7 @@ export function planViews(width: number, height: number, spec: ViewSpec, regions
   const global: Rect = roi ? roiRect(width, height, spec, regions) : [0, 0, width, height];
   const gw = global[2] - global[0], gh = global[3] - global[1];
   const grid = chooseGrid(gw, gh, spec.size, spec.maxViews - 1);
-  const views: Rect[] = [global];
+  const views: Rect[] = [spec.pad === 'square' ? padRectSquare(global) : global];
   for (let r = 0; r < grid.rows; r++) {
     for (let c = 0; c < grid.cols; c++) {
       views.push([
@@ -102,6 +104,18 @@ export function planViews(width: number, height: number, spec: ViewSpec, regions
     }
   }
   return { views, grid, roi };
+}
+
+/** expand2square of a rect: a square of the longer side with the rect placed as LLaVA / GeoChat paste the image. */
+export function padRectSquare(r: Rect): Rect {
+  const w = r[2] - r[0], h = r[3] - r[1];
+  if (w === h) return r;
+  if (w > h) {
+    const y0 = r[1] - Math.floor((w - h) / 2);
+    return [r[0], y0, r[2], y0 + w];
+  }
+  const x0 = r[0] - Math.floor((h - w) / 2);
+  return [x0, r[1], x0 + h, r[3]];
 }
 
 /** Edge of an instant-mask tile in view sizes: a tile of k·S full-resolution pixels is resized to one S×S view. */

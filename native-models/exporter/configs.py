@@ -32,6 +32,10 @@ CONFIGS = {
 # the laptop target for 4-6 GB GPUs: same image stages, a 3B-class GQA decoder
 CONFIGS["3b-class"] = {**CONFIGS["7b-class"], "hidden": 3072, "layers": 26, "heads": 24, "kv_heads": 8,
                        "intermediate": 8192}
+# TinyLlama-1.1B decoder geometry (issue 16's CPU comparison with llama.cpp): small test-pack image stages, so the
+# pack builds in a minute; max_context 4096 (TinyLlama's own is 2048) so the benchmark can decode at 2k + steps
+CONFIGS["tinyllama"] = {**CONFIGS["small"], "hidden": 2048, "layers": 22, "heads": 32, "kv_heads": 4, "head_dim": 64,
+                        "intermediate": 5632, "vocab": 32000, "max_context": 4096}
 
 BLOCK = 32  # MatMulNBits block size along K
 

@@ -34,7 +34,7 @@ class Graph:
         return outs[0] if len(outs) == 1 else outs
 
 
-def _linear(g, x, w, name, quant, rng, npdt=np.float32):
+def _linear(g, x, w, name, quant, rng, npdt=np.float32, accuracy_level=0):
     """x [1,T,K] -> [1,T,N]; w is [N,K] (HF layout) or (N, K) for random int4."""
     if quant == "fp32":  # dense linears in the graph's float type
         return g.op("MatMul", [x, g.const(np.ascontiguousarray(w.T.astype(npdt)), name + ".weight")])
@@ -46,7 +46,10 @@ def _linear(g, x, w, name, quant, rng, npdt=np.float32):
         packed, scales, zp = quantise(w)
     ins = [x, g.const(packed, name + ".qweight"), g.const(scales.astype(npdt), name + ".scales"),
            g.const(zp, name + ".qzeros")]
-    return g.op("MatMulNBits", ins, domain="com.microsoft", K=k, N=n, bits=4, block_size=BLOCK)
+    # accuracy_level 4: onnxruntime may quantise the activations to int8 per block and use integer dot products
+    # (MLAS CompInt8); 0 (default, attribute left out): fp32 compute
+    extra = {"accuracy_level": accuracy_level} if accuracy_level else {}
+    return g.op("MatMulNBits", ins, domain="com.microsoft", K=k, N=n, bits=4, block_size=BLOCK, **extra)
 
 
 def _rms(g, x, w, eps, name, half=False):
@@ -65,7 +68,8 @@ def _rotate(g, x, cos, sin, half):
     return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rot, sin])])
 
 
-def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float32"):
+def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float32", accuracy_level=0,
+                  last_logits=False, kv_dtype=None):
     """weights: load_llama()/random_llama() dict, or None for random packed int4 (speed packs).
 
     attention="matmul": plain ONNX ops (Concat past + new, Expand kv heads, MatMul/Softmax), runs everywhere.
@@ -74,6 +78,10 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
     the GPU path builds on (GQA's shared past/present buffer keeps the cache in place on CUDA, fp16 there).
     dtype="float16": every float input/output (embeds, KV cache, logits, hidden) and weight/scale is fp16; RoPE,
     the causal bias and RMSNorm are computed in fp32 and cast, so positions beyond 2048 keep their precision.
+    Pack options (issue 16; defaults leave the graph as before): accuracy_level on every MatMulNBits; last_logits:
+    `logits` holds the last row only ([1,1,vocab]: prefill skips the LM head for the other rows; hidden_states keeps
+    every row); kv_dtype="float16" with GQA attention in a float32 graph: the KV cache (past/present) is fp16, q/k/v
+    are cast to fp16 for GroupQueryAttention and its output back to fp32.
     """
     half = dtype == "float16"
     npdt = np.float16 if half else np.float32
@@ -83,14 +91,18 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
     g = Graph()
     f = TensorProto.FLOAT16 if half else TensorProto.FLOAT
     f32 = TensorProto.FLOAT
+    kv_half = kv_dtype == "float16" and not half
+    if kv_half and attention != "gqa":
+        raise ValueError("kv_dtype float16 needs attention='gqa' (the plain-op attention keeps the graph's float type)")
+    fkv = TensorProto.FLOAT16 if kv_half else f
     inputs = [helper.make_tensor_value_info("inputs_embeds", f, [1, "T", d]),
               helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [1, "PT"]),
               helper.make_tensor_value_info("position_ids", TensorProto.INT64, [1, "T"])]
-    outputs = [helper.make_tensor_value_info("logits", f, [1, "T", c["vocab"]])]
+    outputs = [helper.make_tensor_value_info("logits", f, [1, 1 if last_logits else "T", c["vocab"]])]
     for i in range(L):
         for kv in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kv}", f, [1, kvh, "P", hd]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kv}", f, [1, kvh, "PT", hd]))
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kv}", fkv, [1, kvh, "P", hd]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kv}", fkv, [1, kvh, "PT", hd]))
     outputs.append(helper.make_tensor_value_info("hidden_states", f, [1, "T", d]))
 
     # RoPE tables [1,1,T,hd]
@@ -137,14 +149,19 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
         lw = weights["layers"][i] if weights else {n: shapes[n] for n in shapes}
         p = f"layers.{i}."
         hn = _rms(g, x, lw.get("in_norm", np.ones(d, np.float32)), c["rms_eps"], p + "in_norm.weight", half)
-        lin = lambda name, inp: _linear(g, inp, lw[name], p + name, quant, rng, npdt)  # noqa: E731
+        lin = lambda name, inp: _linear(g, inp, lw[name], p + name, quant, rng, npdt, accuracy_level)  # noqa: E731
         if attention == "gqa":
             q = g.op("Reshape", [_rotate(g, g.op("Reshape", [lin("q", hn), shape_q]), cos, sin, hd // 2), shape_out])
             k = g.op("Reshape", [_rotate(g, g.op("Reshape", [lin("k", hn), shape_kv]), cos, sin, hd // 2), shape_kvo])
-            y = g.op("GroupQueryAttention", [q, k, lin("v", hn), f"past_key_values.{i}.key",
+            v = lin("v", hn)
+            if kv_half:
+                q, k, v = (g.op("Cast", [t], to=TensorProto.FLOAT16) for t in (q, k, v))
+            y = g.op("GroupQueryAttention", [q, k, v, f"past_key_values.{i}.key",
                                              f"past_key_values.{i}.value", seqlens, total],
                      out=[g.fresh("gqa"), f"present.{i}.key", f"present.{i}.value"], domain="com.microsoft",
                      num_heads=h, kv_num_heads=kvh, scale=float(1.0 / np.sqrt(hd)))[0]
+            if kv_half:
+                y = g.op("Cast", [y], to=f32)
         else:
             q = g.op("Transpose", [g.op("Reshape", [lin("q", hn), shape_q])], perm=[0, 2, 1, 3])
             k = g.op("Transpose", [g.op("Reshape", [lin("k", hn), shape_kv])], perm=[0, 2, 1, 3])
@@ -170,7 +187,11 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
     head = weights["lm_head"] if weights else None
     if head is None:  # random speed pack
         head = (rng.standard_normal((c["vocab"], d), dtype=np.float32) / np.sqrt(d)).astype(np.float32)
-    g.op("MatMul", ["hidden_states", g.const(np.ascontiguousarray(head.T.astype(npdt)), "lm_head.weight")],
+    head_in = "hidden_states"
+    if last_logits:  # the last row only: [1,T,D] -> [1,1,D]
+        head_in = g.op("Slice", [hidden, g.const(np.array([-1], np.int64)), g.const(np.array([2**62], np.int64)),
+                                 g.const(np.array([1], np.int64))])
+    g.op("MatMul", [head_in, g.const(np.ascontiguousarray(head.T.astype(npdt)), "lm_head.weight")],
          out=["logits"])
 
     graph = helper.make_graph(g.nodes, "vantage-decoder", inputs, outputs, g.inits)

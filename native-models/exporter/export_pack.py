@@ -28,6 +28,7 @@ from checkpoints import config_from_hf, load_llama, random_llama  # noqa: E402
 from configs import CONFIGS, dry_run, sizes  # noqa: E402
 from decoder_graph import build_decoder, build_embed, save  # noqa: E402
 from sign_pack import sign_pack  # noqa: E402
+from sp_tokenizer import checkpoint_tokenizer, with_pack_tokens  # noqa: E402
 
 STAGES = ["vision", "prompt", "embed", "decoder", "grounding", "pixel"]
 
@@ -52,6 +53,25 @@ def padded_tokenizer(vocab):
     for i in range(n, vocab):
         v[f"<extra_{i}>"] = i
     return tok
+
+
+def manifest_tokens(c):
+    """The strings the pack's manifest (the test pack's `tokens`) needs the tokenizer to hold as single ids."""
+    with open(os.path.join(TESTPACK, "pack", "manifest.json")) as f:
+        t = json.load(f)["tokens"]
+    geochat = c.get("region_format") == "geochat-box"
+    if geochat:
+        t = {**t, **geochat_chat()["tokens"]}
+    regions = [] if geochat else [t["region"].replace("{k}", str(k)) for k in range(1, t["maxRegions"] + 1)]
+    # GeoChat writes `<p> … </p>` as plain text (its tokenizer has no such tokens) and has no source tags
+    phrases = [] if geochat else [t["phraseOpen"], t["phraseClose"]]
+    tokens = [t["image"], *t["sources"].values(), t["seg"], *phrases, *t["stop"], t["pad"], *regions]
+    return [s for s in tokens if s]
+
+
+def geochat_chat():
+    with open(os.path.join(HERE, "geochat_chat.json")) as f:
+        return json.load(f)
 
 
 def export_torch_stages(c, out, seed, stages, sam_checkpoint=None, seg_projection=None):
@@ -90,7 +110,10 @@ def export_torch_stages(c, out, seed, stages, sam_checkpoint=None, seg_projectio
 
     ex(vision, (torch.randn(2, 3, S, S),), "vision", ["pixel_values"], ["visual_tokens"],
        {"pixel_values": {0: "V"}, "visual_tokens": {0: "V"}})
-    ex(Prompt(c), (torch.randn(2, c["tokens"], D), torch.rand(3, S, S)), "prompt",
+    prompt = Prompt(c)
+    if c.get("image_embeds_identity"):  # LLaVA-1.5 / GeoChat feed the projected CLIP tokens to the LLM unchanged
+        prompt.img_proj = torch.nn.Identity()
+    ex(prompt, (torch.randn(2, c["tokens"], D), torch.rand(3, S, S)), "prompt",
        ["visual_tokens", "region_masks"], ["image_embeds", "region_embeds"],
        {"visual_tokens": {0: "V"}, "region_masks": {0: "R"}, "image_embeds": {0: "VN"}, "region_embeds": {0: "R"}})
     ex(grounding, (torch.randn(1, 3, S, S),), "grounding", ["pixel_values"], ["image_embeddings"], {})
@@ -108,6 +131,9 @@ def write_manifest(c, out, name, quant, stages, extra):
     m = {k: base[k] for k in ("contract", "family", "sources", "modes", "tokens", "chat")}
     if c.get("region_format"):
         m["tokens"] = {**m["tokens"], "regionFormat": c["region_format"]}
+    if c.get("region_format") == "geochat-box":  # GeoChat's own conversation template (fidelity/tok_geochat_template.py)
+        g = geochat_chat()
+        m["tokens"], m["chat"] = {**m["tokens"], **g["tokens"]}, g["chat"]
     m.update({
         "name": name, "version": "0.1.0",
         "licence": extra.get("licence", "random weights (speed runs); no third-party data"),
@@ -115,11 +141,12 @@ def write_manifest(c, out, name, quant, stages, extra):
         "quantisation": "int4-weight-only (MatMulNBits, block 32, asymmetric)" if quant == "int4" else "fp32",
         "expectedVramMB": int((s["decoderFileBytes"] + c["max_context"] * s["kvBytesPerContextToken"]) / 2**20) + 64,
         "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
-                 **{k: c["view_" + k] for k in ("mean", "std") if "view_" + k in c}},
+                 **{k: c["view_" + k] for k in ("mean", "std", "resample", "pad", "maxViews") if "view_" + k in c}},
         "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
         "pixel": {"maskSize": c["mask_size"], **({"segHidden": c["seg_hidden"]} if c.get("seg_hidden") else {})},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
                 "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"],
+                **({"lastRowLogits": True} if extra.get("last_logits") else {}),
                 # GroupQueryAttention decoders take a fixed-capacity cache with a zero-padded mask (in place)
                 **({"staticKvCache": True} if extra["attention"] == "gqa" else {})},
         "stages": {st: {"file": f"{st}.onnx", "sha256": sha256(os.path.join(out, f"{st}.onnx")),
@@ -128,8 +155,13 @@ def write_manifest(c, out, name, quant, stages, extra):
         # read by native-models/bench/gpuBench.ts for the bytes-per-token limit; ignored by the app
         "exporter": {"config": extra["config"], "weights": extra["weights"], "attention": extra["attention"],
                      "intermediate": c["intermediate"],
-                     "linears": quant, "scaleBytes": fb, "denseBytes": fb, "kvBytes": fb},
+                     "linears": quant, "scaleBytes": fb, "denseBytes": fb,
+                     "kvBytes": 2 if extra.get("kv_dtype") == "float16" else fb,
+                     **({"accuracyLevel": extra["accuracy_level"]} if extra.get("accuracy_level") else {}),
+                     **({"kvDtype": extra["kv_dtype"]} if extra.get("kv_dtype") else {})},
     })
+    if extra.get("licences"):  # a mixed pack: each part's licence and stages (PACK_CONTRACT.md `licences`)
+        m["licences"] = extra["licences"]
     for st in stages:  # weights beside a >2 GiB graph are part of the pack too
         data = os.path.join(out, f"{st}.onnx.data")
         if os.path.exists(data):
@@ -150,6 +182,13 @@ def main(argv=None):
                     help="decoder attention: plain ONNX ops, or com.microsoft GroupQueryAttention (the GPU path)")
     ap.add_argument("--dtype", choices=["float32", "float16"], default="float32",
                     help="embed + decoder float type (float16 for GPU packs: fp16 scales, head, KV cache)")
+    ap.add_argument("--accuracy-level", type=int, choices=[0, 1, 2, 3, 4], default=0,
+                    help="MatMulNBits accuracy_level (4: int8 activations and integer dot products on CPU; lower "
+                    "precision, see README 'Pack options')")
+    ap.add_argument("--last-logits", action="store_true",
+                    help="decoder `logits` holds the last row only (prefill computes the LM head once; manifest "
+                    "llm.lastRowLogits)")
+    ap.add_argument("--kv-dtype", choices=["float16"], help="fp16 KV cache in a float32 GQA decoder (lower precision)")
     ap.add_argument("--checkpoint", help="HF LLaMA-layout folder (config.json + safetensors/bin) for embed+decoder")
     ap.add_argument("--random-weights", action="store_true", help="random weights (speed runs)")
     ap.add_argument("--sam-checkpoint", help="segment_anything .pth: image_encoder.* -> grounding, prompt_encoder.* + "
@@ -164,7 +203,21 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sign-key", metavar="KEY", help="sign the finished pack with this Ed25519 private key (writes "
                     "manifest.sig through `vantage packs sign`; make one with `vantage packs keygen KEY`)")
+    ap.add_argument("--name", help="pack name in the manifest (default vantage-CONFIG-QUANT…)")
+    ap.add_argument("--licence", help="the manifest's one-line licence summary")
+    ap.add_argument("--licence-part", action="append", metavar="PART:LICENCE:STAGES", default=[],
+                    help="one part of a mixed pack, e.g. 'SAM ViT-H:Apache-2.0:grounding,pixel' (repeat per part; "
+                    "manifest `licences`, PACK_CONTRACT.md)")
     a = ap.parse_args(argv)
+    parts = []
+    for spec in a.licence_part:
+        bits = spec.rsplit(":", 2)
+        if len(bits) != 3 or not all(b.strip() for b in bits):
+            ap.error(f"--licence-part {spec!r}: expected PART:LICENCE:STAGE,STAGE")
+        bad = [st for st in bits[2].split(",") if st not in STAGES]
+        if bad:
+            ap.error(f"--licence-part {spec!r}: unknown stage(s) {', '.join(bad)} (stages: {', '.join(STAGES)})")
+        parts.append({"part": bits[0].strip(), "licence": bits[1].strip(), "stages": bits[2].split(",")})
     if a.sign_key and not os.path.isfile(a.sign_key):
         ap.error(f"--sign-key: no key file at {a.sign_key}")
 
@@ -188,14 +241,30 @@ def main(argv=None):
 
         vis = load_llava_vision(None if a.vision_tower == "checkpoint" else a.vision_tower, a.checkpoint)
         c.update(view_size=vis.cfg["image_size"], tokens=vis.cfg["tokens"], view_mean=vis.cfg["mean"], view_std=vis.cfg["std"])
+        # CLIPImageProcessor's Pillow bicubic; LLaVA-1.5 / GeoChat (image_aspect_ratio "pad") pad to a square first
+        c.update(view_resample="bicubic", view_pad=vis.cfg["pad"])
+        c["view_maxViews"] = 1  # process_images gives one view per image: no sub-image grid
+        c["image_embeds_identity"] = True  # the `prompt` stage passes the visual tokens through (no model.py MLP)
         if vis.cfg.get("geochat"):  # GeoChat reads regions as box text, not embeddings (PACK_CONTRACT.md "Region format")
             c["region_format"] = "geochat-box"
+    if a.sam_checkpoint and c.get("grounding") == "sam-vit-b":
+        # ViT-B/L/H: the encoder's width, depth, heads and global blocks read from the checkpoint's own tensors; the
+        # grid follows the view (GeoChat's 504 px -> 31)
+        from checkpoints import sam_encoder_geometry
+
+        c.update(sam_encoder_geometry(a.sam_checkpoint))
+        c["g_grid"] = c["view_size"] // c["g_patch"]
     if a.sam_checkpoint:
         c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
         # LISA / GeoPixel train the <SEG> projection on the row that predicts <SEG> (hidden[input_ids[:, 1:] == SEG])
         c["seg_hidden"] = "predicting"
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
+    # the checkpoint's own tokenizer (tokenizer.json, or tokenizer.model converted by sp_tokenizer.py) plus the tokens
+    # the manifest needs as single ids; the test configs' fake checkpoints carry none: the padded test tokenizer
+    # (--only writes stages for fixtures and speed runs: no tokenizer, no extra embed rows)
+    tokenizer = checkpoint_tokenizer(a.checkpoint) if a.checkpoint and not a.only else None
+    added = with_pack_tokens(tokenizer, manifest_tokens(c)) if tokenizer is not None else []
 
     if a.checkpoint:
         weights = load_llama(a.checkpoint, c)
@@ -204,9 +273,12 @@ def main(argv=None):
     else:
         weights = random_llama(c, rng)
     if "decoder" in only:
-        save(build_decoder(c, weights, a.quant, rng, a.attention, a.dtype), os.path.join(a.out, "decoder.onnx"))
+        save(build_decoder(c, weights, a.quant, rng, a.attention, a.dtype, a.accuracy_level, a.last_logits, a.kv_dtype),
+             os.path.join(a.out, "decoder.onnx"))
     if "embed" in only:
         table = weights["embed"] if weights else rng.standard_normal((c["vocab"], c["hidden"]), dtype=np.float32) * 0.02
+        if added:  # zero rows for the added ids (replaced by image/region rows or plain markup)
+            table = np.concatenate([table, np.zeros((max(0, added[-1][1] + 1 - len(table)), table.shape[1]), table.dtype)])
         save(build_embed(c, table, a.dtype), os.path.join(a.out, "embed.onnx"))
     others = [s for s in ("vision", "prompt", "grounding", "pixel") if s in only]
     if vis and "vision" in others:
@@ -222,12 +294,17 @@ def main(argv=None):
         export_torch_stages(c, a.out, a.seed, others, a.sam_checkpoint, a.seg_projection)
     if a.only:
         return  # partial output (fixtures / speed runs) gets no manifest unless every contract stage is present
-    with open(os.path.join(a.out, "tokenizer.json"), "w") as f:
-        json.dump(padded_tokenizer(c["vocab"]), f)
+    with open(os.path.join(a.out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer if tokenizer is not None else padded_tokenizer(c["vocab"]), f, ensure_ascii=False)
     name = f"vantage-{a.config}-{a.quant}" + ("-gqa" if a.attention == "gqa" else "") + ("-fp16" if a.dtype == "float16" else "")
+    name += (f"-acc{a.accuracy_level}" if a.accuracy_level else "") + ("-last" if a.last_logits else "") + \
+        ("-kv16" if a.kv_dtype == "float16" and a.dtype != "float16" else "")
+    name = a.name or name
     write_manifest(c, a.out, name, a.quant, STAGES,
                    {"config": a.config, "weights": os.path.basename(os.path.normpath(a.checkpoint)) if a.checkpoint else "random",
-                    "attention": a.attention, "dtype": a.dtype})
+                    "attention": a.attention, "dtype": a.dtype, "accuracy_level": a.accuracy_level,
+                    "last_logits": a.last_logits, "kv_dtype": a.kv_dtype,
+                    **({"licence": a.licence} if a.licence else {}), **({"licences": parts} if parts else {})})
     print(f"wrote {a.out}")
     if a.sign_key:
         sign_pack(a.out, a.sign_key)

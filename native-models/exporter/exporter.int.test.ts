@@ -92,7 +92,8 @@ describe('exported decoders through InferenceHost (the app path)', () => {
     }
   });
 
-  it.each(['int4', 'int4-gqa', 'int4-gqa-fp16'])('%s decoder answers; greedy-token agreement with the fp32 reference is reported and above the floor', async (variant) => {
+  // int4-gqa-opts: issue 16's CPU pack options (accuracy_level 4, last-row logits, fp16 KV cache; make_fixtures.py OPTS)
+  it.each(['int4', 'int4-gqa', 'int4-gqa-fp16', 'int4-gqa-opts'])('%s decoder answers; greedy-token agreement with the fp32 reference is reported and above the floor', async (variant) => {
     let agree = 0, total = 0, exact = 0;
     const rows: string[] = [];
     for (const { c, t, r } of await runCases(path.join(fix, `decoder.${variant}.onnx`), variant)) {
@@ -116,10 +117,11 @@ describe('exported decoders through InferenceHost (the app path)', () => {
 
 describeWithTorch('Python exporter (needs /usr/bin/python3 with torch + onnx)', () => {
   it('loads the HF-layout checkpoint and rebuilds the committed decoders byte for byte', () => {
-    const variants = [['fp32', 'matmul', 'float32', 'fp32'], ['int4', 'matmul', 'float32', 'int4'], ['int4', 'gqa', 'float32', 'int4-gqa'], ['int4', 'gqa', 'float16', 'int4-gqa-fp16']] as const;
-    for (const [q, attention, dtype, name] of variants) {
+    const opts = ['--accuracy-level', '4', '--last-logits', '--kv-dtype', 'float16'];
+    const variants = [['fp32', 'matmul', 'float32', 'fp32', []], ['int4', 'matmul', 'float32', 'int4', []], ['int4', 'gqa', 'float32', 'int4-gqa', []], ['int4', 'gqa', 'float16', 'int4-gqa-fp16', []], ['int4', 'gqa', 'float32', 'int4-gqa-opts', opts]] as const;
+    for (const [q, attention, dtype, name, extra] of variants) {
       const out = path.join(tmp, `rebuild-${name}`);
-      const p = spawnSync(python, [path.join(here, 'export_pack.py'), '--config', 'tiny', '--checkpoint', path.join(fix, 'tiny-llama-hf'), '--quant', q, '--attention', attention, '--dtype', dtype, '--only', 'decoder', '--out', out], { encoding: 'utf8' });
+      const p = spawnSync(python, [path.join(here, 'export_pack.py'), '--config', 'tiny', '--checkpoint', path.join(fix, 'tiny-llama-hf'), '--quant', q, '--attention', attention, '--dtype', dtype, '--only', 'decoder', '--out', out, ...extra], { encoding: 'utf8' });
       expect(p.status, p.stderr).toBe(0);
       expect(readFileSync(path.join(out, 'decoder.onnx')).equals(readFileSync(path.join(fix, `decoder.${name}.onnx`))), name).toBe(true);
     }

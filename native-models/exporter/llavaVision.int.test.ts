@@ -83,7 +83,8 @@ describeWithTorch('LLaVA-1.5 / GeoChat vision stage (needs /usr/bin/python3 with
     const p = exportPack(['--checkpoint', path.join(st, 'llavaB'), '--vision-tower', 'checkpoint', '--quant', 'fp32', '--out', out]);
     expect(p.status, p.stderr).toBe(0);
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { view: { size: number; tokens: number; mean: number[]; std: number[] }; tokens: { regionFormat?: string } };
-    expect(m.view).toMatchObject({ size: 64, tokens: 16, mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] });
+    // image_aspect_ratio "pad": LLaVA-1.5's expand2square + CLIPImageProcessor's bicubic (fidelity/clipPreprocess.int.test.ts)
+    expect(m.view).toMatchObject({ size: 64, tokens: 16, mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], resample: 'bicubic', pad: 'square', maxViews: 1 });
     expect(m.tokens.regionFormat).toBeUndefined(); // LLaVA-1.5 keeps the default; only a GeoChat tower writes "geochat-box"
     const err = await onnxVsTorch(path.join(out, 'vision.onnx'), want.B);
     console.log(`vision B (embedded fp16 tower, 64 px, patch 16, linear): ONNX vs PyTorch max |diff| ${err.toExponential(2)}`);

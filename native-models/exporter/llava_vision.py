@@ -248,6 +248,9 @@ def llava_vision_config(vision_dir, llava_dir):
     pre = os.path.join(vision_dir, "preprocessor_config.json") if vision_dir else ""
     pp = _json(pre) if pre and os.path.exists(pre) else {}
     c["mean"], c["std"] = pp.get("image_mean", CLIP_MEAN), pp.get("image_std", CLIP_STD)
+    # LLaVA-1.5 / GeoChat process_images: "pad" = expand2square with the mean colour (else the processor's centre
+    # crop, which a view cannot express: the whole image is then stretched to the view)
+    c["pad"] = "square" if lcfg.get("image_aspect_ratio") == "pad" else "none"
     named = {**{prefix + k: v for k, v in tower.items()}, **{"model." + k: v for k, v in proj.items()}}
     return c, named, (src, prefix)
 

@@ -5,8 +5,9 @@
    as transformers' LlamaForCausalLM) holding the *trained* test-pack decoder and embedding, lifted from
    ../testpack/pack/{decoder,embed}.onnx. Trained weights matter: greedy-token agreement of int4 vs fp32 is only
    meaningful on a model whose logits are not flat.
-2. fixtures/decoder.{fp32,int4,int4-gqa,int4-gqa-fp16}.onnx: export_pack.py --config tiny --checkpoint (1), the
-   last two with --attention gqa (GroupQueryAttention: the graph shape the GPU path builds on), the last in fp16.
+2. fixtures/decoder.{fp32,int4,int4-gqa,int4-gqa-fp16,int4-gqa-opts}.onnx: export_pack.py --config tiny
+   --checkpoint (1), the last three with --attention gqa (GroupQueryAttention: the graph shape the GPU path builds
+   on), -fp16 in fp16, -opts with issue 16's CPU pack options (OPTS: int8 compute, last-row logits, fp16 KV cache).
 3. fixtures/matmulnbits.onnx + .json: one MatMulNBits node (K = 80, a ragged last block) with its input and the
    numpy result of x @ dequantise(W)^T, pinning the packing layout against onnxruntime's kernel.
 """
@@ -83,17 +84,22 @@ def matmulnbits_fixture():
         f.write("\n")
 
 
+# issue 16's CPU pack options together (int8 compute, last-row logits, fp16 KV cache): their agreement is measured
+OPTS = ["--accuracy-level", "4", "--last-logits", "--kv-dtype", "float16"]
+
+
 def main():
     os.makedirs(FIX, exist_ok=True)
     ckpt = os.path.join(FIX, "tiny-llama-hf")
     lift_testpack(ckpt)
     import export_pack
 
-    for q, att, dt, name in (("fp32", "matmul", "float32", "fp32"), ("int4", "matmul", "float32", "int4"),
-                             ("int4", "gqa", "float32", "int4-gqa"), ("int4", "gqa", "float16", "int4-gqa-fp16")):
+    for q, att, dt, name, opts in (("fp32", "matmul", "float32", "fp32", []), ("int4", "matmul", "float32", "int4", []),
+                                   ("int4", "gqa", "float32", "int4-gqa", []), ("int4", "gqa", "float16", "int4-gqa-fp16", []),
+                                   ("int4", "gqa", "float32", "int4-gqa-opts", OPTS)):
         tmp = os.path.join(FIX, f".tmp-{name}")
         export_pack.main(["--config", "tiny", "--checkpoint", ckpt, "--quant", q, "--attention", att, "--dtype", dt,
-                          "--only", "decoder", "--out", tmp])
+                          "--only", "decoder", "--out", tmp, *opts])
         os.replace(os.path.join(tmp, "decoder.onnx"), os.path.join(FIX, f"decoder.{name}.onnx"))
         os.rmdir(tmp)
     matmulnbits_fixture()

@@ -431,7 +431,7 @@ class Session : public Napi::ObjectWrap<Session> {
     exports.Set("Session", f);
   }
 
-  // new Session(path, { provider: 'cpu'|'cuda', deviceId, cudaGraph, intraOpThreads })
+  // new Session(path, { provider: 'cpu'|'cuda', deviceId, cudaGraph, intraOpThreads, sessionConfig: { key: value } })
   explicit Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
     auto env = info.Env();
     try {
@@ -446,6 +446,14 @@ class Session : public Napi::ObjectWrap<Session> {
       so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
       so.SetLogSeverityLevel(3);
       if (opts.Has("intraOpThreads")) so.SetIntraOpNumThreads(opts.Get("intraOpThreads").As<Napi::Number>().Int32Value());
+      if (opts.Has("sessionConfig") && opts.Get("sessionConfig").IsObject()) {  // e.g. session.intra_op.allow_spinning = "0"
+        auto cfg = opts.Get("sessionConfig").As<Napi::Object>();
+        auto keys = cfg.GetPropertyNames();
+        for (uint32_t i = 0; i < keys.Length(); i++) {
+          const std::string k = keys.Get(i).ToString().Utf8Value();
+          so.AddConfigEntry(k.c_str(), cfg.Get(k).ToString().Utf8Value().c_str());
+        }
+      }
       if (core->provider == "cuda") {
         auto& rt = cudart();
         if (!rt.ok) throw std::runtime_error(rt.loadError);
