@@ -39,9 +39,11 @@ test('objects: kept colours, names from their own answer, rename, recolour, dele
     await askAboutBox(page, -150, -80, 'outline what is in <region1>', 1);
     const first = await colours(page);
     expect(first.length).toBeGreaterThan(0);
+    // the list renders its rows after the map draws the masks: wait for them before reading their swatches
+    const rows = page.getByTestId('object-row');
+    await expect(rows).toHaveCount(first.length);
     const firstSwatches = await swatches(page);
     await askAboutBox(page, 150, 90, 'and what is in <region1> over here?', 2);
-    const rows = page.getByTestId('object-row');
     await expect(rows).toHaveCount(first.length * 2);
     // a new mask paints none of the older ones: they keep their colours, on the map and in the list
     const both = await swatches(page);
@@ -90,7 +92,8 @@ test('objects: kept colours, names from their own answer, rename, recolour, dele
     await expect(rows).toHaveCount(before.names.length);
     expect(await rowNames(page)).toEqual(before.names);
     expect(await swatches(page)).toEqual(before.swatches);
-    expect(await colours(page)).toEqual(before.paths);
+    // the restored outline is redrawn once its measurement is back, then put back in its place in the drawing order
+    await expect.poll(() => colours(page)).toEqual(before.paths);
 
     expect(problems).toEqual([]);
   } finally {

@@ -1,5 +1,5 @@
 import L from 'leaflet';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { MeasuredObject, ReportExtent } from '../../../../main/contract/calls/reports.js';
 import { pointsBounds } from '../../../../main/contract/geometry.js';
 import { colourOf } from '../../../../main/contract/objectStyle.js';
@@ -62,6 +62,21 @@ export function MaskLayers({ map }: { map: L.Map }) {
   // edit redraws one or a hidden one is shown again (children's effects have run when this one runs)
   const drawn = useRef(new Map<string, L.Polygon>());
   const masks = state.masks;
+  const order = useRef<readonly Mask[]>(masks);
+  order.current = masks;
+  // a layer may be (re)built in a later commit than the one that ordered the masks (its outline or image arrived
+  // later): every build asks for one reordering, run once after the builds of that moment
+  const [reorder] = useState(() => {
+    let pending = false;
+    return () => {
+      if (pending) return;
+      pending = true;
+      queueMicrotask(() => {
+        pending = false;
+        for (const m of order.current) drawn.current.get(m.id)?.bringToFront();
+      });
+    };
+  });
   useEffect(() => {
     for (const m of masks) drawn.current.get(m.id)?.bringToFront();
   }, [masks, shown.length, view.hidden]);
@@ -71,7 +86,7 @@ export function MaskLayers({ map }: { map: L.Map }) {
         const img = shown.find((s) => s.id === m.imageId);
         // the colour kept with the object (the palette by its place only for one not stored yet)
         return img && !view.hidden.includes(m.id) ? (
-          <MaskLayer key={m.id} map={map} drawn={drawn.current} image={img} mask={m} colour={colourOf(m, i)} name={names.get(m.id) ?? ''} opacity={objectOpacity(view, m.id)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
+          <MaskLayer key={m.id} map={map} drawn={drawn.current} reorder={reorder} image={img} mask={m} colour={colourOf(m, i)} name={names.get(m.id) ?? ''} opacity={objectOpacity(view, m.id)} focused={state.focusedMaskId === m.id} area={areaText(m, objects.find((o) => o.maskId === m.id))} />
         ) : null;
       })}
     </>
@@ -88,8 +103,8 @@ const maskStyle = (colour: string, focused: boolean, opacity: number): L.PathOpt
 });
 
 /** One mask's polygon: built when its outline or image changes; colour, focus and hover text restyle it in place. */
-function MaskLayer(props: { map: L.Map; drawn: Map<string, L.Polygon>; image: CaseImage; mask: Mask; colour: string; name: string; opacity: number; focused: boolean; area: string }) {
-  const { map, drawn, image, mask, colour, name, opacity, focused, area } = props;
+function MaskLayer(props: { map: L.Map; drawn: Map<string, L.Polygon>; reorder: () => void; image: CaseImage; mask: Mask; colour: string; name: string; opacity: number; focused: boolean; area: string }) {
+  const { map, drawn, reorder, image, mask, colour, name, opacity, focused, area } = props;
   const layerRef = useRef<L.Polygon | null>(null);
   const style = useRef({ colour, name, opacity, focused, area });
   style.current = { colour, name, opacity, focused, area };
@@ -102,12 +117,13 @@ function MaskLayer(props: { map: L.Map; drawn: Map<string, L.Polygon>; image: Ca
     layer.addTo(map);
     layerRef.current = layer;
     drawn.set(mask.id, layer);
+    reorder();
     return () => {
       layerRef.current = null;
       if (drawn.get(mask.id) === layer) drawn.delete(mask.id);
       layer.remove();
     };
-  }, [map, drawn, image, mask]);
+  }, [map, drawn, reorder, image, mask]);
   useEffect(() => {
     const layer = layerRef.current;
     if (!layer) return;
