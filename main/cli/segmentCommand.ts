@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commandServices } from './commandServices.js';
-import type { BatchEvent, BatchResult } from '../contract/calls/chat.js';
+import { CLASSICAL_MASK_NOTE, type BatchEvent, type BatchResult } from '../contract/calls/chat.js';
 import { VantageError } from '../contract/errors.js';
 
 export const SEGMENT_USAGE = `  segment IMAGE --prompts FILE.geojson [--pack DIR] [--save [--session ID]] [--json]
@@ -80,6 +80,7 @@ export async function runSegment(args: string[], ctx: SegmentContext): Promise<v
           {
             sessionId: saved,
             imageId: saved ? img.id : null,
+            method: r.method,
             total: r.total,
             masks: r.items.length - r.empty,
             skippedOutside: r.skippedOutside,
@@ -100,7 +101,8 @@ export async function runSegment(args: string[], ctx: SegmentContext): Promise<v
       const s = r.stats;
       process.stdout.write(
         `${r.items.length - r.empty} masks from ${r.total} prompts · ${r.skippedOutside} outside the image (skipped) · ${r.empty} empty · ` +
-          `${s.msPerPrompt.toFixed(1)} ms per prompt · tiles ${s.tilesNew} new, ${s.tilesCached} cached · ` +
+          `${s.msPerPrompt.toFixed(1)} ms per prompt · ` +
+          (r.method === 'classical' ? `${CLASSICAL_MASK_NOTE} · ` : `tiles ${s.tilesNew} new, ${s.tilesCached} cached · `) +
           `${saved ? `saved in case ${saved}` : 'not saved (use --save)'}\n`,
       );
     }

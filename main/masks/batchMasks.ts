@@ -11,8 +11,9 @@ import type { SessionsService } from '../sessions/sessionsService.js';
 import { parseJsonText } from '../util/json.js';
 import type { MaskOut, Rect } from '../inference/protocol.js';
 import { regionToWgs84 } from '../analysis/regionWgs84.js';
-import type { InstantMaskService, PromptRegion } from './instantMasks.js';
+import { classicalWindowOf, type InstantMaskService, type PromptRegion } from './instantMasks.js';
 import { measureMask } from './measure.js';
+import { CLASSICAL_MASK_NOTE } from '../contract/calls/chat.js';
 
 /** a prompts file larger than this is refused before it is parsed */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -60,11 +61,13 @@ export class BatchMaskService {
         ? promptsFromGeoJson(await readPromptsFile(input.filePath), info)
         : promptsFromPixels(input.prompts ?? [], info);
     const { prompts, total, skippedOutside } = read;
-    await this.masks.assertCanMask();
+    const method = await this.masks.maskMethod();
+    const classical = method === 'classical';
 
     // group by tile, tiles in order of first appearance: each tile's features are computed once and then reused
     const withTile = prompts.map((p) => {
-      const tile = this.masks.instantTileOf(info, p.geometry);
+      // classical masks: each prompt's own window (nothing is shared between prompts)
+      const tile = classical ? classicalWindowOf(info, p.geometry, input.viewSpanPx).rect : this.masks.instantTileOf(info, p.geometry, input.viewSpanPx);
       return { p, tile, key: tile.join(',') };
     });
     const order = new Map<string, number>();
@@ -78,8 +81,13 @@ export class BatchMaskService {
     emit({ type: 'progress', done: 0, total: withTile.length });
     for (const [i, w] of withTile.entries()) {
       if (signal.aborted) throw new VantageError('CANCELLED', `batch cancelled after ${i} of ${withTile.length} prompts; nothing was stored`);
-      const { m, rgb } = await this.masks.instantRun(info, w.p.geometry, w.tile, tileRgb?.key === w.key ? tileRgb.rgb : null);
-      tileRgb = { key: w.key, rgb };
+      let m: MaskOut;
+      if (classical) ({ m } = await this.masks.classicalRun(info, w.p.geometry, input.viewSpanPx));
+      else {
+        const run = await this.masks.instantRun(info, w.p.geometry, w.tile, tileRgb?.key === w.key ? tileRgb.rgb : null);
+        m = run.m;
+        tileRgb = { key: w.key, rgb: run.rgb };
+      }
       const cached = m.cachedFeatures === true;
       if (!tileCached.has(w.key)) tileCached.set(w.key, cached);
       runs.push({ p: w.p, tile: w.tile, m, cached });
@@ -100,11 +108,15 @@ export class BatchMaskService {
     const empty = measured.filter((r) => r.out === null).length;
     const ms = performance.now() - t0;
     if (input.save && measured.length > 0) {
-      const model = this.masks.packProvenance();
+      // a classical mask's answer names no pack: its provider is 'classical', like a change analysis's
+      const model = classical ? { pack: null, provider: 'classical' } : this.masks.packProvenance();
       const question =
         `Batch prompts${source ? ` from ${source}` : ''}: ${total} prompt${total === 1 ? '' : 's'}` +
         (skippedOutside ? `, ${skippedOutside} outside the image (skipped)` : '');
-      const answer = `${measured.length - empty} mask${measured.length - empty === 1 ? '' : 's'} from ${measured.length} prompt${measured.length === 1 ? '' : 's'}` + (empty ? ` (${empty} found nothing)` : '');
+      const answer =
+        `${measured.length - empty} mask${measured.length - empty === 1 ? '' : 's'} from ${measured.length} prompt${measured.length === 1 ? '' : 's'}` +
+        (empty ? ` (${empty} found nothing)` : '') +
+        (classical ? ` · ${CLASSICAL_MASK_NOTE}` : '');
       this.repo.inTransaction(() => {
         const saved = this.repo.addQuestion({
           sessionId: input.sessionId,
@@ -149,6 +161,7 @@ export class BatchMaskService {
     }));
     const tilesCached = [...tileCached.values()].filter(Boolean).length;
     const result: BatchResult = {
+      method,
       total,
       skippedOutside,
       empty,

@@ -25,6 +25,7 @@ describeWithData('chat service: task modes, instant masks, bad input', ['imagery
     // 791×718 image, test pack S = 64: tiles of 4·64 = 256 px; the last column/row is shifted back to end on the edge
     const first = await masks.instantMask({ sessionId, imageId, region: { kind: 'point', x: 400, y: 350 } }); // tile [256,256,512,512]
     expect(first.cached).toBe(false);
+    expect(first.method).toBe('model'); // a pack with grounding + pixel stages is used, never the classical path
     const second = await masks.instantMask({ sessionId, imageId, region: { kind: 'box', x0: 300, y0: 300, x1: 500, y1: 450 } });
     expect(second.cached).toBe(true);
     const other = await masks.instantMask({ sessionId, imageId, region: { kind: 'point', x: 700, y: 100 } }); // tile [512,0,768,256]

@@ -10,12 +10,19 @@ import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import type { InferencePort, MaskOut, Rect } from '../inference/protocol.js';
 import { measureMask } from './measure.js';
+import { classicalSegment, classicalWindow } from '../analysis/classicalSegment.js';
+import type { MaskMethod } from '../contract/calls/chat.js';
 
 export type PromptRegion = Extract<RegionGeometry, { kind: 'point' | 'box' }>;
 
 /** Instant-mask views are fixed image tiles; their grounding features are cached in the worker by this key. */
 const instantViewKey = (imageId: string, rect: readonly number[]) =>
   `${imageId}:${Math.max(rect[2]! - rect[0]!, rect[3]! - rect[1]!)}:${rect.join(',')}`;
+
+/** the image rect and working size of a classical mask: a point searches a third of the visible map (64–1024 px; 160 px without a view span) */
+export function classicalWindowOf(info: ImageInfo, r: PromptRegion, viewSpanPx?: number): { rect: Rect; size: number } {
+  return classicalWindow(info.width, info.height, r, viewSpanPx ? Math.max(64, Math.min(1024, viewSpanPx / 3)) : 160);
+}
 
 /**
  * Masks from a point or a box alone (no question): grounding + pixel stages on fixed image tiles, their features
@@ -43,10 +50,14 @@ export class InstantMaskService {
     const r = input.region;
     if (r.kind !== 'point' && r.kind !== 'box') throw new VantageError('BAD_INPUT', `instant masks take a point or a box, got a ${(r as RegionGeometry).kind}`);
     assertInside(r, info.width, info.height);
-    await this.assertCanMask();
-    const { m } = await this.instantRun(info, r, this.instantTileOf(info, r, input.viewSpanPx), null);
+    const method = await this.maskMethod();
+    const { m } =
+      method === 'classical'
+        ? await this.classicalRun(info, r, input.viewSpanPx)
+        : await this.instantRun(info, r, this.instantTileOf(info, r, input.viewSpanPx), null);
     const out = measureMask(m, info);
     return {
+      method,
       polygons: out ? out.polygons : [],
       bbox: out ? out.bbox : null,
       score: m.score,
@@ -57,13 +68,37 @@ export class InstantMaskService {
     };
   }
 
-  /** refuses (before any work) when the loaded pack has no grounding/pixel stages */
-  async assertCanMask(): Promise<void> {
-    await this.models.ensureReady();
-    const pack = this.models.status().pack;
-    if (!pack || !this.host.capabilities.masks) {
-      throw new VantageError('UNSUPPORTED', `the loaded model pack "${pack?.name ?? 'none'}" cannot draw masks (no grounding/pixel stages)`);
+  /**
+   * How a point or box becomes a mask: 'model' when the loaded pack has grounding + pixel stages, else 'classical'
+   * (no pack, a pack that does not load, or one without those stages): a segmentation of the displayed pixels alone.
+   */
+  async maskMethod(): Promise<MaskMethod> {
+    // a pack that failed to load is not retried on every click (installing or selecting a pack loads it again)
+    if (this.models.status().state === 'error') return 'classical';
+    try {
+      await this.models.ensureReady();
+    } catch {
+      return 'classical';
     }
+    return this.models.status().pack && this.host.capabilities.masks ? 'model' : 'classical';
+  }
+
+  /**
+   * A classical mask (analysis/classicalSegment.ts) of the displayed pixels around the prompt, read at a bounded
+   * working resolution; `viewSpanPx` sizes a point's search window to what the analyst sees (at least 64 px, a third
+   * of the view). No model, nothing cached; `score` 0.
+   */
+  async classicalRun(info: ImageInfo, r: PromptRegion, viewSpanPx?: number): Promise<{ m: MaskOut }> {
+    const { rect, size } = classicalWindowOf(info, r, viewSpanPx);
+    const rgb = await this.imagery.readRgb(info.id, rect, size, size);
+    const sx = size / (rect[2] - rect[0]);
+    const sy = size / (rect[3] - rect[1]);
+    const prompt =
+      r.kind === 'point'
+        ? { kind: 'point' as const, x: (r.x - rect[0]) * sx, y: (r.y - rect[1]) * sy }
+        : { kind: 'box' as const, x0: (r.x0 - rect[0]) * sx, y0: (r.y0 - rect[1]) * sy, x1: (r.x1 - rect[0]) * sx, y1: (r.y1 - rect[1]) * sy };
+    const data = classicalSegment({ width: size, height: size, data: rgb }, prompt);
+    return { m: { data, size, rect, score: 0, phrase: null, regionIndex: null, cachedFeatures: false } };
   }
 
   /** the loaded pack and the pixel stage's execution provider, for a stored turn's provenance */

@@ -4,7 +4,15 @@ import { ChatEvent, FileRef, Id, Mask, Region, Turn } from '../schemas.js';
 import { TaskMode } from '../taskModes.js';
 import { call, stream } from './define.js';
 
+/** how a point or box became a mask: the pack's grounding + pixel stages, or a classical segmentation of the image (no model) */
+export const MaskMethod = z.enum(['model', 'classical']);
+export type MaskMethod = z.infer<typeof MaskMethod>;
+/** how a classical mask is named to the analyst (preview tooltip, stored answer, object list) */
+export const CLASSICAL_MASK_NOTE = 'classical (no model)';
+
 export const InstantMask = z.object({
+  /** 'classical' without a pack that can draw masks (analysis/classicalSegment.ts); absent from older servers: 'model' */
+  method: MaskMethod.default('model'),
   /** outline in image pixels; empty when the model found nothing at the prompt */
   polygons: z.array(PixelPolygon),
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).nullable(),
@@ -46,6 +54,8 @@ export const BatchItem = z.object({
 export type BatchItem = z.infer<typeof BatchItem>;
 
 export const BatchResult = z.object({
+  /** how the masks were made (InstantMask.method) */
+  method: MaskMethod.default('model'),
   /** prompts read (features in the file, or prompts given) */
   total: z.number().int().nonnegative(),
   /** prompts lying wholly outside the image, not run */
@@ -124,6 +134,8 @@ export const chatCalls = {
         prompts: z.array(BatchPrompt).max(100_000).optional(),
         /** store the masks in the case (one transaction at the end); false = measure only */
         save: z.boolean().default(true),
+        /** as chat.instantMask's: the tile (or classical window) a preview used, so "Keep" stores what was shown */
+        viewSpanPx: z.number().positive().finite().optional(),
       })
       .strict()
       .refine((i) => (i.file === undefined) !== (i.prompts === undefined), { message: 'give either a prompts file or prompts, not both or neither' }),

@@ -4,7 +4,9 @@ import { caseStore } from '../stores/caseStore.js';
 import { ask, chatStore, setMode, stopAnswer } from '../stores/chatStore.js';
 import { useStore } from '../stores/createStore.js';
 import { instantMaskStore } from '../stores/instantMaskStore.js';
-import { mapStore } from '../stores/mapStore.js';
+import { clearPendingRegions, mapStore } from '../stores/mapStore.js';
+import { keepPrompt } from '../stores/batchMaskStore.js';
+import { CLASSICAL_MASK_NOTE } from '../../../main/contract/calls/chat.js';
 import { TaskModes } from './TaskModes.js';
 
 export function ChatComposer() {
@@ -16,6 +18,15 @@ export function ChatComposer() {
   const preview = useStore(instantMaskStore, (s) => s.preview);
   const textOptional = TASK_MODE_SPECS[mode].textOptional;
 
+  // "Keep": the previewed point/box stored as an object of the case (a batch of one), then the prompt is cleared
+  const keep = () => {
+    if (!preview) return;
+    const region = mapStore.get().pending.find((p) => p.key === preview.regionKey);
+    const g = region?.geometry;
+    if (!g || (g.kind !== 'point' && g.kind !== 'box')) return;
+    const label = preview.method === 'classical' ? `${g.kind} mask, ${CLASSICAL_MASK_NOTE}` : `${g.kind} mask`;
+    if (keepPrompt(preview.imageId, { ...g, label }, region.viewSpanPx)) clearPendingRegions();
+  };
   const send = () => {
     if (ask(text)) setText('');
   };
@@ -51,6 +62,12 @@ export function ChatComposer() {
             title={`computed on a ${Math.round(preview.tile[2] - preview.tile[0])}×${Math.round(preview.tile[3] - preview.tile[1])} px tile`}
           >
             preview mask {Math.round(preview.areaPx).toLocaleString()} px² · {Math.round(preview.ms)} ms
+            {preview.method === 'classical' && <span data-testid="instant-mask-method"> · {CLASSICAL_MASK_NOTE}</span>}
+            {preview.areaPx > 0 && (
+              <button type="button" className="link" data-testid="instant-mask-keep" title="Store this mask as an object of the case" onClick={keep}>
+                Keep
+              </button>
+            )}
           </span>
         )}
       </div>

@@ -1,4 +1,4 @@
-import type { BatchEvent } from '../../../main/contract/calls/chat.js';
+import { CLASSICAL_MASK_NOTE, type BatchEvent, type BatchPrompt } from '../../../main/contract/calls/chat.js';
 import type { Subscription } from '../../../main/contract/procedures.js';
 import type { FileRef } from '../../../main/contract/schemas.js';
 import { emitAppEvent } from '../appEvents.js';
@@ -23,18 +23,29 @@ let current: Subscription | null = null;
 
 /** "Prompts from file…": a GeoJSON of points/polygons → an instant mask per feature, stored in the case at the end. */
 export async function promptsFromFile(): Promise<void> {
-  await chooseFor('prompts', 'Prompts from file (GeoJSON points / polygons)', async (ref) => runBatch(ref));
+  await chooseFor('prompts', 'Prompts from file (GeoJSON points / polygons)', async (file) => {
+    runBatch({ file });
+  });
 }
 
-function runBatch(file: FileRef): void {
+/**
+ * "Keep": stores the instant-mask preview's point or box as an object of the case (the same path as a batch of one,
+ * so a classical mask is kept, named and exported like any other). Returns false when another batch is running.
+ */
+export function keepPrompt(imageId: string, prompt: BatchPrompt, viewSpanPx?: number): boolean {
+  return runBatch({ prompts: [prompt], ...(viewSpanPx ? { viewSpanPx } : {}) }, imageId);
+}
+
+function runBatch(from: { file: FileRef } | { prompts: BatchPrompt[]; viewSpanPx?: number }, imageId?: string): boolean {
   const c = caseStore.get();
   const img = activeImage(c);
-  if (!c.sessionId || !img || current) return;
+  const target = imageId ?? img?.id;
+  if (!c.sessionId || !target || current) return false;
   batchMaskStore.set({ running: true, done: 0, total: 0, summary: null, error: null });
   const sessionId = c.sessionId;
   current = client().subscribe(
     'chat.batchMasks',
-    { sessionId, imageId: img.id, file },
+    { sessionId, imageId: target, ...from },
     {
       next(ev: BatchEvent) {
         if (ev.type === 'progress') {
@@ -50,7 +61,8 @@ function runBatch(file: FileRef): void {
             `${r.items.length - r.empty} masks from ${r.total} prompts` +
             (r.skippedOutside ? ` · ${r.skippedOutside} outside the image (skipped)` : '') +
             (r.empty ? ` · ${r.empty} found nothing` : '') +
-            ` · ${s.msPerPrompt.toFixed(0)} ms per prompt · tiles ${s.tilesNew} new, ${s.tilesCached} cached`,
+            ` · ${s.msPerPrompt.toFixed(0)} ms per prompt` +
+            (r.method === 'classical' ? ` · ${CLASSICAL_MASK_NOTE}` : ` · tiles ${s.tilesNew} new, ${s.tilesCached} cached`),
         });
       },
       error(err) {
@@ -65,6 +77,7 @@ function runBatch(file: FileRef): void {
       },
     },
   );
+  return true;
 }
 
 /** Stops the batch: the backend stores nothing of it (its masks are written in one transaction at the end). */

@@ -3,7 +3,6 @@ import { caseStore } from './caseStore.js';
 import { client, errorText } from './clientRef.js';
 import { createStore } from './createStore.js';
 import { mapStore } from './mapStore.js';
-import { packStore } from './packStore.js';
 
 export interface InstantMaskState {
   /** preview for the latest point/box drawn on the active image; cleared when the regions are sent or cleared */
@@ -17,7 +16,8 @@ let lastKey: string | null = null;
 
 /**
  * Watches the pending regions: a new point or box asks the backend for an instant mask (grounding + pixel stages,
- * features cached per view) so the analyst sees the object at once, before and while the LLM answers.
+ * features cached per view) so the analyst sees the object at once, before and while the LLM answers. Without a pack
+ * that can draw masks the backend answers with a classical segmentation of the image (`method: 'classical'`).
  */
 export function startInstantMasks(): () => void {
   return mapStore.subscribe(() => {
@@ -32,9 +32,8 @@ export function startInstantMasks(): () => void {
     lastKey = last.key;
     const g = last.geometry;
     if (g.kind !== 'point' && g.kind !== 'box') return;
-    const canMask = packStore.get().packs.find((p) => p.selected)?.instantMasks ?? false;
     const sessionId = caseStore.get().sessionId;
-    if (!canMask || !sessionId) return;
+    if (!sessionId) return;
     const key = last.key;
     const imageId = last.imageId;
     client()

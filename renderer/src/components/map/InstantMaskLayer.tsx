@@ -7,6 +7,7 @@ import { caseStore } from '../../stores/caseStore.js';
 import { shownImages } from '../../stores/mapStore.js';
 import { projectionOf } from '../../stores/projections.js';
 import { textNode } from './vectorLayer.js';
+import { CLASSICAL_MASK_NOTE } from '../../../../main/contract/calls/chat.js';
 
 /** The instant-mask preview (dashed outline) for the latest point or box, until the question is sent. */
 export function InstantMaskLayer({ map }: { map: L.Map }) {
@@ -17,7 +18,8 @@ export function InstantMaskLayer({ map }: { map: L.Map }) {
     const rings = maskRings(preview.polygons, projectionOf(image));
     if (rings.length === 0) return;
     const layer = L.polygon(rings, { className: 'vantage-instant-mask', color: '#ffffff', dashArray: '4 4', fillOpacity: 0.2, weight: 2 });
-    layer.bindTooltip(textNode(`preview · score ${preview.score.toFixed(2)} · ${Math.round(preview.ms)} ms${preview.cached ? ' (cached view)' : ''}`), { sticky: true });
+    const how = preview.method === 'classical' ? CLASSICAL_MASK_NOTE : `score ${preview.score.toFixed(2)}`;
+    layer.bindTooltip(textNode(`preview · ${how} · ${Math.round(preview.ms)} ms${preview.cached ? ' (cached view)' : ''}`), { sticky: true });
     layer.addTo(map);
     return () => {
       layer.remove();
