@@ -69,6 +69,8 @@ const packs: [string, Record<string, string>, Record<string, unknown>, RegExp][]
   ['test pack (plain attention)', {}, {}, /native IO binding on cpu · KV cache kept on the device/],
   ['int4 GroupQueryAttention', { decoder: 'decoder.int4-gqa.onnx' }, { staticKvCache: true }, /KV cache in place \(512 positions\)/],
   ['int4 GroupQueryAttention fp16', { decoder: 'decoder.int4-gqa-fp16.onnx' }, { staticKvCache: true }, /KV cache in place/],
+  // issue 16's CPU pack options: int8 compute, fp16 KV cache in the fp32 graph, logits of the last row only
+  ['int4 GroupQueryAttention + pack options', { decoder: 'decoder.int4-gqa-opts.onnx' }, { staticKvCache: true, lastRowLogits: true }, /KV cache in place/],
 ];
 
 describe.skipIf(skip)('native IO-binding decode', () => {

@@ -11,9 +11,14 @@ import { loadNativeOrt } from '../../main/inference/nativeOrt.js';
 import { InferencePipeline, type AskInput } from '../../main/inference/pipeline.js';
 import { seededRandom } from '../../main/util/seededRandom.js';
 import { bytesPerToken, type ByteLayout } from './byteModel.js';
+import { copyBandwidth } from './cpuBandwidth.js';
+import { opProfile, runLevers } from './levers.js';
+import { pairedDecode, pairedPrefill, runnerSide, type PairLog, type TimedSide } from './interleave.js';
+import { buildGguf, ggufBytesPerToken, openLlamaCpp, type BuiltGguf, type GgufShape, type LlamaCppRunner } from './llamaCppSide.js';
 
 /**
- * `npm run bench:gpu [-- --pack DIR] [--out FILE]`: issue 7's benchmark in one run. Limits first (device bandwidth,
+ * `npm run bench:gpu [-- --pack DIR | --config NAME] [--quick] [--pairs N] [--threads N] [--no-llamacpp] [--out FILE]`:
+ * issue 7's benchmark in one run. Limits first (device bandwidth,
  * matmul throughput), then the pack's speeds and each as a ratio to its limit. Runs on whatever provider the app's
  * ladder picks (VANTAGE_EP forces one); on a machine without CUDA it says so and prints CPU figures.
  *
@@ -22,6 +27,14 @@ import { bytesPerToken, type ByteLayout } from './byteModel.js';
  * onnxruntime-node binding (KV cache through host memory every step) and the native IO-binding addon (KV cache on
  * the device; in place for static-cache packs; plus CUDA graphs on CUDA), each as a ratio to the bandwidth floor
  * and as a speed-up over the stock binding measured in the same run.
+ *
+ * Then (issue 16) llama.cpp on the same shapes: a Q4_0 GGUF built in the same run by llama.cpp's own converter
+ * (llamaCppSide.ts / make_gguf.py), timed through node-llama-cpp next to our fastest binding, interleaved pair by
+ * pair with the same thread count: decode tokens/s at 128 and 2k context, prefill of 512 tokens, bytes read per
+ * token, each side's ratio to the bandwidth floor and ours to llama.cpp (median of the pairs, and how many pairs
+ * reach 1.0). --config NAME builds the exporter's NAME config as an int4 GQA pack (e.g. tinyllama); --quick: 3
+ * pairs, 8 tokens each, no per-binding sweep or app path; --contexts 128,2048 (the default) picks the decode contexts. --levers: levers.ts (each CPU lever against the default
+ * export, with its token agreement); --profile: onnxruntime's per-op profile of the decoder.
  */
 
 // runBench.mjs runs a bundled copy from node_modules/.cache, so the repository root comes from it
@@ -31,6 +44,14 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const quick = flag('quick');
+/** intra-op threads of our sessions (onnxruntime's default: the physical cores) = llama.cpp's threads */
+const threads = Number(arg('threads') ?? os.availableParallelism());
+const pairs = Number(arg('pairs') ?? (quick ? 3 : 8));
+const pairSteps = quick ? 8 : 16;
+/** decode contexts of the llama.cpp comparison and the levers (--contexts 128,2048) */
+const pairContexts = (arg('contexts') ?? '128,2048').split(',').map(Number);
 
 interface Manifest {
   name: string;
@@ -39,7 +60,7 @@ interface Manifest {
   grounding: { channels: number; grid: number };
   llm: { hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number; maxContext: number; staticKvCache?: boolean };
   stages: Record<string, { file: string }>;
-  exporter?: { intermediate: number; linears: 'int4' | 'fp32'; scaleBytes: number; denseBytes: number; kvBytes: number };
+  exporter?: { intermediate: number; linears: 'int4' | 'fp32'; scaleBytes: number; denseBytes: number; kvBytes: number; config?: string; weights?: string; attention?: string };
 }
 
 const now = () => performance.now();
@@ -102,16 +123,20 @@ function hostPeakMiB(): number {
 function ensurePack(): string {
   const given = arg('pack');
   if (given) return path.resolve(given);
-  const dir = path.join(os.tmpdir(), 'vantage-small-int4');
+  const config = arg('config');
+  // --config NAME: that exporter config as an int4 GroupQueryAttention pack (static KV cache: the native in-place path)
+  const extra = config ? ['--attention', 'gqa'] : [];
+  const dir = path.join(os.tmpdir(), config ? `vantage-${config}-int4-gqa` : 'vantage-small-int4');
   if (!existsSync(path.join(dir, 'manifest.json'))) {
-    console.log(`building the small int4 pack in ${dir} (export_pack.py --config small --random-weights)…`);
-    const p = spawnSync('/usr/bin/python3', [path.join(repo, 'native-models/exporter/export_pack.py'), '--config', 'small', '--random-weights', '--out', dir], { encoding: 'utf8' });
+    console.log(`building the ${config ?? 'small'} int4 pack in ${dir} (export_pack.py --config ${config ?? 'small'} --random-weights ${extra.join(' ')})…`);
+    const p = spawnSync('/usr/bin/python3', [path.join(repo, 'native-models/exporter/export_pack.py'), '--config', config ?? 'small', '--random-weights', ...extra, '--out', dir], { encoding: 'utf8' });
     if (p.status !== 0) throw new Error(`could not build the benchmark pack (give --pack DIR): ${p.stderr.slice(-400)}`);
   }
   return dir;
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg()[0]!;
   const packDir = ensurePack();
   const m = JSON.parse(readFileSync(path.join(packDir, 'manifest.json'), 'utf8')) as Manifest;
   const factory = new SessionFactory({ forced: process.env.VANTAGE_EP });
@@ -135,15 +160,25 @@ async function main(): Promise<void> {
   const limitOpts: ort.InferenceSession.SessionOptions = { executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: 0 } as ort.InferenceSession.ExecutionProviderConfig] : [provider], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
   const dt = onGpu ? 'fp16' : 'fp32';
   const elBytes = onGpu ? 2 : 4;
-  const bwSession = await ort.InferenceSession.create(path.join(here, 'graphs', `bandwidth_${dt}.onnx`), limitOpts);
-  const bwElems = onGpu ? 2 ** 30 : 2 ** 27; // 2 GiB fp16 on GPU, 512 MiB fp32 on CPU
-  const bwMs = await bestOf(onGpu ? 20 : 8, () => bwSession.run({ shape: new ort.Tensor('int64', BigInt64Array.from([BigInt(bwElems)]), [1]) }));
-  const bandwidth = (2 * bwElems * elBytes) / (bwMs / 1e3); // bytes/s: one write + one read of the buffer
+  let bandwidth: number, bwMs: number, bwProbe: string;
+  if (onGpu) {
+    const bwSession = await ort.InferenceSession.create(path.join(here, 'graphs', `bandwidth_${dt}.onnx`), limitOpts);
+    const bwElems = 2 ** 30; // 2 GiB fp16
+    bwMs = await bestOf(20, () => bwSession.run({ shape: new ort.Tensor('int64', BigInt64Array.from([BigInt(bwElems)]), [1]) }));
+    bandwidth = (2 * bwElems * elBytes) / (bwMs / 1e3); // bytes/s: one write + one read of the buffer
+    bwProbe = `${dt} write+read of ${(bwElems * elBytes) / 2 ** 30} GiB on device`;
+  } else {
+    // host memory: a copy on `threads` threads at once, read + write counted (cpuBandwidth.ts)
+    const c = await copyBandwidth(threads);
+    bandwidth = c.bytesPerSecond;
+    bwMs = c.bestMs;
+    bwProbe = `${c.threads}-thread copy of ${c.bufferBytes / 2 ** 20} MiB, read + write counted (best of 8)`;
+  }
   const mmSession = await ort.InferenceSession.create(path.join(here, 'graphs', `matmul_${dt}.onnx`), limitOpts);
   const n = onGpu ? 8192 : 1024;
   const mmMs = await bestOf(onGpu ? 20 : 8, () => mmSession.run({ shape: new ort.Tensor('int64', BigInt64Array.from([BigInt(n), BigInt(n)]), [2]) }));
   const flops = (2 * n ** 3) / (mmMs / 1e3);
-  console.log(`limits: memory bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (write+read of ${(bwElems * elBytes) / 2 ** 30} GiB ${dt}, ${bwMs.toFixed(2)} ms); ` +
+  console.log(`limits: memory bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (${bwProbe}, ${bwMs.toFixed(2)} ms); ` +
     `${dt} matmul ${(flops / 1e12).toFixed(3)} TFLOP/s (${n}², ${mmMs.toFixed(2)} ms)`);
 
   // ---- stage limits: vision per view, grounding per tile, pixel decoder per click (the app's path is timed below)
@@ -196,7 +231,7 @@ async function main(): Promise<void> {
   const decode: Record<string, unknown>[] = [];
   const D = L.hidden;
   gpu.takePeak();
-  for (const b of bindings) {
+  for (const b of quick ? [] : bindings) {
     let made: ReturnType<typeof b.make>;
     try {
       made = b.make();
@@ -245,20 +280,42 @@ async function main(): Promise<void> {
       }
     }
   }
-  const fastest = contexts.map((ctx) => {
+  if (quick) {
+    await stages.decoder?.release();
+    await stages.embed?.release();
+  }
+  const fastest = contexts.flatMap((ctx) => {
     const rows = decode.filter((d) => d.context === ctx && typeof d.msPerToken === 'number') as { binding: string; msPerToken: number }[];
+    if (!rows.length) return [];
     const best = rows.reduce((a, r) => (r.msPerToken < a.msPerToken ? r : a), rows[0]!);
-    return { context: ctx, binding: best.binding };
+    return [{ context: ctx, binding: best.binding }];
   });
-  console.log(`fastest binding: ${fastest.map((f) => `@${f.context} ${f.binding}`).join('; ')}`);
+  if (fastest.length) console.log(`fastest binding: ${fastest.map((f) => `@${f.context} ${f.binding}`).join('; ')}`);
+
+  // ---- llama.cpp on the same shapes, interleaved pair by pair with our fastest CPU binding (issue 16)
+  const llamaCpp = await compareWithLlamaCpp({ packDir, m, shape, layout, bandwidth, onGpu, native, D });
+  // ---- issue 16's levers, each against the default export in the same run (levers.ts), and where the time goes
+  let levers: Record<string, unknown> | undefined;
+  if (flag('levers')) {
+    levers = onGpu || !native.addon ? { skipped: onGpu ? 'CPU levers: run without CUDA (VANTAGE_EP=cpu)' : `native addon absent: ${native.reason}` }
+      : await runLevers({ repo, packDir, manifest: m, addon: native.addon, pairs, steps: pairSteps, contexts: pairContexts, log: (x) => console.log(x) });
+  }
+  let opProfileResult: Awaited<ReturnType<typeof opProfile>> | undefined;
+  if (flag('profile') && !onGpu) {
+    opProfileResult = await opProfile(packDir, m, 128, quick ? 4 : 8, 512);
+    for (const [k, v] of Object.entries({ 'decode @128 (per token)': opProfileResult.decode.ops, 'prefill 512': opProfileResult.prefill.ops })) {
+      if (v) console.log(`op profile, ${k}: ${v.kernelMsPerRun} ms of kernels — ${v.byOp.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(1)}%`).join(', ')}`);
+    }
+  }
 
   // ---- the app's own path (InferencePipeline, as the worker runs it): TTFT for one global view + 4 sub-images +
   // a region, and click → mask on a new tile (grounding + pixel) and on a cached one (pixel only)
   for (const [name, sess] of Object.entries(stages)) if (name !== 'decoder' && name !== 'embed') await sess.release();
   let ttft = NaN;
+  if (quick) console.log('app path: not measured (--quick)');
   let appDecode: string | null = null;
   const click: Record<string, number> = {};
-  try {
+  if (!quick) try {
     const pipe = await InferencePipeline.create(packDir, { forced: process.env.VANTAGE_EP });
     appDecode = pipe.decodePath;
     try {
@@ -305,14 +362,19 @@ async function main(): Promise<void> {
   const ortVersion = (req('onnxruntime-node/package.json') as { version: string }).version;
   const result = {
     date: new Date().toISOString(),
-    machine: { host: os.hostname(), cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memGiB: round(os.totalmem() / 2 ** 30, 1), gpu: gpu.info },
+    machine: { host: os.hostname(), cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memGiB: round(os.totalmem() / 2 ** 30, 1), gpu: gpu.info,
+      // 1-minute load average at the start and the end: a shared machine's other jobs show here
+      loadAverage: [round(loadAtStart, 2), round(os.loadavg()[0]!, 2)] },
     versions: { node: process.version, onnxruntimeNode: ortVersion },
     pack: { name: m.name, quantisation: m.quantisation, llm: m.llm, intermediate: shape.intermediate, byteLayout: layout },
     providers: factory.providers,
     stageProviders,
-    limits: { bandwidthGBs: round(bandwidth / 1e9, 2), bandwidthProbe: `${dt} write+read of ${(bwElems * elBytes) / 2 ** 30} GiB on device`, matmulTFlops: round(flops / 1e12, 4), matmulDtype: dt, matmulN: n },
+    limits: { bandwidthGBs: round(bandwidth / 1e9, 2), bandwidthProbe: bwProbe, matmulTFlops: round(flops / 1e12, 4), matmulDtype: dt, matmulN: n },
     decode,
     fastestBinding: fastest,
+    llamaCpp,
+    ...(levers ? { levers } : {}),
+    ...(opProfileResult ? { opProfile: opProfileResult } : {}),
     nativeAddon: native.addon ? { file: native.file ? path.relative(repo, native.file) : null, onnxruntime: native.addon.version() } : { reason: native.reason },
     ttftMs: round(ttft, 2),
     appPath: { decode: appDecode, clickToMaskMs: Object.fromEntries(Object.entries(click).map(([k, v]) => [k, round(v, 2)])) },
@@ -327,6 +389,135 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`results → ${path.relative(repo, outFile)}`);
+}
+
+interface CompareInput {
+  packDir: string;
+  m: Manifest;
+  shape: Manifest['llm'] & { intermediate: number };
+  layout: ByteLayout;
+  bandwidth: number;
+  onGpu: boolean;
+  native: ReturnType<typeof loadNativeOrt>;
+  D: number;
+}
+
+/** our decode runner for the comparison: the native addon in place when the pack allows, else on device, else stock */
+async function oursForComparison(c: CompareInput): Promise<{ binding: string; runner: () => DecodeRunner; close: () => Promise<void> }> {
+  const L = c.m.llm;
+  const files = { embed: path.join(c.packDir, c.m.stages.embed!.file), decoder: path.join(c.packDir, c.m.stages.decoder!.file) };
+  if (c.native.addon) {
+    const staticKv = !!L.staticKvCache;
+    const n = NativeDecodeSessions.create(c.native.addon, files, L, { provider: 'cpu', staticKv, cudaGraph: false });
+    let live: DecodeRunner | null = null;
+    return {
+      binding: staticKv ? 'native IO binding, KV in place' : 'native IO binding, KV on device',
+      runner: () => {
+        live?.dispose();
+        return (live = new NativeDecodeRunner(n, () => undefined));
+      },
+      close: async () => {
+        live?.dispose();
+        n.release();
+      },
+    };
+  }
+  const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+  const embed = await ort.InferenceSession.create(files.embed, opts);
+  const dec = await ort.InferenceSession.create(files.decoder, opts);
+  let live: DecodeRunner | null = null;
+  return {
+    binding: 'stock onnxruntime-node',
+    runner: () => {
+      live?.dispose();
+      return (live = new StockDecodeRunner(embed, dec, L, () => undefined));
+    },
+    close: async () => {
+      live?.dispose();
+      await dec.release();
+      await embed.release();
+    },
+  };
+}
+
+async function compareWithLlamaCpp(c: CompareInput): Promise<Record<string, unknown>> {
+  if (flag('no-llamacpp')) return { skipped: '--no-llamacpp' };
+  if (c.onGpu) return { skipped: "GPU run: node-llama-cpp's linux-x64 binary here is CPU-only (its CUDA build is a separate step)" };
+  const { m, shape, layout, bandwidth, D } = c;
+  const gShape: GgufShape = { hidden: shape.hidden, layers: shape.layers, heads: shape.heads, kvHeads: shape.kvHeads, headDim: shape.headDim, intermediate: shape.intermediate, vocab: shape.vocab, maxContext: shape.maxContext };
+  const dense = layout.denseBytes === 2 ? 'f16' : 'f32';
+  let gguf: BuiltGguf;
+  try {
+    gguf = await buildGguf(repo, gShape, dense, (s) => console.log(s));
+  } catch (err) {
+    const reason = (err as Error).message;
+    console.log(`llama.cpp: not measured — ${reason}`);
+    return { skipped: reason };
+  }
+  console.log(`llama.cpp model: ${gguf.file} (${(gguf.bytes / 2 ** 20).toFixed(0)} MiB${gguf.cached ? ', reused' : `, built in ${gguf.buildSeconds.toFixed(0)} s`})`);
+  const grow = pairs * pairSteps + 1;
+  const ctxs = pairContexts.filter((x) => x + grow <= m.llm.maxContext);
+  const ctxSize = Math.ceil((Math.max(512, ...ctxs) + grow + 8) / 256) * 256;
+  let llama: LlamaCppRunner | null = null;
+  let ours: Awaited<ReturnType<typeof oursForComparison>> | null = null;
+  try {
+    llama = await openLlamaCpp(repo, gguf.file, threads, ctxSize, shape.vocab);
+    ours = await oursForComparison(c);
+    console.log(`vs llama.cpp: ours = ${ours.binding} (onnxruntime intra-op threads: its default, the ${os.availableParallelism()} cores here); ` +
+      `llama.cpp = ${llama.describe}; ${pairs} interleaved pairs of ${pairSteps} tokens`);
+    const llamaDense = dense === 'f16' ? 2 : 4;
+    const side = (ms: number, bytes: number) => {
+      const floorMs = (bytes / bandwidth) * 1e3;
+      return { tokensPerSecond: round(1e3 / ms, 2), msPerToken: round(ms), bytesReadPerToken: bytes, floorMs: round(floorMs, 3), ratioToFloor: round(floorMs / ms, 4) };
+    };
+    const lc = llama;
+    const llamaSide: TimedSide = {
+      prefill: (n) => lc.prefill(n),
+      open: async (ctx) => { await lc.prefill(ctx); await lc.next(0); },
+      tokens: async (k) => {
+        const t0 = now();
+        for (let s = 0; s < k; s++) await lc.next(s);
+        return (now() - t0) / k;
+      },
+    };
+    const oursSide = runnerSide(ours.runner, D);
+    // a = llama.cpp, b = ours: ratio = llama.cpp ms / our ms (≥ 1: ours at least as fast)
+    const P = 512;
+    const pairLog: PairLog = (what, i, p) => console.log(`  ${what} pair ${i + 1}/${pairs}: llama.cpp ${p.aMs.toFixed(1)} ms, ours ${p.bMs.toFixed(1)} ms`);
+    const pf = await pairedPrefill(llamaSide, oursSide, P, pairs, pairLog);
+    const prefill = { tokens: P, pairs, oursMs: round(pf.bMs, 1), llamaCppMs: round(pf.aMs, 1), ratioToLlamaCpp: pf.ratio, pairsAtLeast1: pf.pairsAtLeast1, meets: pf.meets,
+      perPair: pf.perPair.map((p) => ({ oursMs: p.bMs, llamaCppMs: p.aMs })) };
+    console.log(`prefill ${P}: ours ${prefill.oursMs} ms, llama.cpp ${prefill.llamaCppMs} ms → llama.cpp time / ours ${prefill.ratioToLlamaCpp} (${prefill.pairsAtLeast1}/${pairs} pairs ≥ 1)`);
+    const decodeRows: Record<string, unknown>[] = [];
+    for (const ctx of ctxs) {
+      const d = await pairedDecode(llamaSide, oursSide, ctx, pairs, pairSteps, pairLog);
+      const mid = ctx + 1 + grow / 2;
+      const row = {
+        context: ctx, contextRange: [ctx + 1, ctx + grow], pairs, tokensPerPair: pairSteps,
+        ours: { binding: ours.binding, ...side(d.bMs, bytesPerToken(shape, layout, mid).total) },
+        llamaCpp: side(d.aMs, ggufBytesPerToken(gShape, llamaDense, mid).total),
+        ratioToLlamaCpp: d.ratio, pairsAtLeast1: d.pairsAtLeast1, meets: d.meets, perPair: d.perPair.map((p) => ({ oursMs: p.bMs, llamaCppMs: p.aMs })),
+      };
+      decodeRows.push(row);
+      console.log(`decode @${ctx} (context ${ctx + 1}–${ctx + grow}): ours ${row.ours.tokensPerSecond} tok/s (${(row.ours.bytesReadPerToken / 2 ** 20).toFixed(1)} MiB/token, ${row.ours.ratioToFloor} of the floor), ` +
+        `llama.cpp ${row.llamaCpp.tokensPerSecond} tok/s (${(row.llamaCpp.bytesReadPerToken / 2 ** 20).toFixed(1)} MiB/token, ${row.llamaCpp.ratioToFloor} of the floor) → ours/llama.cpp ${row.ratioToLlamaCpp} (${row.pairsAtLeast1}/${pairs} pairs ≥ 1)`);
+    }
+    const ratiosPerContext: Record<string, number> = { prefill512: prefill.ratioToLlamaCpp };
+    for (const d of decodeRows as { context: number; ratioToLlamaCpp: number }[]) ratiosPerContext[`decode${d.context}`] = d.ratioToLlamaCpp;
+    return {
+      describe: llama.describe, threads, ours: ours.binding, gguf: { file: path.basename(gguf.file), bytes: gguf.bytes, buildSeconds: round(gguf.buildSeconds, 1), converter: 'convert_hf_to_gguf.py (Q4_0 linears via gguf-py, ' + `${dense} token embedding + output layer)`, python: gguf.python },
+      release: gguf.llamaCpp, contextSize: llama.contextSize, flashAttention: llama.flashAttention, kvCache: 'F16',
+      ratiosPerContext, prefill, decode: decodeRows,
+      note: 'ratioToLlamaCpp = llama.cpp ms / our ms per pair (≥ 1: ours at least as fast), median of the pairs; pairsAtLeast1 counts the pairs at ≥ 1',
+    };
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0]!;
+    console.log(`llama.cpp comparison failed — ${reason}`);
+    return { error: reason };
+  } finally {
+    await ours?.close();
+    await llama?.dispose();
+  }
 }
 
 main().then(
