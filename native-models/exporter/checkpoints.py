@@ -68,6 +68,15 @@ def read_checkpoint_dir(d, keep=None):
     bins = sorted(glob.glob(os.path.join(d, "pytorch_model*.bin")))
     if not bins:
         raise SystemExit(f"no *.safetensors or pytorch_model*.bin in {d}")
+    index = os.path.join(d, "pytorch_model.bin.index.json")
+    if os.path.isfile(index):  # a sharded release (e.g. GeoChat-7B): exactly the shards its weight_map names
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        absent = [s for s in shards if not os.path.isfile(os.path.join(d, s))]
+        if absent:
+            raise SystemExit(f"{d}: shard(s) {', '.join(absent)} named by pytorch_model.bin.index.json are missing "
+                             "(incomplete download?)")
+        bins = [os.path.join(d, s) for s in shards]
     import torch  # only needed for the pickle layout
 
     for f in bins:
@@ -132,3 +141,23 @@ def random_llama(c, rng):
     return {"embed": rng.standard_normal((c["vocab"], d), dtype=np.float32) * 0.02, "layers": layers,
             "norm": np.ones(d, np.float32),
             "lm_head": (rng.standard_normal((c["vocab"], d), dtype=np.float32) / np.sqrt(d)).astype(np.float32)}
+
+
+def sam_encoder_geometry(path):
+    """ViT-B / L / H: the image encoder's width, depth, heads, window, global-attention blocks and neck channels of a
+    segment_anything checkpoint (sam_vit_{b,l,h}_*.pth), read from its tensor shapes (configs.py names)."""
+    import torch
+
+    sd = torch.load(path, map_location="cpu")
+    pre = "image_encoder."
+    if pre + "patch_embed.proj.weight" not in sd:
+        raise SystemExit(f"{path} has no image_encoder.* tensors (not a segment_anything checkpoint)")
+    w, _, patch, _ = sd[pre + "patch_embed.proj.weight"].shape
+    pos_grid = sd[pre + "pos_embed"].shape[1]
+    depth = 1 + max(int(k.split(".")[2]) for k in sd if k.startswith(pre + "blocks."))
+    rel = [sd[f"{pre}blocks.{i}.attn.rel_pos_h"].shape for i in range(depth)]
+    glob_ = [i for i, r in enumerate(rel) if r[0] == 2 * pos_grid - 1]  # global blocks span the whole grid
+    local = [r[0] for i, r in enumerate(rel) if i not in glob_]
+    return {"g_width": int(w), "g_patch": int(patch), "g_layers": depth, "g_heads": int(w) // int(rel[0][1]),
+            "g_global": glob_, "g_window": (local[0] + 1) // 2 if local else 14,
+            "g_channels": int(sd[pre + "neck.0.weight"].shape[0])}

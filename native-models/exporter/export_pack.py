@@ -84,7 +84,9 @@ def export_torch_stages(c, out, seed, stages, sam_checkpoint=None, seg_projectio
     from model import Grounding, Pixel, Prompt, Vision
 
     torch.manual_seed(seed)
-    vision = VitVision(c) if c["vision"] == "vit-l14" else Vision(c)
+    vision = None  # not built when not exported (LLaVA / GeoChat packs): a random ViT-L costs 1.2 GB and seconds
+    if "vision" in stages:
+        vision = VitVision(c) if c["vision"] == "vit-l14" else Vision(c)
     grounding = SamEncoder(c) if c["grounding"] == "sam-vit-b" else Grounding(c)
     if sam_checkpoint:
         if not isinstance(grounding, SamEncoder):
