@@ -42,6 +42,9 @@ test('no model pack: a drawn box gives a classical mask preview, labelled as suc
     await waitForAppEvent(page, 'batch-done');
     await expect(page.getByTestId('object-row')).toHaveCount(1);
     await expect(page.getByTestId('object-row').first()).toContainText('classical (no model)');
+    // no model score for a mask no model made: its meta line says how it was made instead
+    await expect(page.getByTestId('object-row').first().locator('.item-meta')).toContainText('classical (no model)');
+    await expect(page.getByTestId('object-row').first().locator('.item-meta')).not.toContainText('score');
     await expect(page.locator('path.vantage-mask')).toHaveCount(1);
     await expect(page.getByTestId('instant-mask-info')).toHaveCount(0);
     expect(problems).toEqual([]);

@@ -7,6 +7,7 @@ import { objectOpacity, objectViewStore, setObjectOpacity, toggleObjectHidden } 
 import { deleteObject, dismissObjectUndo, objectEditStore, recolourObject, renameObject, undoDeleteObject } from '../stores/objectStore.js';
 import { OBJECT_COLOURS, colourOf } from '../../../main/contract/objectStyle.js';
 import type { MeasuredObject } from '../../../main/contract/calls/reports.js';
+import { CLASSICAL_MASK_NOTE } from '../../../main/contract/calls/chat.js';
 
 /** How long the Undo offer for a deleted object stays on screen (as for a deleted case). */
 const UNDO_VISIBLE_MS = 15_000;
@@ -20,13 +21,18 @@ export function ObjectList() {
   const objects = useStore(reportStore, (s) => s.objects);
   const loading = useStore(reportStore, (s) => s.loading);
   const masks = useStore(caseStore, (s) => s.masks);
+  const turns = useStore(caseStore, (s) => s.turns);
   const names = useStore(caseStore, objectNames);
   const focused = useStore(caseStore, (s) => s.focusedMaskId);
   const view = useStore(objectViewStore, (s) => s);
   const selected = useStore(reportStore, (s) => s.selected);
   // names (as the map and the chat give them: the list follows a rename before the objects are measured again) and
   // colours, once per change of the case's objects, not per row
-  const looks = useMemo(() => new Map(masks.map((m, i) => [m.id, { name: names.get(m.id) ?? '', colour: colourOf(m, i) }])), [masks, names]);
+  const looks = useMemo(() => {
+    // a classical mask (no model pack) has no model score: its answer's provider says how it was made
+    const classical = new Set(turns.filter((t) => t.provider === 'classical').map((t) => t.id));
+    return new Map(masks.map((m, i) => [m.id, { name: names.get(m.id) ?? '', colour: colourOf(m, i), classical: classical.has(m.turnId) }]));
+  }, [masks, names, turns]);
   // measured objects of masks still in the case, in the case's order (a deleted one leaves at once)
   const shown = objects.filter((o) => looks.has(o.maskId));
 
@@ -46,6 +52,7 @@ export function ObjectList() {
               o={o}
               name={look.name || o.label}
               colour={look.colour}
+              classical={look.classical}
               focused={focused === o.maskId}
               selected={selected.includes(o.maskId)}
               hidden={view.hidden.includes(o.maskId)}
@@ -67,9 +74,10 @@ interface RowProps {
   selected: boolean;
   hidden: boolean;
   opacity: number;
+  classical: boolean;
 }
 
-function ObjectRow({ o, name, colour, focused, selected, hidden, opacity }: RowProps) {
+function ObjectRow({ o, name, colour, focused, selected, hidden, opacity, classical }: RowProps) {
   const [editing, setEditing] = useState<string | null>(null);
   const [picking, setPicking] = useState(false);
   const paletteRef = useRef<HTMLSpanElement | null>(null);
@@ -126,7 +134,7 @@ function ObjectRow({ o, name, colour, focused, selected, hidden, opacity }: RowP
               <span className="object-area" data-testid="object-area">{formatArea(o)}</span>
             </span>
             <span className="item-meta">
-              score {o.score.toFixed(2)} · answer {o.turnSeq}
+              {classical ? CLASSICAL_MASK_NOTE : `score ${o.score.toFixed(2)}`} · answer {o.turnSeq}
               {o.touchesEdge ? ' · at image edge' : ''}
               {o.problem ? ' · cannot export' : ''}
             </span>
