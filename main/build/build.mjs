@@ -50,6 +50,9 @@ if (only !== 'backend') {
   console.log('renderer built → dist/renderer');
 }
 
+// libdeflate for TIFF blocks (optional: node:zlib without it)
+spawnSync(process.execPath, [path.join(root, 'main', 'build', 'buildDeflate.mjs')], { cwd: root, stdio: 'inherit' });
+
 // the IO-binding addon (optional for the app; required under CI, where its tests run)
 const native = spawnSync(process.execPath, [path.join(root, 'main', 'build', 'buildNative.mjs')], { cwd: root, stdio: 'inherit' });
 if (native.status !== 0) process.exit(native.status ?? 1);

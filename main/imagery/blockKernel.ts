@@ -53,16 +53,22 @@ export type BandArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint
 export interface Kernel {
   /** the typed array type of a band of this layout */
   bandArray(lay: BlockLayout, buffer: ArrayBufferLike, length: number): BandArray;
-  /** decompressed, predictor undone, in little-endian order; its length may be less than a full block */
+  /** decompressed, predictor undone, in little-endian order; its length may be less than a full block; valid until the next decodeBlock (it may be a reused buffer) */
   decodeBlock(lay: BlockLayout, data: Uint8Array, blockRow: number): Uint8Array;
   /** copies the part of a decoded block inside the window into the band arrays (null data = sparse block) */
   scatter(lay: BlockLayout, win: WindowSpec, outs: BandArray[], block: BlockRef, data: Uint8Array | null): void;
 }
 
-type Zlib = { inflateSync(buf: Uint8Array, opts: { chunkSize: number; maxOutputLength: number }): Uint8Array };
+export type Zlib = { inflateSync(buf: Uint8Array, opts: { chunkSize: number; maxOutputLength: number }): Uint8Array };
 type Lzw = (input: Uint8Array, maxOut: number) => Uint8Array;
 
-export function blockKernel(zlib: Zlib, lzwDecode: Lzw): Kernel {
+/** native helpers (fastInflate.ts's addon); null: the JS paths */
+export interface NativeScatter {
+  /** `rows` rows of `n` 4 × 8-bit pixels from src at byte s (rows srcStride apart) into 4 bands at o (rows outStride apart); 0, or -1 when refused */
+  deinterleave4(src: Uint8Array, s: number, srcStride: number, rows: number, n: number, o0: Uint8Array, o1: Uint8Array, o2: Uint8Array, o3: Uint8Array, o: number, outStride: number): number;
+}
+
+export function blockKernel(zlib: Zlib, lzwDecode: Lzw, native: NativeScatter | null = null): Kernel {
   const ctorOf = (lay: BlockLayout) => {
     const b = lay.bytesPerSample;
     if (lay.format === 3) return b === 8 ? Float64Array : Float32Array;
@@ -215,6 +221,11 @@ export function blockKernel(zlib: Zlib, lzwDecode: Lzw): Kernel {
       return;
     }
     const fileOrder = win.bands.length === 4 && win.bands.every((b, i) => b === i);
+    if (spp === 4 && lay.bytesPerSample === 1 && fileOrder && native) {
+      const o8 = outs as Uint8Array[];
+      const s0 = ((cy0 - py0) * lay.blockW + (cx0 - px0)) * 4;
+      if (native.deinterleave4(data, s0, lay.blockW * 4, cy1 - cy0, n, o8[0]!, o8[1]!, o8[2]!, o8[3]!, (cy0 - win.y0) * ww + cx0 - win.x0, ww) === 0) return;
+    }
     if (spp === 4 && lay.bytesPerSample === 1 && fileOrder && outs.every((o) => o.byteOffset % 4 === 0)) {
       // little-endian words: sample b of a pixel is bits 8b..8b+7
       const o8 = outs as Uint8Array[];

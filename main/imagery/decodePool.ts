@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import zlib from 'node:zlib';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { blockKernel, type BlockLayout, type BlockRef, type Kernel, type WindowSpec } from './blockKernel.js';
+import { deflateAddonFile, loadDeflateAddon, withLibdeflate } from './fastInflate.js';
 import { lzwDecode } from './safeLzw.js';
 
 /** Blocks whose bytes lie together in the file: one read, then each block is decoded. */
@@ -64,10 +65,15 @@ function workerMain(K: Kernel, port: Port, fs: Fs): void {
   });
 }
 
+/** the libdeflate addon, when it loads here (the workers load the same file) */
+const addonFile = loadDeflateAddon() ? deflateAddonFile() : null;
+
 const WORKER_SOURCE = [
   "const { parentPort } = require('node:worker_threads');",
   `const lzw = (${lzwDecode.toString()});`,
-  `const K = (${blockKernel.toString()})(require('node:zlib'), lzw);`,
+  `const addon = ${addonFile ? `require(${JSON.stringify(addonFile)})` : 'null'};`,
+  `const zl = (${withLibdeflate.toString()})(require('node:zlib'), addon);`,
+  `const K = (${blockKernel.toString()})(zl, lzw, addon);`,
   `(${workerMain.toString()})(K, parentPort, require('node:fs'));`,
 ].join('\n');
 
@@ -159,4 +165,5 @@ export function decodePool(): DecodePool | null {
 }
 
 /** the kernel for decoding in this thread */
-export const localKernel: Kernel = blockKernel(zlib, lzwDecode);
+const localAddon = addonFile ? loadDeflateAddon(addonFile) : null;
+export const localKernel: Kernel = blockKernel(withLibdeflate(zlib, localAddon), lzwDecode, localAddon);
