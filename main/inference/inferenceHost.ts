@@ -18,7 +18,7 @@ import type {
   WorkerRequest,
 } from './protocol.js';
 import { planViews, type Rect, type ViewPlan } from './viewPlanner.js';
-import type { ViewPixelsSpec } from './viewResample.js';
+import type { InstantPreprocess, ViewPixelsSpec } from './viewResample.js';
 import { probeWebGpu } from './webgpuProbe.js';
 
 export type { HostAskResult };
@@ -170,6 +170,11 @@ export class InferenceHost implements InferencePort {
   get viewPixels(): ViewPixelsSpec {
     const v = this.requireView();
     return { size: v.size, resample: v.resample ?? 'nearest', pad: v.pad ?? 'none', mean: v.mean ?? [0, 0, 0] };
+  }
+
+  /** How an instant mask's tile becomes the grounding input (manifest grounding.preprocess; viewResample.samViewGeometry). */
+  get instantPreprocess(): InstantPreprocess {
+    return this.requireView().instant ?? 'view';
   }
 
   /** Image sources (optical, sar, infrared) the loaded pack takes. */

@@ -107,6 +107,15 @@ describe('loadPack', () => {
     await expect(loadPack(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('view.size') });
   });
 
+  it('grounding.preprocess: "view" by default (contract v1), "sam" when declared, anything else refused', async () => {
+    writePack(() => undefined);
+    expect((await loadPack(dir)).manifest.grounding?.preprocess).toBe('view');
+    writePack((m) => ((m.grounding as Record<string, unknown>).preprocess = 'sam'));
+    expect((await loadPack(dir)).manifest.grounding?.preprocess).toBe('sam');
+    writePack((m) => ((m.grounding as Record<string, unknown>).preprocess = 'clip'));
+    await expect(loadPack(dir)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('grounding.preprocess') });
+  });
+
   it('refuses file names that leave the pack folder', async () => {
     writePack((m) => ((m.stages as Record<string, { file: string }>).pixel!.file = '../pixel.onnx'));
     await expect(loadPack(dir)).rejects.toThrow(/plain names inside the pack folder/);

@@ -70,7 +70,18 @@ export const PackManifest = z.looseObject({
     pad: z.enum(['none', 'square']).default('none'),
   }),
   grounding: z
-    .looseObject({ channels: z.number().int().positive(), grid: z.number().int().positive(), mean: rgb, std: rgb })
+    .looseObject({
+      channels: z.number().int().positive(),
+      grid: z.number().int().positive(),
+      mean: rgb,
+      std: rgb,
+      /**
+       * how an instant mask's tile becomes the grounding input: 'view' (default, contract v1: resampled to S×S like any
+       * view) or 'sam' (SamPredictor.set_image: full-resolution pixels, Pillow-bilinear resize of the longest side to S,
+       * padded bottom/right; viewResample.samViewGeometry)
+       */
+      preprocess: z.enum(['view', 'sam']).default('view'),
+    })
     .optional(),
   pixel: z
     .looseObject({

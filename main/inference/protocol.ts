@@ -5,7 +5,7 @@ import type { PackCapabilities } from './capabilities.js';
 import type { AskMode, HistoryTurn } from './chatPrompt.js';
 import type { SamplingOptions } from './tokenSampler.js';
 import type { Rect, ViewPlan } from './viewPlanner.js';
-import type { ViewPad, ViewPixelsSpec, ViewResample } from './viewResample.js';
+import type { InstantPreprocess, ViewPad, ViewPixelsSpec, ViewResample } from './viewResample.js';
 
 /**
  * The one place the inference layer's requests and events are typed: what the chat service hands the host
@@ -24,6 +24,11 @@ export interface ViewInput {
   rgb: Uint8Array;
   /** identifies the view's pixels for the grounding cache (e.g. image sha + rect); hashed from rgb when absent */
   key?: string | undefined;
+  /**
+   * [w, h]: only the top-left w×h view pixels are image; the rest is padding, zero in `pixel_values` as
+   * SamPredictor pads its normalised input (an instant mask's view under grounding.preprocess "sam")
+   */
+  inside?: [number, number] | undefined;
 }
 
 /** One question as the inference host takes it (the chat service builds it from the contract's chat.ask input). */
@@ -146,7 +151,7 @@ export interface ReadyInfo {
   /** the backend's decode path, in words */
   decode: string;
   /** what the host needs to plan views without asking the worker */
-  view: { size: number; maxViews: number; maxImagePixels: number; resample?: ViewResample; pad?: ViewPad; mean?: number[] };
+  view: { size: number; maxViews: number; maxImagePixels: number; resample?: ViewResample; pad?: ViewPad; mean?: number[]; instant?: InstantPreprocess };
   /** image sources the pack takes (manifest `sources`), checked before a question is stored */
   sources: string[];
   /** what the loaded pack can do: decided once, by the backend (capabilities.ts) */
@@ -175,6 +180,8 @@ export interface InferencePort {
   readonly viewSize: number;
   /** how views are made from image pixels (absent: nearest, no padding) */
   readonly viewPixels?: ViewPixelsSpec;
+  /** how an instant mask's tile becomes the grounding input (manifest grounding.preprocess; absent: 'view') */
+  readonly instantPreprocess?: InstantPreprocess;
   /** image sources the loaded pack takes (manifest `sources`) */
   readonly sources: readonly string[];
   /** what the loaded pack can do (the worker's ready reply) */

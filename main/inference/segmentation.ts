@@ -11,6 +11,16 @@ const GROUNDING_CACHE_SIZE = 8;
 
 type RawMask = { data: Uint8Array; size: number; score: number };
 
+/** zero [3,S,S] pixel_values outside the top-left w×h (SamPredictor.preprocess pads the normalised image with 0) */
+function zeroPadding(pv: Float32Array, S: number, [w, h]: readonly [number, number]): void {
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < S; y++) {
+      const row = c * S * S + y * S;
+      if (y >= h) pv.fill(0, row, row + S);
+      else if (w < S) pv.fill(0, row + w, row + S);
+    }
+}
+
 /**
  * The segmentation pipeline: grounding features (cached per view), the pixel decoder, fine `<SEG>` masks composed
  * from every view, and instant masks from a point or box alone. The chat pipeline calls segMask for each `<SEG>`.
@@ -47,6 +57,7 @@ export class SegmentationPipeline {
     const g = this.manifest.grounding!;
     const S = this.manifest.view.size;
     const pv = normalizeViews([v], S, g.mean, g.std);
+    if (v.inside) zeroPadding(pv, S, v.inside);
     const out = await this.backend.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', pv, [1, 3, S, S]) });
     this.groundingStats.runs++;
     const feats = floats(out.image_embeddings, 'image_embeddings').slice();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planViews } from './viewPlanner.js';
-import { BICUBIC_MAX_SOURCE_PIXELS, padColour, padRectSquare, readViewRgb, resizeBicubicPil, type ReadRgb } from './viewResample.js';
+import { BICUBIC_MAX_SOURCE_PIXELS, dropMaskPadding, padColour, padRectSquare, readViewRgb, resizeBicubicPil, samViewGeometry, type ReadRgb } from './viewResample.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = path.join(here, '../../native-models/exporter/fidelity/clip_fixtures/clip_pil_bicubic.json');
@@ -81,5 +81,39 @@ describe('pad to square (expand2square)', () => {
     expect(w).toBe(2 * h);
     const at = (x: number, y: number) => rgb[(y * 100 + x) * 3]!;
     expect([at(50, 10), at(50, 50), at(50, 90)]).toEqual([0, 255, 0]); // pad, image, pad
+  });
+});
+
+describe('grounding.preprocess "sam": the instant-mask view geometry (SamPredictor ResizeLongestSide + pad)', () => {
+  it('reads the tile inside the image at full resolution; the view rect is the padded square, mapped as apply_coords', () => {
+    // a 640×512 tile of a 740×600 image that sticks out at the bottom: 640×500 inside → 256×200 + padding
+    const g = samViewGeometry(740, 600, [100, 100, 740, 612], 256);
+    expect(g.source).toEqual([100, 100, 740, 600]);
+    expect([g.readW, g.readH]).toEqual([640, 500]);
+    expect(g.inside).toEqual([256, 200]);
+    expect(g.rect).toEqual([100, 100, 740, 100 + (500 * 256) / 200]);
+    // a point at image (420, 350) → view (x − x0)·nw/w, (y − y0)·nh/h
+    expect(((420 - g.rect[0]) * 256) / (g.rect[2] - g.rect[0])).toBeCloseTo(((420 - 100) * 256) / 640, 12);
+    expect(((350 - g.rect[1]) * 256) / (g.rect[3] - g.rect[1])).toBeCloseTo(((350 - 100) * 200) / 500, 12);
+    // the short side rounds as ResizeLongestSide: ⌊512·256/640 + 0.5⌋ = 205
+    expect(samViewGeometry(640, 512, [0, 0, 640, 512], 256).inside).toEqual([256, 205]);
+  });
+
+  it('decimates a tile over BICUBIC_MAX_SOURCE_PIXELS before the resize; a rect off the image is an error', () => {
+    const g = samViewGeometry(10000, 10000, [0, 0, 8192, 4096], 1024);
+    expect(g.readW * g.readH).toBeLessThanOrEqual(BICUBIC_MAX_SOURCE_PIXELS * 1.01);
+    expect(g.inside).toEqual([1024, 512]);
+    expect(g.rect).toEqual([0, 0, 8192, 8192]);
+    expect(() => samViewGeometry(100, 100, [200, 200, 300, 300], 64)).toThrow(/outside/);
+  });
+
+  it('clears mask cells wholly in the padding, keeps cells the image reaches', () => {
+    const M = 64, S = 256;
+    const data = new Uint8Array(M * M).fill(1);
+    dropMaskPadding(data, M, S, [256, 205]); // rows ≥ ⌈205·64/256⌉ = 52 are padding
+    for (let y = 0; y < M; y++) expect(data[y * M + 10], `row ${y}`).toBe(y < 52 ? 1 : 0);
+    const full = new Uint8Array(M * M).fill(1);
+    dropMaskPadding(full, M, S, [256, 256]);
+    expect(full.every((v) => v === 1)).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
+import { resizeBicubicPil } from './pilResize.js';
 import { padRectSquare, type Rect } from './viewPlanner.js';
 
-export { padRectSquare };
+export { padRectSquare, resizeBicubicPil };
 
 /**
  * How a pack's views are made from the image (manifest `view.resample`, `view.pad`; PACK_CONTRACT.md "Views"):
@@ -15,6 +16,8 @@ export { padRectSquare };
  */
 export type ViewResample = 'nearest' | 'bicubic';
 export type ViewPad = 'none' | 'square';
+/** how an instant mask's tile becomes the grounding input (manifest `grounding.preprocess`; samViewGeometry) */
+export type InstantPreprocess = 'view' | 'sam';
 
 export interface ViewPixelsSpec {
   size: number;
@@ -28,102 +31,6 @@ export const BICUBIC_MAX_SOURCE_PIXELS = 2048 * 2048;
 
 /** The fill colour of pad 'square': tuple(int(x*255) for x in image_mean), as LLaVA's / GeoChat's expand2square. */
 export const padColour = (mean: readonly number[]): number[] => mean.map((m) => Math.trunc(m * 255));
-
-// ---- Pillow's libImaging/Resample.c for 8-bit RGB with the bicubic filter (a = −0.5): coefficients per output
-// pixel in double over a support of 2·max(scale, 1), normalised, rounded to 22-bit fixed point; a horizontal pass then
-// a vertical one, each rounded (floor of the fixed-point sum + ½) and clipped to 8 bits.
-const PRECISION_BITS = 22;
-const ONE = 2 ** PRECISION_BITS;
-const HALF = 2 ** (PRECISION_BITS - 1);
-
-function bicubic(x: number): number {
-  const a = -0.5;
-  const t = Math.abs(x);
-  if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
-  if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
-  return 0;
-}
-
-function coeffs(inSize: number, outSize: number): { ksize: number; bounds: Int32Array; kk: Int32Array } {
-  const scale = inSize / outSize;
-  const filterscale = Math.max(scale, 1);
-  const support = 2 * filterscale;
-  const ksize = Math.ceil(support) * 2 + 1;
-  const bounds = new Int32Array(outSize * 2);
-  const kk = new Int32Array(outSize * ksize);
-  const w = new Float64Array(ksize);
-  const ss = 1 / filterscale;
-  for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
-    const xmin = Math.max(0, Math.trunc(center - support + 0.5));
-    const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
-    let ww = 0;
-    for (let x = 0; x < xmax; x++) {
-      w[x] = bicubic((x + xmin - center + 0.5) * ss);
-      ww += w[x]!;
-    }
-    for (let x = 0; x < xmax; x++) {
-      const k = ww !== 0 ? w[x]! / ww : w[x]!;
-      kk[xx * ksize + x] = k < 0 ? Math.trunc(-0.5 + k * ONE) : Math.trunc(0.5 + k * ONE);
-    }
-    bounds[xx * 2] = xmin;
-    bounds[xx * 2 + 1] = xmax;
-  }
-  return { ksize, bounds, kk };
-}
-
-const clip8 = (s: number) => {
-  const v = Math.floor(s / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-};
-
-/** RGB interleaved w×h → outW×outH, bit for bit Pillow's Image.resize((outW, outH), Image.BICUBIC). */
-export function resizeBicubicPil(rgb: Uint8Array, w: number, h: number, outW: number, outH: number): Uint8Array {
-  if (rgb.length !== w * h * 3) throw new Error(`resizeBicubicPil: ${rgb.length} bytes is not ${w}×${h} RGB`);
-  if (outW === w && outH === h) return rgb.slice();
-  const cv = coeffs(h, outH);
-  // rows the vertical pass reads (Pillow runs the horizontal pass only over them)
-  const yFirst = outH === h ? 0 : cv.bounds[0]!;
-  const yLast = outH === h ? h : cv.bounds[outH * 2 - 2]! + cv.bounds[outH * 2 - 1]!;
-  let src = rgb, sw = w, rowOffset = 0;
-  if (outW !== w) {
-    const { ksize, bounds, kk } = coeffs(w, outW);
-    const tmp = new Uint8Array(outW * (yLast - yFirst) * 3);
-    for (let y = yFirst; y < yLast; y++) {
-      const row = y * w * 3;
-      for (let xx = 0; xx < outW; xx++) {
-        const xmin = bounds[xx * 2]!, xmax = bounds[xx * 2 + 1]!, k0 = xx * ksize;
-        let s0 = HALF, s1 = HALF, s2 = HALF;
-        for (let x = 0; x < xmax; x++) {
-          const k = kk[k0 + x]!, p = row + (x + xmin) * 3;
-          s0 += rgb[p]! * k;
-          s1 += rgb[p + 1]! * k;
-          s2 += rgb[p + 2]! * k;
-        }
-        const o = ((y - yFirst) * outW + xx) * 3;
-        tmp[o] = clip8(s0);
-        tmp[o + 1] = clip8(s1);
-        tmp[o + 2] = clip8(s2);
-      }
-    }
-    src = tmp;
-    sw = outW;
-    rowOffset = yFirst;
-  }
-  if (outH === h) return src;
-  const { ksize, bounds, kk } = cv;
-  const out = new Uint8Array(sw * outH * 3);
-  const stride = sw * 3;
-  for (let yy = 0; yy < outH; yy++) {
-    const ymin = bounds[yy * 2]! - rowOffset, ymax = bounds[yy * 2 + 1]!, k0 = yy * ksize;
-    for (let x = 0; x < stride; x++) {
-      let s = HALF;
-      for (let y = 0; y < ymax; y++) s += src[(y + ymin) * stride + x]! * kk[k0 + y]!;
-      out[yy * stride + x] = clip8(s);
-    }
-  }
-  return out;
-}
 
 /** The port's view spec, or contract v1's (nearest, no padding) when it has none. */
 export const viewPixelsOf = (host: { viewSize: number; viewPixels?: ViewPixelsSpec | undefined }): ViewPixelsSpec =>
@@ -157,4 +64,34 @@ export async function readViewRgb(read: ReadRgb, width: number, height: number, 
     for (let y = 0; y < ph; y++) canvas.set(part.subarray(y * pw * 3, (y + 1) * pw * 3), ((py0 + y) * cw + px0) * 3);
   }
   return resizeBicubicPil(canvas, cw, ch, S, S);
+}
+
+/**
+ * An instant mask's view for a pack with `grounding.preprocess: "sam"`: SamPredictor.set_image's input for the part of
+ * `rect` inside the image. Its pixels are read at full resolution (decimated, nearest, when over
+ * BICUBIC_MAX_SOURCE_PIXELS), their longest side resized to S with Pillow's bilinear (samResizeLongestSide: the
+ * other side ⌊side·S/long + 0.5⌋ = n) and padded bottom/right to S×S with SAM's mean colour. The returned rect is the
+ * padded square in image pixels, [x0, y0, x0 + w·S/nw, y0 + h·S/nh]: the view ↔ image mapping is then SAM's own
+ * (apply_coords scales x by nw/w and y by nh/h; postprocess_masks crops the nw×nh input and stretches it to w×h).
+ * `inside` is [nw, nh]: view pixels beyond it are padding (dropMaskPadding clears the mask cells there).
+ * This gives the geometry: the image rect to read (`source`, at readW×readH) and the view's rect; the pixels are
+ * samResizeLongestSide(read(source, readW, readH), readW, readH, S) (InstantMaskService.instantRun).
+ */
+export function samViewGeometry(width: number, height: number, rect: Rect, S: number): { source: Rect; readW: number; readH: number; rect: Rect; inside: [number, number] } {
+  const x0 = Math.max(0, rect[0]), y0 = Math.max(0, rect[1]), x1 = Math.min(width, rect[2]), y1 = Math.min(height, rect[3]);
+  if (!(x1 > x0 && y1 > y0)) throw new Error(`samViewGeometry: rect ${rect.join(',')} lies outside the ${width}×${height} image`);
+  const w = x1 - x0, h = y1 - y0;
+  const f = Math.max(1, Math.sqrt((w * h) / BICUBIC_MAX_SOURCE_PIXELS));
+  const readW = Math.max(1, Math.round(w / f)), readH = Math.max(1, Math.round(h / f));
+  // samResizeLongestSide's output size
+  const sc = S / Math.max(readW, readH);
+  const nw = Math.floor(readW * sc + 0.5), nh = Math.floor(readH * sc + 0.5);
+  return { source: [x0, y0, x1, y1], readW, readH, rect: [x0, y0, x0 + (w * S) / nw, y0 + (h * S) / nh], inside: [nw, nh] };
+}
+
+/** Clears the cells of an M×M mask over an S×S view that lie wholly in the padding beyond `inside` (samViewGeometry). */
+export function dropMaskPadding(data: Uint8Array, M: number, S: number, inside: readonly [number, number]): void {
+  const cx = Math.ceil((inside[0] * M) / S), cy = Math.ceil((inside[1] * M) / S);
+  if (cx >= M && cy >= M) return;
+  for (let y = 0; y < M; y++) for (let x = 0; x < M; x++) if (x >= cx || y >= cy) data[y * M + x] = 0;
 }

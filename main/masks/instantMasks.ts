@@ -5,6 +5,8 @@ import { assertInside } from '../contract/geometry.js';
 import type { ImageInfo, RegionGeometry, Turn } from '../contract/index.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { instantTile, instantTileViews, regionBounds } from '../inference/viewPlanner.js';
+import { samResizeLongestSide } from '../inference/pilResize.js';
+import { dropMaskPadding, samViewGeometry } from '../inference/viewResample.js';
 import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
@@ -123,10 +125,20 @@ export class InstantMaskService {
    */
   async instantRun(info: ImageInfo, r: PromptRegion, rect: Rect, tileRgb: Uint8Array | null): Promise<{ m: MaskOut; rgb: Uint8Array }> {
     const size = this.host.viewSize;
-    const rgb = tileRgb ?? (await this.imagery.readRgb(info.id, rect, size, size));
     const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
+    const key = instantViewKey(info.id, rect);
+    if (this.host.instantPreprocess === 'sam') {
+      // SamPredictor.set_image's input: the tile at full resolution, longest side resized to S, padded bottom/right;
+      // the mask's rect is the padded square, its cells wholly in the padding cleared
+      const g = samViewGeometry(info.width, info.height, rect, size);
+      const rgb = tileRgb ?? samResizeLongestSide(await this.imagery.readRgb(info.id, g.source, g.readW, g.readH), g.readW, g.readH, size).rgb;
+      const m = await this.host.instantMask({ rect: g.rect, rgb: rgb.slice(), key: `${key}:sam`, inside: g.inside }, prompt);
+      dropMaskPadding(m.data, m.size, size, g.inside);
+      return { m, rgb };
+    }
+    const rgb = tileRgb ?? (await this.imagery.readRgb(info.id, rect, size, size));
     // the worker takes the buffer (transfer): it gets a copy, the caller keeps the tile for the next prompt
-    const m = await this.host.instantMask({ rect, rgb: rgb.slice(), key: instantViewKey(info.id, rect) }, prompt);
+    const m = await this.host.instantMask({ rect, rgb: rgb.slice(), key }, prompt);
     return { m, rgb };
   }
 }

@@ -144,7 +144,8 @@ def write_manifest(c, out, name, quant, stages, extra):
         "expectedVramMB": int((s["decoderFileBytes"] + c["max_context"] * s["kvBytesPerContextToken"]) / 2**20) + 64,
         "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
                  **{k: c["view_" + k] for k in ("mean", "std", "resample", "pad", "maxViews") if "view_" + k in c}},
-        "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"]},
+        "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"],
+                      **({"preprocess": c["grounding_preprocess"]} if c.get("grounding_preprocess") else {})},
         "pixel": {"maskSize": c["mask_size"], **({"segHidden": c["seg_hidden"]} if c.get("seg_hidden") else {})},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
                 "headDim": c["head_dim"], "vocab": c["vocab"], "maxContext": c["max_context"],
@@ -258,6 +259,8 @@ def main(argv=None):
         c["g_grid"] = c["view_size"] // c["g_patch"]
     if a.sam_checkpoint:
         c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
+        # instant masks get SamPredictor.set_image's input (resize longest side + pad; PACK_CONTRACT.md "Instant masks")
+        c["grounding_preprocess"] = "sam"
         # LISA / GeoPixel train the <SEG> projection on the row that predicts <SEG> (hidden[input_ids[:, 1:] == SEG])
         c["seg_hidden"] = "predicting"
     os.makedirs(a.out, exist_ok=True)

@@ -83,7 +83,7 @@ describeWithTorch('README recipe: released GeoChat-7B + SAM ViT-H layouts -> an 
     expect(m.llm).toMatchObject({ hidden: 64, layers: 2, heads: 4, kvHeads: 4, staticKvCache: true });
     expect(m.stages.decoder.dtype).toBe('float16');
     // SAM ViT-H geometry read from the .pth (one 80-wide head, 4 blocks in the fake), grid following the 504-px view
-    expect(m.grounding).toMatchObject({ channels: 256, grid: 31 });
+    expect(m.grounding).toMatchObject({ channels: 256, grid: 31, preprocess: 'sam' }); // SamPredictor's input for instant masks
     expect(m.pixel.maskSize).toBe(124);
     const tok = JSON.parse(readFileSync(path.join(installed, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
     expect(Object.keys(tok.model.vocab).length).toBe(1200); // the fake's tokenizer.model, not the padded test tokenizer

@@ -8,7 +8,10 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ImageryService } from '../../../main/imagery/imageryService.js';
 import { InferencePipeline } from '../../../main/inference/pipeline.js';
-import type { InstantPrompt } from '../../../main/inference/protocol.js';
+import type { InferencePort, InstantPrompt, ViewInput } from '../../../main/inference/protocol.js';
+import type { InstantPreprocess } from '../../../main/inference/viewResample.js';
+import type { ImageInfo } from '../../../main/contract/index.js';
+import { InstantMaskService } from '../../../main/masks/instantMasks.js';
 import { testPackDir } from '../../../main/inference/testPackFixtures.js';
 import { resizeBilinearPil, samPixelValues, samResizeLongestSide } from '../../../main/inference/pilResize.js';
 import { normalizeViews } from '../../../main/inference/viewPixels.js';
@@ -157,7 +160,7 @@ const torchMissing = spawnSync(python, ['-c', 'import torch, onnx, numpy'], { en
 const fixtureMissing = existsSync(fixtureFile) || dumpDir ? null : `no SAM fixture ${fixtureFile} (sam_upstream_fixtures.py)`;
 if (fixtureMissing && dataRequired()) throw new Error(fixtureMissing);
 
-interface Live { c: CaseDef; id: string; rect: Rect; full: Uint8Array; fullW: number; fullH: number; view: Uint8Array }
+interface Live { c: CaseDef; id: string; rect: Rect; full: Uint8Array; fullW: number; fullH: number; view: Uint8Array; imageW: number; imageH: number }
 
 describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real images`, dataMissing ?? torchMissing ?? fixtureMissing, () => {
   let tmp: string;
@@ -182,7 +185,7 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
       const b: Rect = p.kind === 'point' ? [p.x, p.y, p.x, p.y] : p.kind === 'box' ? [p.x0, p.y0, p.x1, p.y1] : [p.points[0]!.x, p.points[0]!.y, p.points[0]!.x, p.points[0]!.y];
       const rect = instantTile(facts.width, facts.height, S, b, INSTANT_TILE_VIEWS)!;
       const fullW = rect[2] - rect[0], fullH = rect[3] - rect[1];
-      live.push({ c, id, rect, fullW, fullH, full: await imagery.readRgb(id, rect, fullW, fullH), view: await imagery.readRgb(id, rect, S, S) });
+      live.push({ c, id, rect, fullW, fullH, imageW: facts.width, imageH: facts.height, full: await imagery.readRgb(id, rect, fullW, fullH), view: await imagery.readRgb(id, rect, S, S) });
     }
     if (dumpDir) {
       mkdirSync(dumpDir, { recursive: true });
@@ -364,6 +367,70 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
       }
     }
     console.log(`SAM ${CONFIG} end to end from the full-resolution render (low-res ${M}²):\n  ${rows.join('\n  ')}`);
+  }, slow);
+
+  /**
+   * The app's own instant-mask path (InstantMaskService.instantRun: tile read, view built, prompt and mask mapped)
+   * over the in-process InferencePipeline, for a pack whose manifest says `grounding.preprocess` = `preprocess`;
+   * records the grounding input the pipeline normalises (as SegmentationPipeline.groundingFeatures does).
+   */
+  const appInstant = (preprocess: InstantPreprocess) => {
+    const inputs: Float32Array[] = [];
+    const host = {
+      viewSize: S,
+      instantPreprocess: preprocess,
+      instantMask: (v: ViewInput, p: InstantPrompt) => {
+        // pixel_values as SegmentationPipeline makes them: normalised, zero beyond `inside` (SAM's padding)
+        const pv = normalizeViews([v], S, SAM_MEAN, SAM_STD);
+        const [w, h] = v.inside ?? [S, S];
+        for (let c = 0; c < 3; c++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (x >= w || y >= h) pv[c * S * S + y * S + x] = 0;
+        inputs.push(pv);
+        return pipeline.instantMask(v, p);
+      },
+    } as Partial<InferencePort> as InferencePort;
+    const service = new InstantMaskService(null as never, imagery, null as never, host);
+    return { inputs, run: (l: Live, p: InstantPrompt) => service.instantRun({ id: l.id, width: l.imageW, height: l.imageH } as ImageInfo, p as Parameters<InstantMaskService['instantRun']>[1], l.rect, null) };
+  };
+
+  it('grounding.preprocess "sam": the app\'s instant-mask path gives SamPredictor\'s input (≤ 1 grey) and its masks (0 cells differ where |logit| ≥ 1e-3); the default (nearest, stretched) path fails both', async () => {
+    const rows: string[] = [];
+    const M = fx.config.maskSize;
+    const sam = appInstant('sam'), view = appInstant('view');
+    let viewFailures = 0;
+    for (const [i, l] of live.entries()) {
+      const c = fx.cases[i]!;
+      for (const p of c.prompts) {
+        if (p.prompt.kind === 'points') continue; // InstantMaskService takes a point or a box
+        const want = f32(p.fullImageLowRes);
+        const [wx, wy] = c.preprocessing.inputSize.slice().reverse() as [number, number];
+        // the low-res cells SAM's postprocess_masks keeps (not wholly in the padding)
+        const cx = Math.ceil((wx * M) / S), cy = Math.ceil((wy * M) / S);
+        const differ = (data: Uint8Array) => {
+          let mism = 0;
+          for (let y = 0; y < cy; y++) for (let x = 0; x < cx; x++) if (Math.abs(want[y * M + x]!) >= 1e-3 && data[y * M + x]! !== (want[y * M + x]! > 0 ? 1 : 0)) mism++;
+          return mism;
+        };
+        const a = await sam.run(l, p.prompt);
+        const pre = preprocessingError(sam.inputs.at(-1)!, c.preprocessing);
+        expect(pre.maxGrey, `${c.name} ${p.prompt.kind}: sam preprocess input`).toBeLessThanOrEqual(1.0001);
+        const mism = differ(a.m.data);
+        expect(mism, `${c.name} ${p.prompt.kind}: sam preprocess mask`).toBe(0);
+        // the mask's rect is the padded square from the tile's corner
+        expect(a.m.rect[0]).toBe(l.rect[0]);
+        expect(a.m.rect[1]).toBe(l.rect[1]);
+        // negative: the default path (the tile resampled to S×S, nearest) must fail the same checks
+        const b = await view.run(l, p.prompt);
+        const preN = preprocessingError(view.inputs.at(-1)!, c.preprocessing);
+        const mismN = differ(b.m.data);
+        if (l.fullW !== S || l.fullH !== S) {
+          expect(preN.maxGrey, `${c.name} ${p.prompt.kind}: nearest input must fail`).toBeGreaterThan(1.0001);
+          if (mismN > 0) viewFailures++;
+        }
+        rows.push(`${c.name} ${l.fullW}×${l.fullH} ${p.prompt.kind}: input max ${pre.maxGrey.toFixed(3)} grey, mask ${mism} differing / ${cx * cy} cells; NEG default path ${preN.maxGrey.toFixed(1)} grey, ${mismN} cells differ`);
+      }
+    }
+    expect(viewFailures, 'the default path must give a different mask somewhere').toBeGreaterThan(0);
+    console.log(`SAM ${CONFIG} app instant-mask path with grounding.preprocess "sam" (low-res ${M}²):\n  ${rows.join('\n  ')}`);
   }, slow);
 
   it('low-res mask logits ≤ 1e-4, IoU prediction, and the app\'s instant masks equal SAM\'s except where |logit| < 1e-3', async () => {
