@@ -77,8 +77,8 @@ test('answer → measured objects → GeoJSON and PDF exported from the UI into 
     await page.getByTestId('tool-point').click();
     await page.mouse.click(cx - 120, cy + 100);
     await waitForAppEvent(page, 'region-drawn', 2);
+    await expect(page.locator('.vantage-region-label')).toHaveCount(2);
     const labels = await page.locator('.vantage-region-label').allTextContents();
-    expect(labels).toHaveLength(2);
     expect(new Set(labels).size).toBe(2);
 
     // choose the export folder through the in-app folder browser

@@ -64,8 +64,13 @@ test('box → streamed answer → mask → stored → reopened after a backend r
     // whole CSS pixels: the pointer and the 1-px screenshot below must look at the same screen pixel
     const cx = Math.round(box.x + box.width / 2);
     const cy = Math.round(box.y + box.height / 2);
-    // zoom in two levels so one source pixel covers several screen pixels, and wait until every tile has loaded
-    for (let i = 0; i < 4; i++) await page.locator('.leaflet-control-zoom-in').click();
+    // zoom in so one source pixel covers several screen pixels, and wait until every tile has loaded
+    // one click at a time (a click during the zoom animation can be lost), three levels: past any overview, so the
+    // tiles are the source's own pixels whatever zoom the image was fitted at
+    for (let i = 0; i < 6; i++) {
+      await page.locator('.leaflet-control-zoom-in').click();
+      await page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector('.leaflet-zoom-anim'));
+    }
     await page.waitForFunction(() => {
       type El = { classList: { contains(c: string): boolean } };
       const doc = (globalThis as unknown as { document: { querySelector(s: string): unknown; querySelectorAll(s: string): ArrayLike<El> } }).document;

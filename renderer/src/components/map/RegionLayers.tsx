@@ -38,13 +38,15 @@ function RegionShapeLayer(props: { map: L.Map; image: CaseImage; geometry: Regio
     const cls = `vantage-region ${pending ? 'vantage-region-pending' : 'vantage-region-stored'}`;
     const group = L.featureGroup();
     regionLayer(regionShape(geometry, proj), cls).addTo(group);
-    L.tooltip({ permanent: true, direction: 'top', className: 'vantage-region-label', offset: [0, -4], interactive: false })
+    const tooltip = L.tooltip({ permanent: true, direction: 'top', className: 'vantage-region-label', offset: [0, -4], interactive: false })
       .setLatLng(proj.toLatLng(regionAnchor(geometry)))
       .setContent(textNode(label))
       .addTo(group);
     group.addTo(map);
     return () => {
       group.remove();
+      // Leaflet fades a removed tooltip out for 200 ms: a relabelled region showed its old and new labels together
+      tooltip.getElement()?.remove();
     };
   }, [map, image, geometry, label, pending]);
   return null;
