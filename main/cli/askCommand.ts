@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { commandServices } from './commandServices.js';
 import type { ChatEvent, RegionGeometry } from '../contract/index.js';
 import { VantageError } from '../contract/errors.js';
+import { cleanModelText } from '../contract/modelText.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import { TASK_MODES, TaskMode } from '../contract/taskModes.js';
 
@@ -121,6 +122,14 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
     let done: DoneTurn | null = null;
     let tokens = 0;
     let firstTokenMs: number | null = null;
+    // the terminal shows the answer as the analyst reads it in the app (cleanModelText), streamed as it grows
+    let rawText = '';
+    let printed = '';
+    const show = (clean: string) => {
+      if (!clean.startsWith(printed)) return; // a tidy-up that rewrote the shown part: wait for the final text
+      process.stdout.write(clean.slice(printed.length));
+      printed = clean;
+    };
     const tAsk = performance.now();
     await services.dispatcher.subscribe(
       'chat.ask',
@@ -130,7 +139,8 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
         if (e.type === 'token') {
           tokens++;
           firstTokenMs ??= performance.now() - tAsk;
-          if (!ctx.json) process.stdout.write(e.text);
+          rawText += e.text;
+          if (!ctx.json) show(cleanModelText(rawText));
         }
         if (e.type === 'mask') masks.push(e.mask);
         if (e.type === 'done') done = e.turn;
@@ -147,7 +157,9 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
             sessionId: saved,
             imageId: saved ? image.id : null,
             mode,
-            answer: turn?.text ?? '',
+            /** as the analyst reads it (chat, PDF, exports); `rawAnswer`: the model's own text, markup included */
+            answer: cleanModelText(turn?.text ?? ''),
+            rawAnswer: turn?.text ?? '',
             tokens,
             provider: turn?.provider ?? null,
             stageProviders: model.stageProviders,
@@ -162,6 +174,9 @@ export async function runAsk(args: string[], ctx: AskContext): Promise<void> {
         ) + '\n',
       );
     } else {
+      const final = cleanModelText(turn?.text ?? rawText);
+      if (final.startsWith(printed)) show(final);
+      else process.stdout.write(`\n${final}`);
       process.stdout.write('\n');
       for (const m of masks) {
         process.stdout.write(`mask ${m.phrase ? `"${m.phrase}" ` : ''}score ${m.score.toFixed(3)} area ${m.areaPx.toFixed(0)} px bbox [${m.bbox.map((v) => v.toFixed(1)).join(', ')}]\n`);

@@ -63,9 +63,16 @@ describeWithData('vantage info / ask on a real GeoTIFF', ['imagery/optical_utm/R
         await vantage('ask', file!, '--save', '--session', out.sessionId, '--mode', 'segment', '--circle', '400,350,40', '--scribble', '100,100;150,120;200,110',
           '--polygon', '500,500;560,500;540,560', '--point', '20,30', '--max-tokens', '4', '--temperature', '0.7', '--top-p', '0.9', '--json', 'the field')
       ).stdout,
-    ) as { sessionId: string; answer: string; masks: { phrase: string | null; bbox: number[] }[] };
+    ) as { sessionId: string; answer: string; rawAnswer: string; masks: { phrase: string | null; bbox: number[] }[] };
     expect(seg.sessionId).toBe(out.sessionId);
-    expect(seg.answer).toMatch(/^Sure, it is <SEG>/);
+    // the answer as the analyst reads it; the model's own text beside it
+    expect(seg.rawAnswer).toMatch(/^Sure, it is <SEG>/);
+    expect(seg.answer).toMatch(/^Sure, it is\b/);
+    expect(seg.answer).not.toMatch(/<SEG>|<p>|<\/p>|<\/s>/);
+    // the terminal too: no model markup in the streamed text
+    const plain = (await vantage('ask', file!, '--pack', builtinPackDir(), '--mode', 'segment', '--point', '400,350', '--max-tokens', '8', 'the field')).stdout;
+    expect(plain).toMatch(/^Sure, it is\b/);
+    expect(plain).not.toMatch(/<SEG>|<p>|<\/p>|<\/s>/);
     expect(seg.masks[0]?.phrase).toBe('the field');
     await expect(vantage('ask', file!, '--mode', 'relation', '--point', '10,10', 'how')).rejects.toMatchObject({ stderr: expect.stringMatching(/needs 2 region/) });
     await expect(vantage('ask', file!, '--scribble', '5,5', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/--scribble needs at least 2 points/) });
