@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classicalSegment, classicalWindow, type RgbRaster } from './classicalSegment.js';
 import { iou } from './testMasks.js';
-
-/** a deterministic pseudo-random generator (mulberry32), so the noise is the same on every run */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../util/seededRandom.js';
 
 /** an object (`inside`) of one colour on a background of another, both with Gaussian-ish noise of ±`noise` */
 function scene(w: number, h: number, inside: (x: number, y: number) => boolean, fg: number[], bg: number[], noise: number, seed = 1): { img: RgbRaster; truth: Uint8Array } {

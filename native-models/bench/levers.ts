@@ -5,6 +5,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { NativeDecodeRunner, NativeDecodeSessions, StockDecodeRunner, type DecodeRunner, type NativeDecodeOptions } from '../../main/inference/decodeRunner.js';
 import type { NativeOrt } from '../../main/inference/nativeOrt.js';
+import type { LlmShape } from './byteModel.js';
 import { pairedDecode, pairedPrefill, runnerSide, type PairLog, type PairSummary } from './interleave.js';
 
 /**
@@ -20,13 +21,8 @@ import { pairedDecode, pairedPrefill, runnerSide, type PairLog, type PairSummary
  * `--profile` adds onnxruntime's per-op profile of the baseline decoder (where a token's time goes).
  */
 
-interface Llm {
-  hidden: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  vocab: number;
+/** the manifest's llm block as the levers read it: the decode shapes plus the context it was exported for */
+interface Llm extends LlmShape {
   maxContext: number;
   staticKvCache?: boolean;
 }

@@ -81,29 +81,16 @@ def hf_folder(shape, work, seed=0):
 
 
 def spm_tokenizer(path, vocab):
-    """A SentencePiece BPE model proto of exactly `vocab` pieces with byte fallback (LLaMA's layout)."""
-    from sentencepiece import sentencepiece_model_pb2 as spm
-
+    """A SentencePiece BPE model proto of exactly `vocab` pieces with byte fallback (LLaMA's layout): the fidelity
+    check's writer (exporter/fidelity/make_gguf.py)."""
     if vocab < 3 + 256 + 1:
         raise SystemExit(f"vocab {vocab} cannot hold <unk> <s> </s> and the 256 byte tokens")
-    m = spm.ModelProto()
-    P = spm.ModelProto.SentencePiece
-    m.pieces.add(piece="<unk>", score=0.0, type=P.UNKNOWN)
-    m.pieces.add(piece="<s>", score=0.0, type=P.CONTROL)
-    m.pieces.add(piece="</s>", score=0.0, type=P.CONTROL)
-    for b in range(256):
-        m.pieces.add(piece=f"<0x{b:02X}>", score=0.0, type=P.BYTE)
-    for i in range(vocab - len(m.pieces)):
-        m.pieces.add(piece=f"\u2581t{i}", score=-float(i), type=P.NORMAL)
-    ts = m.trainer_spec
-    ts.model_type = spm.TrainerSpec.BPE
-    ts.vocab_size = vocab
-    ts.byte_fallback = True
-    ts.unk_id, ts.bos_id, ts.eos_id, ts.pad_id = 0, 1, 2, -1
-    m.normalizer_spec.name = "identity"
-    m.normalizer_spec.add_dummy_prefix = True
-    with open(path, "wb") as f:
-        f.write(m.SerializeToString())
+    import importlib.util
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "exporter", "fidelity", "make_gguf.py")
+    spec = importlib.util.spec_from_file_location("fidelity_make_gguf", src)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.spm_tokenizer(path, vocab)
 
 
 def convert(llama_src, work, out, dense):
