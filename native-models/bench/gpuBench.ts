@@ -52,6 +52,12 @@ const pairs = Number(arg('pairs') ?? (quick ? 3 : 8));
 const pairSteps = quick ? 8 : 16;
 /** decode contexts of the llama.cpp comparison and the levers (--contexts 128,2048) */
 const pairContexts = (arg('contexts') ?? '128,2048').split(',').map(Number);
+/** --bindings REGEX: only the decode bindings whose name matches (e.g. 'in place'); --decode-only: embed + decoder
+ * alone (no stage limits, no app path), for quick CUDA levers such as ORT_FPA_INTB_GEMM=1 */
+const bindingFilter = arg('bindings') ? new RegExp(arg('bindings')!, 'i') : null;
+const decodeOnly = flag('decode-only');
+/** onnxruntime's environment switches in effect (ORT_FPA_INTB_GEMM, ORT_DISABLE_FLASH_ATTENTION…): a lever run says which */
+const ortEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ORT_')));
 
 interface Manifest {
   name: string;
@@ -64,6 +70,7 @@ interface Manifest {
 }
 
 const now = () => performance.now();
+const argmax = (v: Float32Array) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
 async function timeIt(runs: number, fn: () => Promise<unknown>): Promise<number> {
   await fn(); // warm-up (allocations, kernel selection)
   const t0 = now();
@@ -147,7 +154,9 @@ async function main(): Promise<void> {
 
   const stages: Record<string, ort.InferenceSession> = {};
   const stageProviders: Record<string, ProviderName> = {};
+  if (Object.keys(ortEnv).length) console.log(`  onnxruntime environment: ${Object.entries(ortEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   for (const [name, s] of Object.entries(m.stages)) {
+    if (decodeOnly && name !== 'embed' && name !== 'decoder') continue;
     const created = await factory.create(name, path.join(packDir, s.file));
     stages[name] = created.session;
     stageProviders[name] = created.provider;
@@ -201,13 +210,30 @@ async function main(): Promise<void> {
   const ex = m.exporter;
   const layout: ByteLayout = ex ? { linears: ex.linears, scaleBytes: ex.scaleBytes, denseBytes: ex.denseBytes, kvBytes: ex.kvBytes } : { linears: 'fp32', scaleBytes: 4, denseBytes: 4, kvBytes: 4 };
   const shape = { ...L, intermediate: ex?.intermediate ?? 2 * L.hidden };
-  const contexts = [128, 2048].filter((c) => c + 64 <= L.maxContext);
-  const steps = onGpu ? 64 : 16;
+  // --decode-contexts 128 --steps 4: a short run (e.g. under a kernel profiler: gpu-session.sh kernels)
+  const contexts = (arg('decode-contexts') ?? '128,2048').split(',').map(Number).filter((c) => c + 64 <= L.maxContext);
+  const steps = Number(arg('steps') ?? (onGpu ? 64 : 16));
   const noTimer = () => undefined;
   const native = loadNativeOrt();
   const nativeProvider = provider === 'cuda' ? 'cuda' : 'cpu';
-  const bindings: { name: string; make: () => { runner: DecodeRunner; close: () => void } }[] = [
-    { name: 'stock onnxruntime-node', make: () => ({ runner: new StockDecodeRunner(stages.embed!, dec, L, noTimer), close: () => undefined }) },
+  // each binding opens its sessions once; every context gets a fresh conversation (a new runner) on them
+  type Opened = { runner: () => DecodeRunner; close: () => void };
+  const reuse = (make: () => DecodeRunner, release = () => undefined as void): Opened => {
+    let live: DecodeRunner | null = null;
+    return {
+      runner: () => {
+        live?.dispose();
+        return (live = make());
+      },
+      close: () => {
+        live?.dispose();
+        live = null;
+        release();
+      },
+    };
+  };
+  const bindings: { name: string; open: () => Opened }[] = [
+    { name: 'stock onnxruntime-node', open: () => reuse(() => new StockDecodeRunner(stages.embed!, dec, L, noTimer)) },
   ];
   const nativeVariants: [string, { staticKv: boolean; cudaGraph: boolean }][] = [['native IO binding, KV on device', { staticKv: false, cudaGraph: false }]];
   if (m.llm.staticKvCache) {
@@ -218,10 +244,9 @@ async function main(): Promise<void> {
     for (const [name, v] of nativeVariants) {
       bindings.push({
         name,
-        make: () => {
+        open: () => {
           const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: path.join(packDir, m.stages.decoder!.file) }, L, { provider: nativeProvider, ...v });
-          const runner = new NativeDecodeRunner(n, noTimer);
-          return { runner, close: () => { runner.dispose(); n.release(); } };
+          return reuse(() => new NativeDecodeRunner(n, noTimer), () => n.release());
         },
       });
     }
@@ -229,12 +254,24 @@ async function main(): Promise<void> {
     console.log(`  native binding not measured: ${native.reason ?? `provider ${provider}`}`);
   }
   const decode: Record<string, unknown>[] = [];
+  const top1ByContext = new Map<number, number[]>();
   const D = L.hidden;
   gpu.takePeak();
-  for (const b of quick ? [] : bindings) {
-    let made: ReturnType<typeof b.make>;
+  const measured = bindings.filter((b) => !bindingFilter || bindingFilter.test(b.name));
+  if (bindingFilter) console.log(`  decode bindings matching /${bindingFilter.source}/i: ${measured.map((b) => b.name).join('; ') || 'none'}`);
+  // the stock decoder is needed only by the stock binding: its device memory is freed before the native sessions load
+  let stockReleased = false;
+  const releaseStock = async () => {
+    if (stockReleased) return;
+    stockReleased = true;
+    await stages.decoder?.release();
+    await stages.embed?.release();
+  };
+  if (measured[0] !== bindings[0]) await releaseStock();
+  for (const b of quick ? [] : measured) {
+    let made: Opened;
     try {
-      made = b.make();
+      made = b.open();
     } catch (err) {
       console.log(`decode [${b.name}]: could not start — ${(err as Error).message.split('\n')[0]}`);
       decode.push({ binding: b.name, error: (err as Error).message.split('\n')[0] });
@@ -243,28 +280,32 @@ async function main(): Promise<void> {
     try {
       for (const ctx of contexts) {
         // a fresh conversation per context: prefill ctx positions, one warm-up token, then `steps` timed tokens
-        made.close();
-        made = b.make();
-        const r = made.runner;
+        const r = made.runner();
         await r.prefill(new Float32Array(ctx * D).fill(0.01), ctx);
         await r.next(5);
         const t0 = now();
+        const top1: number[] = [];
         for (let s = 0; s < steps; s++) {
           await r.next(5 + (s % 7));
-          r.lastLogits(); // the sampler's read of one row of logits, as in the app
+          top1.push(argmax(r.lastLogits())); // the sampler's read of one row of logits, as in the app
         }
         const msPerToken = (now() - t0) / steps;
+        // every binding is fed the same tokens: its top-1 per step should match the first binding measured
+        const ref = top1ByContext.get(ctx);
+        if (!ref) top1ByContext.set(ctx, top1);
+        const agreement = ref ? top1.filter((t, i) => t === ref[i]).length / top1.length : 1;
         const bytes = bytesPerToken(shape, layout, ctx + 1 + steps / 2);
         const floorMs = (bytes.total / bandwidth) * 1e3;
         const base = decode.find((d) => d.binding === bindings[0]!.name && d.context === ctx) as { msPerToken: number } | undefined;
         decode.push({
           binding: b.name, context: ctx, tokensPerSecond: round(1e3 / msPerToken, 1), msPerToken: round(msPerToken), bytesReadPerToken: bytes.total,
           floorMs: round(floorMs, 4), ratioToLimit: round(floorMs / msPerToken, 4), overheadMsBeyondFloor: round(msPerToken - floorMs),
-          speedupVsStock: base ? round(base.msPerToken / msPerToken, 3) : 1,
+          speedupVsStock: base ? round(base.msPerToken / msPerToken, 3) : null,
+          top1AgreementWithFirst: round(agreement, 3),
         });
         console.log(`decode @${ctx} [${b.name}]: ${(1e3 / msPerToken).toFixed(1)} tok/s (${msPerToken.toFixed(2)} ms/token); limit ${(1e3 / floorMs).toFixed(0)} tok/s ` +
           `(${(bytes.total / 2 ** 20).toFixed(2)} MiB read/token) → ratio ${(floorMs / msPerToken).toFixed(3)}, overhead ${(msPerToken - floorMs).toFixed(2)} ms/token` +
-          (base ? `, ${(base.msPerToken / msPerToken).toFixed(2)}× stock` : ''));
+          (base ? `, ${(base.msPerToken / msPerToken).toFixed(2)}× stock` : '') + (ref ? `; top-1 agrees with [${measured[0]!.name}] on ${Math.round(agreement * steps)}/${steps} steps` : ''));
       }
     } catch (err) {
       console.log(`decode [${b.name}]: failed — ${(err as Error).message.split('\n')[0]}`);
@@ -273,17 +314,10 @@ async function main(): Promise<void> {
       made.close();
       const peakGpu = gpu.takePeak();
       for (const d of decode) if (d.binding === b.name) d.peakGpuMiB = peakGpu;
-      if (b === bindings[0]) {
-        // the stock decoder is not needed again: free its device memory before the native sessions load theirs
-        await stages.decoder?.release();
-        await stages.embed?.release();
-      }
+      if (b === bindings[0]) await releaseStock();
     }
   }
-  if (quick) {
-    await stages.decoder?.release();
-    await stages.embed?.release();
-  }
+  if (quick) await releaseStock();
   const fastest = contexts.flatMap((ctx) => {
     const rows = decode.filter((d) => d.context === ctx && typeof d.msPerToken === 'number') as { binding: string; msPerToken: number }[];
     if (!rows.length) return [];
@@ -312,10 +346,10 @@ async function main(): Promise<void> {
   // a region, and click → mask on a new tile (grounding + pixel) and on a cached one (pixel only)
   for (const [name, sess] of Object.entries(stages)) if (name !== 'decoder' && name !== 'embed') await sess.release();
   let ttft = NaN;
-  if (quick) console.log('app path: not measured (--quick)');
+  if (quick || decodeOnly) console.log(`app path: not measured (${quick ? '--quick' : '--decode-only'})`);
   let appDecode: string | null = null;
   const click: Record<string, number> = {};
-  if (!quick) try {
+  if (!quick && !decodeOnly) try {
     const pipe = await InferencePipeline.create(packDir, { forced: process.env.VANTAGE_EP });
     appDecode = pipe.decodePath;
     try {
@@ -366,6 +400,8 @@ async function main(): Promise<void> {
       // 1-minute load average at the start and the end: a shared machine's other jobs show here
       loadAverage: [round(loadAtStart, 2), round(os.loadavg()[0]!, 2)] },
     versions: { node: process.version, onnxruntimeNode: ortVersion },
+    onnxruntimeEnv: ortEnv,
+    ...(bindingFilter || decodeOnly ? { selection: { bindings: bindingFilter?.source ?? null, decodeOnly } } : {}),
     pack: { name: m.name, quantisation: m.quantisation, llm: m.llm, intermediate: shape.intermediate, byteLayout: layout },
     providers: factory.providers,
     stageProviders,
