@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { VantageError } from '../contract/errors.js';
 import { ExecutionProvider } from '../contract/schemas.js';
 import { packCapabilities, type PackCapabilities } from './capabilities.js';
+import { CPU_INT8_LEVEL, cpuInt8Decoder, createCpuSession, type CpuGraph } from './cpuInt8.js';
 import { NativeDecodeRunner, NativeDecodeSessions, StockDecodeRunner, type DecodeRunner, type NativeDecodeOptions } from './decodeRunner.js';
 import { loadNativeOrt, type NativeOrt, type NativeSession } from './nativeOrt.js';
 import { STAGE_NAMES, type LoadedPackInfo, type PackManifest, type StageName } from './packManifest.js';
@@ -128,8 +129,9 @@ export class SessionFactory {
     }
   }
 
-  create(stage: string, file: string): Promise<StageSession> {
-    const run = this.queue.then(() => this.createNow(stage, file));
+  /** `cpuGraph`: the graph the CPU provider gets instead of `file` (the decoder with int8 compute, cpuInt8.ts) */
+  create(stage: string, file: string, cpuGraph?: CpuGraph | null): Promise<StageSession> {
+    const run = this.queue.then(() => this.createNow(stage, file, cpuGraph ?? undefined));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -139,12 +141,12 @@ export class SessionFactory {
     return this.providers.filter((p) => p.available && (NATIVE_PROVIDERS as readonly string[]).includes(p.name)).map((p) => p.name as NativeProvider);
   }
 
-  private async createNow(stage: string, file: string): Promise<StageSession> {
+  private async createNow(stage: string, file: string, cpuGraph?: CpuGraph): Promise<StageSession> {
     const errors: string[] = [];
     for (const p of this.providers) {
       if (!p.available) continue;
       try {
-        const session = await ort.InferenceSession.create(file, sessionOptions(p.name));
+        const session = p.name === 'cpu' && cpuGraph ? await createCpuSession(cpuGraph, sessionOptions(p.name)) : await ort.InferenceSession.create(file, sessionOptions(p.name));
         return { session, provider: p.name };
       } catch (err) {
         const msg = shortOrtError((err as Error).message ?? String(err));
@@ -197,6 +199,9 @@ export interface BackendOptions extends ProviderOptions {
   native?: boolean;
 }
 
+/** how decodePath says the CPU decoder computes in int8 (cpuInt8.ts) */
+const INT8_NOTE = `int8 compute (MatMulNBits accuracy_level ${CPU_INT8_LEVEL}; VANTAGE_CPU_INT8=0 turns it off)`;
+
 /** One loaded pack's sessions: which provider runs each stage, how the decode loop runs, and the stage timings. */
 export class PackBackend {
   private readonly sessions: Partial<Record<StageName, ort.InferenceSession>> = {};
@@ -208,6 +213,8 @@ export class PackBackend {
   /** wall time per stage since load (the benchmark reads and resets it) */
   readonly stageTimes: StageTimes = {};
   private disposed = false;
+  /** the decoder graph with int8 compute that CPU sessions load (cpuInt8.ts; null: the pack's own) */
+  private cpuDecoder: CpuGraph | null = null;
 
   private constructor(
     readonly pack: LoadedPackInfo,
@@ -218,13 +225,16 @@ export class PackBackend {
     const factory = new SessionFactory(opts);
     const b = new PackBackend(pack, factory.providers);
     try {
+      const dec = pack.stageFiles.decoder;
+      b.cpuDecoder = dec && factory.providers.some((p) => p.name === 'cpu' && p.available) ? cpuInt8Decoder(dec) : null;
       if (opts.native === false) b.decodePath = 'stock onnxruntime-node binding (native path turned off by the caller)';
       else b.loadNativeDecode(factory);
       for (const stage of STAGE_NAMES) {
         const file = pack.stageFiles[stage];
         if (!file) continue;
         if (b.native && (stage === 'embed' || stage === 'decoder')) continue;
-        const { session, provider } = await factory.create(stage, file);
+        const { session, provider } = await factory.create(stage, file, stage === 'decoder' ? b.cpuDecoder : null);
+        if (stage === 'decoder' && provider === 'cpu' && b.cpuDecoder) b.decodePath += ` · ${INT8_NOTE}`;
         b.sessions[stage] = session;
         checkStageShapes(pack.manifest, pack.name, stage, session);
         b.stageProviders[stage] = provider;
@@ -259,7 +269,8 @@ export class PackBackend {
       const options = { ...plan.options, provider: ep, cudaGraph: ep === 'cuda' && plan.options.cudaGraph };
       let n: NativeDecodeSessions;
       try {
-        n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder: stageFiles.decoder }, manifest.llm, options);
+        const decoder = ep === 'cpu' && this.cpuDecoder ? this.cpuDecoder : stageFiles.decoder;
+        n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder }, manifest.llm, options);
       } catch (err) {
         failures.push(`native ${ep} session failed: ${shortOrtError((err as Error).message)}`);
         continue;
@@ -274,7 +285,7 @@ export class PackBackend {
       this.native = n;
       this.stageProviders.embed = ep;
       this.stageProviders.decoder = ep;
-      this.decodePath = n.describe + (failures.length ? ` (${failures.join('; ')})` : '');
+      this.decodePath = n.describe + (ep === 'cpu' && this.cpuDecoder ? ` · ${INT8_NOTE}` : '') + (failures.length ? ` (${failures.join('; ')})` : '');
       return;
     }
     this.decodePath = `stock onnxruntime-node binding (${failures.join('; ')})`;

@@ -2,6 +2,7 @@ import type * as ort from 'onnxruntime-node';
 import { VantageError } from '../contract/errors.js';
 import { isDeviceTensor, type DeviceTensor, type HostTensor, type NativeArray, type NativeOrt, type NativeSession, type NativeType } from './nativeOrt.js';
 import { feed, floats, fromHalf, toHalf } from './tensorIo.js';
+import { EXTERNAL_FOLDER_KEY, type CpuGraph } from './cpuInt8.js';
 
 /**
  * The decode loop's two ways of running the `embed` + `decoder` stages:
@@ -198,7 +199,8 @@ export class NativeDecodeSessions {
     this.describe = `native IO binding on ${opts.provider} · ${kv}${opts.cudaGraph ? ' · CUDA graph' : ''}`;
   }
 
-  static create(addon: NativeOrt, files: { embed: string; decoder: string }, llm: LlmShape, opts: NativeDecodeOptions): NativeDecodeSessions {
+  /** `files.decoder`: a graph file, or a CPU graph in memory with its weights' folder (cpuInt8.ts) */
+  static create(addon: NativeOrt, files: { embed: string; decoder: string | CpuGraph }, llm: LlmShape, opts: NativeDecodeOptions): NativeDecodeSessions {
     const t = opts.threads;
     const threads = {
       ...(t?.intraOp ? { intraOpThreads: t.intraOp } : {}),
@@ -207,7 +209,11 @@ export class NativeDecodeSessions {
     const embed = new addon.Session(files.embed, { provider: opts.provider, ...threads });
     let decoder: NativeSession;
     try {
-      decoder = new addon.Session(files.decoder, { provider: opts.provider, cudaGraph: opts.cudaGraph, ...threads });
+      const dec = files.decoder;
+      decoder =
+        typeof dec === 'string'
+          ? new addon.Session(dec, { provider: opts.provider, cudaGraph: opts.cudaGraph, ...threads })
+          : new addon.Session(dec.bytes, { provider: opts.provider, cudaGraph: opts.cudaGraph, ...threads, sessionConfig: { ...('sessionConfig' in threads ? threads.sessionConfig : {}), [EXTERNAL_FOLDER_KEY]: dec.folder } });
     } catch (err) {
       embed.release();
       throw err;

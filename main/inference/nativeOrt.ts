@@ -59,7 +59,8 @@ export interface NativeOrt {
   providers(): string[];
   cudaInfo(): { ok: boolean; reason?: string; free?: number; total?: number };
   Session: new (
-    file: string,
+    /** a graph file, or a graph's bytes (external weights then come from session.model_external_initializers_file_folder_path) */
+    file: string | Buffer,
     /** sessionConfig: onnxruntime session config entries (e.g. session.intra_op.allow_spinning: '0') */
     opts: { provider: 'cpu' | 'cuda'; deviceId?: number; cudaGraph?: boolean; intraOpThreads?: number; sessionConfig?: Record<string, string> },
   ) => NativeSession;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { NativeDecodeRunner, NativeDecodeSessions, StockDecodeRunner, type DecodeRunner } from '../../main/inference/decodeRunner.js';
 import { SessionFactory, type ProviderName } from '../../main/inference/backend.js';
+import { cpuInt8Decoder, createCpuSession, type CpuGraph } from '../../main/inference/cpuInt8.js';
 import { loadNativeOrt } from '../../main/inference/nativeOrt.js';
 import { InferencePipeline, type AskInput } from '../../main/inference/pipeline.js';
 import { seededRandom } from '../../main/util/seededRandom.js';
@@ -155,9 +156,14 @@ async function main(): Promise<void> {
   const stages: Record<string, ort.InferenceSession> = {};
   const stageProviders: Record<string, ProviderName> = {};
   if (Object.keys(ortEnv).length) console.log(`  onnxruntime environment: ${Object.entries(ortEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  // the decoder the CPU runs, as the app loads it: int8 compute unless VANTAGE_CPU_INT8=0 (cpuInt8.ts)
+  const decoderFile = path.join(packDir, m.stages.decoder!.file);
+  const cpuInt8 = cpuInt8Decoder(decoderFile);
+  const cpuDecoder = cpuInt8 ?? decoderFile;
+  console.log(`  CPU decoder: ${cpuInt8 ? `int8 compute (accuracy_level 4 on ${cpuInt8.patched} MatMulNBits)` : 'the pack\'s graph as is'}`);
   for (const [name, s] of Object.entries(m.stages)) {
     if (decodeOnly && name !== 'embed' && name !== 'decoder') continue;
-    const created = await factory.create(name, path.join(packDir, s.file));
+    const created = await factory.create(name, path.join(packDir, s.file), name === 'decoder' ? cpuInt8 : null);
     stages[name] = created.session;
     stageProviders[name] = created.provider;
   }
@@ -245,7 +251,7 @@ async function main(): Promise<void> {
       bindings.push({
         name,
         open: () => {
-          const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: path.join(packDir, m.stages.decoder!.file) }, L, { provider: nativeProvider, ...v });
+          const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: nativeProvider === 'cpu' ? cpuDecoder : decoderFile }, L, { provider: nativeProvider, ...v });
           return reuse(() => new NativeDecodeRunner(n, noTimer), () => n.release());
         },
       });
@@ -327,7 +333,7 @@ async function main(): Promise<void> {
   if (fastest.length) console.log(`fastest binding: ${fastest.map((f) => `@${f.context} ${f.binding}`).join('; ')}`);
 
   // ---- llama.cpp on the same shapes, interleaved pair by pair with our fastest CPU binding (issue 16)
-  const llamaCpp = await compareWithLlamaCpp({ packDir, m, shape, layout, bandwidth, onGpu, native, D });
+  const llamaCpp = await compareWithLlamaCpp({ packDir, m, shape, layout, bandwidth, onGpu, native, D, cpuDecoder });
   // ---- issue 16's levers, each against the default export in the same run (levers.ts), and where the time goes
   let levers: Record<string, unknown> | undefined;
   if (flag('levers')) {
@@ -336,7 +342,7 @@ async function main(): Promise<void> {
   }
   let opProfileResult: Awaited<ReturnType<typeof opProfile>> | undefined;
   if (flag('profile') && !onGpu) {
-    opProfileResult = await opProfile(packDir, m, 128, quick ? 4 : 8, 512);
+    opProfileResult = await opProfile(packDir, m, 128, quick ? 4 : 8, 512, cpuDecoder);
     for (const [k, v] of Object.entries({ 'decode @128 (per token)': opProfileResult.decode.ops, 'prefill 512': opProfileResult.prefill.ops })) {
       if (v) console.log(`op profile, ${k}: ${v.kernelMsPerRun} ms of kernels — ${v.byOp.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(1)}%`).join(', ')}`);
     }
@@ -409,6 +415,7 @@ async function main(): Promise<void> {
       loadAverage: [round(loadAtStart, 2), round(os.loadavg()[0]!, 2)] },
     versions: { node: process.version, onnxruntimeNode: ortVersion },
     onnxruntimeEnv: ortEnv,
+    cpuDecoderInt8: cpuInt8 ? { accuracyLevel: 4, matMulNBitsPatched: cpuInt8.patched } : null,
     ...(bindingFilter || decodeOnly ? { selection: { bindings: bindingFilter?.source ?? null, decodeOnly } } : {}),
     pack: { name: m.name, quantisation: m.quantisation, llm: m.llm, intermediate: shape.intermediate, byteLayout: layout },
     providers: factory.providers,
@@ -444,12 +451,14 @@ interface CompareInput {
   onGpu: boolean;
   native: ReturnType<typeof loadNativeOrt>;
   D: number;
+  /** the decoder graph the app's CPU sessions load (int8 compute: cpuInt8.ts) */
+  cpuDecoder: string | CpuGraph;
 }
 
 /** our decode runner for the comparison: the native addon in place when the pack allows, else on device, else stock */
 async function oursForComparison(c: CompareInput): Promise<{ binding: string; runner: () => DecodeRunner; close: () => Promise<void> }> {
   const L = c.m.llm;
-  const files = { embed: path.join(c.packDir, c.m.stages.embed!.file), decoder: path.join(c.packDir, c.m.stages.decoder!.file) };
+  const files = { embed: path.join(c.packDir, c.m.stages.embed!.file), decoder: c.cpuDecoder };
   if (c.native.addon) {
     const staticKv = !!L.staticKvCache;
     const n = NativeDecodeSessions.create(c.native.addon, files, L, { provider: 'cpu', staticKv, cudaGraph: false });
@@ -468,7 +477,7 @@ async function oursForComparison(c: CompareInput): Promise<{ binding: string; ru
   }
   const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 };
   const embed = await ort.InferenceSession.create(files.embed, opts);
-  const dec = await ort.InferenceSession.create(files.decoder, opts);
+  const dec = await createCpuSession(files.decoder, opts);
   let live: DecodeRunner | null = null;
   return {
     binding: 'stock onnxruntime-node',

@@ -1,3 +1,4 @@
+import { createCpuSession, type CpuGraph } from '../../main/inference/cpuInt8.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -160,12 +161,12 @@ export async function runLevers(inp: LeverInput): Promise<Record<string, unknown
  * onnxruntime's own per-op profile of the decoder (stock binding, so the profiler sees every node): total time per
  * operator type for `tokens` decode steps at context `ctx` and for one prefill of `prefill` rows.
  */
-export async function opProfile(packDir: string, m: LeverInput['manifest'], ctx: number, tokens: number, prefill: number, decoderFile?: string) {
+export async function opProfile(packDir: string, m: LeverInput['manifest'], ctx: number, tokens: number, prefill: number, decoderFile?: string | CpuGraph) {
   const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: true, profileFilePrefix: path.join(os.tmpdir(), 'vantage-ortprofile') };
   const embed = await ort.InferenceSession.create(path.join(packDir, m.stages.embed!.file), { executionProviders: ['cpu'], logSeverityLevel: 3 });
   // skipRuns: the first decoder runs (a decode's prefill) are left out of the op totals
   const summarise = async (skipRuns: number, run: (r: DecodeRunner) => Promise<number>) => {
-    const dec = await ort.InferenceSession.create(decoderFile ?? path.join(packDir, m.stages.decoder!.file), opts);
+    const dec = await createCpuSession(decoderFile ?? path.join(packDir, m.stages.decoder!.file), opts);
     const r = new StockDecodeRunner(embed, dec, m.llm, () => undefined);
     let wallMs: number;
     try {

@@ -431,12 +431,15 @@ class Session : public Napi::ObjectWrap<Session> {
     exports.Set("Session", f);
   }
 
-  // new Session(path, { provider: 'cpu'|'cuda', deviceId, cudaGraph, intraOpThreads, sessionConfig: { key: value } })
+  // new Session(path | modelBytes, { provider: 'cpu'|'cuda', deviceId, cudaGraph, intraOpThreads, sessionConfig: { key: value } })
+  // (model bytes: a graph held in memory, e.g. the CPU int8 copy; its external weights are found through the
+  // sessionConfig entry session.model_external_initializers_file_folder_path)
   explicit Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
     auto env = info.Env();
     try {
-      if (info.Length() < 1 || !info[0].IsString()) throw std::runtime_error("Session(path, options): path must be a string");
-      const std::string path = info[0].As<Napi::String>();
+      const bool fromBytes = info.Length() >= 1 && info[0].IsBuffer();
+      if (info.Length() < 1 || !(info[0].IsString() || fromBytes)) throw std::runtime_error("Session(path, options): path must be a string or a Buffer of model bytes");
+      const std::string path = fromBytes ? std::string() : info[0].As<Napi::String>().Utf8Value();
       auto opts = info.Length() > 1 && info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
       auto core = std::make_shared<Core>();
       core->provider = opts.Has("provider") ? opts.Get("provider").As<Napi::String>().Utf8Value() : "cpu";
@@ -472,7 +475,12 @@ class Session : public Napi::ObjectWrap<Session> {
       }
       core->cpuInfo = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
       if (!core->onCuda()) core->deviceInfo = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
-      core->session = std::make_unique<Ort::Session>(ortEnv(), path.c_str(), so);
+      if (fromBytes) {
+        auto bytes = info[0].As<Napi::Buffer<uint8_t>>();
+        core->session = std::make_unique<Ort::Session>(ortEnv(), static_cast<const void*>(bytes.Data()), bytes.Length(), so);
+      } else {
+        core->session = std::make_unique<Ort::Session>(ortEnv(), path.c_str(), so);
+      }
       core_ = core;
     } catch (const std::exception& e) {
       const bool cuda = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("provider").ToString().Utf8Value() == "cuda";
