@@ -9,6 +9,33 @@ import { normalizeViews } from './viewPixels.js';
 
 const GROUNDING_CACHE_SIZE = 8;
 
+/**
+ * An M×M grid resized to N×N as torch.nn.functional.interpolate(mode="bilinear", align_corners=False) does (SAM's
+ * postprocess_masks): source coordinate (o + 0.5)·M/N − 0.5, clamped at 0, the upper neighbour clamped at M − 1.
+ */
+export function upsampleBilinear(src: ArrayLike<number>, M: number, N: number): Float32Array {
+  const scale = M / N;
+  const i0 = new Int32Array(N), i1 = new Int32Array(N), w = new Float64Array(N);
+  for (let o = 0; o < N; o++) {
+    const x = Math.max(0, (o + 0.5) * scale - 0.5);
+    const k = Math.floor(x);
+    i0[o] = k;
+    i1[o] = k < M - 1 ? k + 1 : k;
+    w[o] = x - k;
+  }
+  const out = new Float32Array(N * N);
+  for (let y = 0; y < N; y++) {
+    const r0 = i0[y]! * M, r1 = i1[y]! * M, wy = w[y]!;
+    for (let x = 0; x < N; x++) {
+      const a = i0[x]!, b = i1[x]!, wx = w[x]!;
+      const top = (1 - wx) * src[r0 + a]! + wx * src[r0 + b]!;
+      const bottom = (1 - wx) * src[r1 + a]! + wx * src[r1 + b]!;
+      out[y * N + x] = (1 - wy) * top + wy * bottom;
+    }
+  }
+  return out;
+}
+
 type RawMask = { data: Uint8Array; size: number; score: number };
 
 /** zero [3,S,S] pixel_values outside the top-left w×h (SamPredictor.preprocess pads the normalised image with 0) */
@@ -96,20 +123,27 @@ export class SegmentationPipeline {
     return { logits, size: M, score: floats(out.score, 'score')[0] ?? 0 };
   }
 
-  private async runPixel(view: ViewInput, segHidden: Float32Array | null, points: number[], labels: number[]): Promise<RawMask> {
+  /**
+   * The mask of one pixel-decoder run: logits > 0 on its M×M grid, or — `upsampleTo` S, SAM's postprocess_masks —
+   * the logits interpolated bilinearly to S×S first (SamPredictor thresholds the upsampled logits, not the low-res ones)
+   */
+  private async runPixel(view: ViewInput, segHidden: Float32Array | null, points: number[], labels: number[], upsampleTo?: number): Promise<RawMask> {
     const { logits, size: M, score } = await this.pixelLogits(view, segHidden, points, labels);
-    const data = new Uint8Array(M * M);
-    for (let i = 0; i < M * M; i++) data[i] = logits[i]! > 0 ? 1 : 0;
-    return { data, size: M, score };
+    const N = upsampleTo && upsampleTo > M ? upsampleTo : M;
+    const grid = N === M ? logits : upsampleBilinear(logits, M, N);
+    const data = new Uint8Array(N * N);
+    for (let i = 0; i < N * N; i++) data[i] = grid[i]! > 0 ? 1 : 0;
+    return { data, size: N, score };
   }
 
   /**
    * The mask for one `<SEG>` (has_seg = 1, one padding point): the pixel decoder on the global view alone, or —
    * `fine` — on the global view and on every sub-view, composed over the global rect (maskCompose.ts) at the
-   * sub-views' resolution. The score is the global view's.
+   * sub-views' resolution. The score is the global view's. A SAM pack's global mask is S×S (runPixel's upsampling).
    */
   async segMask(views: ViewInput[], hidden: Float32Array, fine: boolean, checkAbort: () => void): Promise<RawMask> {
-    if (!fine) return this.runPixel(views[0]!, hidden, [0, 0], [-1]);
+    // a SAM pack (LISA / GeoPixel) thresholds the logits after postprocess_masks' upsampling to the S×S input
+    if (!fine) return this.runPixel(views[0]!, hidden, [0, 0], [-1], this.manifest.grounding?.preprocess === 'sam' ? this.manifest.view.size : undefined);
     const global = await this.pixelLogits(views[0]!, hidden, [0, 0], [-1]);
     const subs: { rect: ViewInput['rect']; logits: Float32Array }[] = [];
     for (const v of views.slice(1)) {
@@ -149,7 +183,8 @@ export class SegmentationPipeline {
       throw new VantageError('BAD_INPUT', `the ${prompt.kind} prompt lies outside the view ${view.rect.join(',')}; click on the image`);
     }
     const runsBefore = this.groundingStats.runs;
-    const r = await this.runPixel(view, null, points, labels);
+    // a SAM pack's instant mask is SamPredictor's: low-res logits upsampled to the S×S input before the threshold
+    const r = await this.runPixel(view, null, points, labels, this.manifest.grounding?.preprocess === 'sam' ? S : undefined);
     return { ...r, rect: view.rect, phrase: null, regionIndex: null, cachedFeatures: this.groundingStats.runs === runsBefore };
   }
 

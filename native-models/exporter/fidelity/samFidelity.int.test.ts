@@ -15,6 +15,7 @@ import { InstantMaskService } from '../../../main/masks/instantMasks.js';
 import { testPackDir } from '../../../main/inference/testPackFixtures.js';
 import { resizeBilinearPil, samPixelValues, samResizeLongestSide } from '../../../main/inference/pilResize.js';
 import { normalizeViews } from '../../../main/inference/viewPixels.js';
+import { upsampleBilinear } from '../../../main/inference/segmentation.js';
 import { INSTANT_TILE_VIEWS, instantTile, type Rect } from '../../../main/inference/viewPlanner.js';
 import { dataRequired, findData } from '../../../main/testing/dataRoot.js';
 import { describeRequiring } from '../../../main/testing/data.js';
@@ -44,6 +45,19 @@ if (!SIZES[CONFIG]) throw new Error(`VANTAGE_SAM_CONFIG=${CONFIG}: not a SAM fid
 const S = SIZES[CONFIG];
 const fixtureFile = process.env.VANTAGE_SAM_FIXTURE ?? path.join(here, 'sam_fixtures', `${CONFIG}.json`);
 const dumpDir = process.env.VANTAGE_SAM_DUMP;
+/** the `<SEG>` projection's expected side (seg_upstream_fixtures.py: LISA's own code on the same views), when present */
+const segFixtureFile = process.env.VANTAGE_SEG_FIXTURE ?? path.join(here, 'sam_fixtures', `${CONFIG}_seg.json`);
+interface SegFixture {
+  upstream: { repository: string; commit: string | null; lisaPySha256: string | null; torch: string };
+  samFixture: { config: string; contentSha256: string };
+  D: number;
+  projSeed: number;
+  projContentSha256: string;
+  hidden: { index: number; values: string }[];
+  S: number;
+  maskSize: number;
+  cases: { name: string; viewSha256: string; seg: { hidden: number; lowRes: string; iou: number; finalBits: string; finalFg: number; lowNearZero: number }[] }[];
+}
 const slow = CONFIG === 'ci' ? 300_000 : 1_800_000;
 
 /** ImageNet mean/std: SamPredictor's pixel_mean/pixel_std ÷ 255, the grounding stats of a SAM pack */
@@ -167,7 +181,8 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
   let imagery: ImageryService;
   let live: Live[] = [];
   let fx: Fixture;
-  let exported: { contentSha256: string; fileSha256: string; seconds: number };
+  let exported: { contentSha256: string; fileSha256: string; segHidden: number | null; seconds: number };
+  let segFx: SegFixture | null = null;
   let grounding: ort.InferenceSession;
   let pixel: ort.InferenceSession;
   let pipeline: InferencePipeline;
@@ -202,8 +217,10 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
     if (process.env.VANTAGE_SAM_CASES) fx.cases = fx.cases.filter((c) => CASES.some((d) => d.name === c.name));
     // VANTAGE_SAM_EXPORTED=DIR: a folder sam_export_ours.py already wrote (the 1024-px configs, exported once here)
     const out = process.env.VANTAGE_SAM_EXPORTED ?? path.join(tmp, 'export');
+    segFx = existsSync(segFixtureFile) ? (JSON.parse(readFileSync(segFixtureFile, 'utf8')) as SegFixture) : null;
     if (!process.env.VANTAGE_SAM_EXPORTED) {
-      const r = spawnSync(python, [path.join(here, 'sam_export_ours.py'), fixtureFile, out], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const segArgs = segFx ? ['--seg', segFixtureFile] : [];
+      const r = spawnSync(python, [path.join(here, 'sam_export_ours.py'), fixtureFile, out, ...segArgs], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (r.status !== 0) throw new Error(`sam_export_ours.py failed:\n${r.stdout}\n${r.stderr}`);
     }
     exported = JSON.parse(readFileSync(path.join(out, 'export.json'), 'utf8')) as typeof exported;
@@ -219,9 +236,11 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
       stages[st] = { file: `${st}.onnx`, sha256: sha256(readFileSync(path.join(pack, `${st}.onnx`))), dtype: 'float32' };
     }
     const g = fx.config.grid;
+    // the pixel stage's seg_hidden width: LISA's D when the <SEG> projection was exported with it
+    const llm = { ...(base.llm as Record<string, unknown>), hidden: exported.segHidden ?? (base.llm as { hidden: number }).hidden };
     const manifest = {
-      ...base, name: `sam-fidelity-${CONFIG}`, modes: ['chat'], view: { ...base.view, size: S },
-      grounding: { channels: fx.config.channels, grid: g, mean: SAM_MEAN, std: SAM_STD },
+      ...base, llm, name: `sam-fidelity-${CONFIG}`, modes: ['chat'], view: { ...base.view, size: S },
+      grounding: { channels: fx.config.channels, grid: g, mean: SAM_MEAN, std: SAM_STD, preprocess: 'sam' },
       pixel: { maskSize: fx.config.maskSize }, stages, files: {},
       sizes: Object.fromEntries(Object.values(stages).map((e) => [e.file, statSync(path.join(pack, e.file)).size])),
     };
@@ -248,12 +267,13 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
     embedCache.set(key, e);
     return e;
   };
-  const decode = async (emb: Float32Array, points: number[], labels: number[]) => {
+  const decode = async (emb: Float32Array, points: number[], labels: number[], seg?: Float32Array, hasSeg = seg ? 1 : 0) => {
     const g = fx.config.grid;
+    const D = exported.segHidden ?? 64;
     const r = await pixel.run({
       image_embeddings: new ort.Tensor('float32', emb, [1, fx.config.channels, g, g]),
-      seg_hidden: new ort.Tensor('float32', new Float32Array(64), [1, 64]),
-      has_seg: new ort.Tensor('float32', Float32Array.from([0]), [1]),
+      seg_hidden: new ort.Tensor('float32', seg ?? new Float32Array(D), [1, D]),
+      has_seg: new ort.Tensor('float32', Float32Array.from([hasSeg]), [1]),
       points: new ort.Tensor('float32', Float32Array.from(points), [1, labels.length, 2]),
       point_labels: new ort.Tensor('float32', Float32Array.from(labels), [1, labels.length]),
     });
@@ -401,13 +421,14 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
       const c = fx.cases[i]!;
       for (const p of c.prompts) {
         if (p.prompt.kind === 'points') continue; // InstantMaskService takes a point or a box
-        const want = f32(p.fullImageLowRes);
+        // SAM's mask on the S×S input: the full-image low-res logits upsampled (torch's bilinear, which
+        // upsampleBilinear reproduces: next test, against SAM's own final masks), cropped to the unpadded input
+        const want = upsampleBilinear(f32(p.fullImageLowRes), M, S);
         const [wx, wy] = c.preprocessing.inputSize.slice().reverse() as [number, number];
-        // the low-res cells SAM's postprocess_masks keeps (not wholly in the padding)
-        const cx = Math.ceil((wx * M) / S), cy = Math.ceil((wy * M) / S);
         const differ = (data: Uint8Array) => {
+          expect(data.length).toBe(S * S);
           let mism = 0;
-          for (let y = 0; y < cy; y++) for (let x = 0; x < cx; x++) if (Math.abs(want[y * M + x]!) >= 1e-3 && data[y * M + x]! !== (want[y * M + x]! > 0 ? 1 : 0)) mism++;
+          for (let y = 0; y < wy; y++) for (let x = 0; x < wx; x++) if (Math.abs(want[y * S + x]!) >= 1e-3 && data[y * S + x]! !== (want[y * S + x]! > 0 ? 1 : 0)) mism++;
           return mism;
         };
         const a = await sam.run(l, p.prompt);
@@ -426,11 +447,11 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
           expect(preN.maxGrey, `${c.name} ${p.prompt.kind}: nearest input must fail`).toBeGreaterThan(1.0001);
           if (mismN > 0) viewFailures++;
         }
-        rows.push(`${c.name} ${l.fullW}×${l.fullH} ${p.prompt.kind}: input max ${pre.maxGrey.toFixed(3)} grey, mask ${mism} differing / ${cx * cy} cells; NEG default path ${preN.maxGrey.toFixed(1)} grey, ${mismN} cells differ`);
+        rows.push(`${c.name} ${l.fullW}×${l.fullH} ${p.prompt.kind}: input max ${pre.maxGrey.toFixed(3)} grey, mask ${mism} differing / ${wx * wy} cells; NEG default path ${preN.maxGrey.toFixed(1)} grey, ${mismN} cells differ`);
       }
     }
     expect(viewFailures, 'the default path must give a different mask somewhere').toBeGreaterThan(0);
-    console.log(`SAM ${CONFIG} app instant-mask path with grounding.preprocess "sam" (low-res ${M}²):\n  ${rows.join('\n  ')}`);
+    console.log(`SAM ${CONFIG} app instant-mask path with grounding.preprocess "sam" (masks at ${S}²):\n  ${rows.join('\n  ')}`);
   }, slow);
 
   it('low-res mask logits ≤ 1e-4, IoU prediction, and the app\'s instant masks equal SAM\'s except where |logit| < 1e-3', async () => {
@@ -450,28 +471,39 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
         // SAM's final mask is non-trivial (random weights can give empty masks: prompts were picked so they don't)
         expect(p.finalFg, `${c.name} ${p.prompt.kind}: foreground`).toBeGreaterThan(0.05);
         expect(p.finalFg, `${c.name} ${p.prompt.kind}: foreground`).toBeLessThan(0.95);
-        // the app's path: InstantMaskService's view → InferencePipeline.instantMask (normalise, grounding, pixel, > 0)
+        // the app's path: InstantMaskService's view → InferencePipeline.instantMask (normalise, grounding, pixel,
+        // SAM's postprocess: logits upsampled to S×S, > 0) vs SamPredictor's final mask (its own F.interpolate)
         const m = await pipeline.instantMask({ rect: l.rect, rgb: l.view.slice(), key: `${c.name}` }, p.prompt);
-        expect(m.size).toBe(M);
-        let mism = 0, excluded = 0;
-        for (let k = 0; k < M * M; k++) {
-          if (Math.abs(want[k]!) < 1e-3) excluded++;
-          else if (m.data[k]! !== (want[k]! > 0 ? 1 : 0)) mism++;
-        }
-        expect(mism, `${c.name} ${p.prompt.kind}: app mask vs SAM low-res mask`).toBe(0);
-        expect(Math.abs(m.score - Math.min(1, Math.max(0, p.iou)))).toBeLessThanOrEqual(1e-4);
-        // SAM's final S×S mask (bilinear upsampling of the logits) vs the app's M×M mask drawn over the tile
+        expect(m.size).toBe(S);
         const fin = bitsOf(p.finalBits, S * S);
+        const up = upsampleBilinear(want, M, S); // only to leave out the cells SAM itself puts within 1e-3 of 0
+        let mism = 0, excluded = 0, oldWay = 0;
         const f = S / M;
-        let agree = 0;
-        for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (fin[y * S + x] === m.data[Math.floor(y / f) * M + Math.floor(x / f)]) agree++;
+        for (let y = 0; y < S; y++)
+          for (let x = 0; x < S; x++) {
+            const k = y * S + x;
+            if (Math.abs(up[k]!) < 1e-3) {
+              excluded++;
+              continue;
+            }
+            if (m.data[k] !== fin[k]) mism++;
+            // negative: thresholding the low-res logits first (the app before SAM's postprocess) must differ
+            if ((want[Math.floor(y / f) * M + Math.floor(x / f)]! > 0 ? 1 : 0) !== fin[k]) oldWay++;
+          }
+        expect(mism, `${c.name} ${p.prompt.kind}: app mask vs SAM's final mask`).toBe(0);
+        expect(oldWay, `${c.name} ${p.prompt.kind}: low-res threshold then nearest must differ from SAM's final mask`).toBeGreaterThan(0);
+        expect(Math.abs(m.score - Math.min(1, Math.max(0, p.iou)))).toBeLessThanOrEqual(1e-4);
         // end to end (square tiles): SamPredictor on the full-resolution render vs the app's mask
         let e2e = '';
         if (l.fullW === l.fullH) {
-          const fl = f32(p.fullImageLowRes);
-          let same = 0;
-          for (let k = 0; k < M * M; k++) if ((fl[k]! > 0 ? 1 : 0) === m.data[k]) same++;
-          e2e = `; from the full-res image ${(100 * same / (M * M)).toFixed(2)} % cells equal (max |Δlogit| ${compare(ours.logits, fl).abs.toFixed(3)})`;
+          const fl = upsampleBilinear(f32(p.fullImageLowRes), M, S);
+          let same = 0, counted = 0;
+          for (let k = 0; k < S * S; k++) {
+            if (Math.abs(fl[k]!) < 1e-3) continue;
+            counted++;
+            if ((fl[k]! > 0 ? 1 : 0) === m.data[k]) same++;
+          }
+          e2e = `; from the full-res image ${(100 * same / counted).toFixed(2)} % of ${S}² cells equal (max |Δlogit| ${compare(ours.logits, f32(p.fullImageLowRes)).abs.toFixed(3)})`;
         }
         // negatives: dropping SAM's +0.5 pixel-centre offset, or swapping the box corners' labels, must fail
         const shifted = await decode(emb, points.map((v) => v - 0.5), labels);
@@ -483,9 +515,59 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
           expect(sw, `${c.name}: swapped box labels must fail`).toBeGreaterThan(1e-4);
           neg += `, swapped corners ${sw.toExponential(1)}`;
         }
-        rows.push(`${c.name} ${p.prompt.kind}: |Δlogit| ${d.abs.toExponential(2)} (rel ${d.rel.toExponential(2)}), IoU ${p.iou.toFixed(4)} |Δ| ${iouErr.toExponential(1)}, fg ${(100 * p.finalFg).toFixed(1)} %, app mask ${mism} differing / ${excluded} |logit|<1e-3 of ${M * M}, final ${S}² ${(100 * agree / (S * S)).toFixed(2)} % equal${e2e}; ${neg}`);
+        rows.push(`${c.name} ${p.prompt.kind}: |Δlogit| ${d.abs.toExponential(2)} (rel ${d.rel.toExponential(2)}), IoU ${p.iou.toFixed(4)} |Δ| ${iouErr.toExponential(1)}, fg ${(100 * p.finalFg).toFixed(1)} %, app mask vs SAM's final ${S}² mask ${mism} differing / ${excluded} |logit|<1e-3 of ${S * S}; NEG low-res threshold ${oldWay} differing${e2e}; ${neg}`);
       }
     }
     console.log(`SAM ${CONFIG} masks (low-res ${M}², fixture vs ours):\n  ${rows.join('\n  ')}`);
+  }, slow);
+  it('<SEG> projection: the pixel stage with has_seg = 1 equals LISA\'s own text_hidden_fcs → prompt encoder (text_embeds) → mask decoder → postprocess_masks (logits ≤ 1e-4; masks through the app\'s segMask); has_seg = 0, a sign-flipped state and a pad token fail', async (ctx) => {
+    if (!segFx) {
+      ctx.skip(`no ${segFixtureFile} (seg_upstream_fixtures.py with LISA's model/ on PYTHONPATH)`);
+      return;
+    }
+    const sx = segFx;
+    expect(sx.samFixture.contentSha256, 'the <SEG> fixture was made on this SAM fixture\'s checkpoint').toBe(fx.contentSha256);
+    expect(exported.segHidden).toBe(sx.D);
+    const M = fx.config.maskSize;
+    expect(sx.maskSize).toBe(M);
+    const hidden = new Map(sx.hidden.map((h) => [h.index, f32(h.values)]));
+    // the app's path for a <SEG>: SegmentationPipeline.segMask on the answer's global view (not fine)
+    const seg = (pipeline as unknown as { segmentation: { segMask: (v: ViewInput[], h: Float32Array, fine: boolean, abort: () => void) => Promise<{ data: Uint8Array; size: number; score: number }> } }).segmentation;
+    const rows: string[] = [];
+    for (const [i, l] of live.entries()) {
+      const c = sx.cases[i]!;
+      expect(c.name).toBe(l.c.name);
+      expect(sha256(l.view), `${c.name}: the view LISA's SAM saw`).toBe(c.viewSha256);
+      const emb = embOf.get(c.name) ?? (await embed(normalizeViews([{ rect: l.rect, rgb: l.view }], S, SAM_MEAN, SAM_STD)));
+      for (const e of c.seg) {
+        const h = hidden.get(e.hidden)!;
+        const want = f32(e.lowRes);
+        // the app's <SEG> call: one −1 point (not a token), has_seg = 1
+        const ours = await decode(emb, [0, 0], [-1], h);
+        const d = compare(ours.logits, want);
+        expect(d.abs, `${c.name} <SEG> #${e.hidden}: low-res logits`).toBeLessThanOrEqual(1e-4);
+        expect(Math.abs(ours.score - Math.min(1, Math.max(0, e.iou))), `${c.name} <SEG> #${e.hidden}: IoU`).toBeLessThanOrEqual(1e-4);
+        // the mask as the chat draws it: logits upsampled to S×S as postprocess_masks does, then > 0
+        const m = await seg.segMask([{ rect: l.rect, rgb: l.view.slice(), key: `${c.name}` }], h, false, () => undefined);
+        expect(m.size).toBe(S);
+        const fin = bitsOf(e.finalBits, S * S);
+        const up = upsampleBilinear(want, M, S);
+        let mism = 0, excluded = 0;
+        for (let k = 0; k < S * S; k++) {
+          if (Math.abs(up[k]!) < 1e-3) excluded++;
+          else if (m.data[k] !== fin[k]) mism++;
+        }
+        expect(mism, `${c.name} <SEG> #${e.hidden}: app mask vs LISA's`).toBe(0);
+        // negatives: the seg token off, the projection fed −h (a ReLU/sign slip), SAM's padding token added
+        const off = compare((await decode(emb, [0, 0], [-1], h, 0)).logits, want).abs;
+        const flipped = compare((await decode(emb, [0, 0], [-1], h.map((v) => -v))).logits, want).abs;
+        const padded = compare((await decode(emb, [0, 0], [0], h)).logits, want).abs;
+        expect(off, `${c.name}: has_seg = 0 must fail`).toBeGreaterThan(1e-4);
+        expect(flipped, `${c.name}: −h must fail`).toBeGreaterThan(1e-4);
+        expect(padded, `${c.name}: an extra point token must fail`).toBeGreaterThan(1e-4);
+        rows.push(`${c.name} #${e.hidden}: |Δlogit| ${d.abs.toExponential(2)} (rel ${d.rel.toExponential(2)}), IoU ${e.iou.toFixed(4)}, fg ${(100 * e.finalFg).toFixed(1)} %, app mask ${mism} differing / ${excluded} near 0 of ${S * S}; NEG has_seg 0 ${off.toExponential(1)}, −h ${flipped.toExponential(1)}, point token ${padded.toExponential(1)}`);
+      }
+    }
+    console.log(`<SEG> projection (D ${sx.D} → 256) vs LISA ${sx.upstream.repository}@${sx.upstream.commit} (LISA.py sha256 ${sx.upstream.lisaPySha256?.slice(0, 12)}…, torch ${sx.upstream.torch}), seeds ${sx.projSeed} / hidden:\n  ${rows.join('\n  ')}`);
   }, slow);
 });
