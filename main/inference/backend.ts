@@ -129,9 +129,12 @@ export class SessionFactory {
     }
   }
 
-  /** `cpuGraph`: the graph the CPU provider gets instead of `file` (the decoder with int8 compute, cpuInt8.ts) */
-  create(stage: string, file: string, cpuGraph?: CpuGraph | null): Promise<StageSession> {
-    const run = this.queue.then(() => this.createNow(stage, file, cpuGraph ?? undefined));
+  /**
+   * `cpuGraph`: the graph the CPU provider gets instead of `file` (the decoder with int8 compute, cpuInt8.ts), asked
+   * for only when the ladder reaches the CPU (a GPU session never pays for the rewrite)
+   */
+  create(stage: string, file: string, cpuGraph?: () => CpuGraph | null): Promise<StageSession> {
+    const run = this.queue.then(() => this.createNow(stage, file, cpuGraph));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -141,12 +144,13 @@ export class SessionFactory {
     return this.providers.filter((p) => p.available && (NATIVE_PROVIDERS as readonly string[]).includes(p.name)).map((p) => p.name as NativeProvider);
   }
 
-  private async createNow(stage: string, file: string, cpuGraph?: CpuGraph): Promise<StageSession> {
+  private async createNow(stage: string, file: string, cpuGraph?: () => CpuGraph | null): Promise<StageSession> {
     const errors: string[] = [];
     for (const p of this.providers) {
       if (!p.available) continue;
       try {
-        const session = p.name === 'cpu' && cpuGraph ? await createCpuSession(cpuGraph, sessionOptions(p.name)) : await ort.InferenceSession.create(file, sessionOptions(p.name));
+        const g = p.name === 'cpu' ? cpuGraph?.() : null;
+        const session = g ? await createCpuSession(g, sessionOptions(p.name)) : await ort.InferenceSession.create(file, sessionOptions(p.name));
         return { session, provider: p.name };
       } catch (err) {
         const msg = shortOrtError((err as Error).message ?? String(err));
@@ -214,7 +218,13 @@ export class PackBackend {
   readonly stageTimes: StageTimes = {};
   private disposed = false;
   /** the decoder graph with int8 compute that CPU sessions load (cpuInt8.ts; null: the pack's own) */
-  private cpuDecoder: CpuGraph | null = null;
+  private cpuGraph: CpuGraph | null | undefined;
+  /** the rewrite runs on first use: only when a decoder session is made for the CPU */
+  private cpuDecoder(): CpuGraph | null {
+    const dec = this.pack.stageFiles.decoder;
+    if (this.cpuGraph === undefined) this.cpuGraph = dec ? cpuInt8Decoder(dec) : null;
+    return this.cpuGraph;
+  }
 
   private constructor(
     readonly pack: LoadedPackInfo,
@@ -225,16 +235,14 @@ export class PackBackend {
     const factory = new SessionFactory(opts);
     const b = new PackBackend(pack, factory.providers);
     try {
-      const dec = pack.stageFiles.decoder;
-      b.cpuDecoder = dec && factory.providers.some((p) => p.name === 'cpu' && p.available) ? cpuInt8Decoder(dec) : null;
       if (opts.native === false) b.decodePath = 'stock onnxruntime-node binding (native path turned off by the caller)';
       else b.loadNativeDecode(factory);
       for (const stage of STAGE_NAMES) {
         const file = pack.stageFiles[stage];
         if (!file) continue;
         if (b.native && (stage === 'embed' || stage === 'decoder')) continue;
-        const { session, provider } = await factory.create(stage, file, stage === 'decoder' ? b.cpuDecoder : null);
-        if (stage === 'decoder' && provider === 'cpu' && b.cpuDecoder) b.decodePath += ` · ${INT8_NOTE}`;
+        const { session, provider } = await factory.create(stage, file, stage === 'decoder' ? () => b.cpuDecoder() : undefined);
+        if (stage === 'decoder' && provider === 'cpu' && b.cpuDecoder()) b.decodePath += ` · ${INT8_NOTE}`;
         b.sessions[stage] = session;
         checkStageShapes(pack.manifest, pack.name, stage, session);
         b.stageProviders[stage] = provider;
@@ -269,7 +277,7 @@ export class PackBackend {
       const options = { ...plan.options, provider: ep, cudaGraph: ep === 'cuda' && plan.options.cudaGraph };
       let n: NativeDecodeSessions;
       try {
-        const decoder = ep === 'cpu' && this.cpuDecoder ? this.cpuDecoder : stageFiles.decoder;
+        const decoder = (ep === 'cpu' && this.cpuDecoder()) || stageFiles.decoder;
         n = NativeDecodeSessions.create(load.addon, { embed: stageFiles.embed, decoder }, manifest.llm, options);
       } catch (err) {
         failures.push(`native ${ep} session failed: ${shortOrtError((err as Error).message)}`);
@@ -285,7 +293,7 @@ export class PackBackend {
       this.native = n;
       this.stageProviders.embed = ep;
       this.stageProviders.decoder = ep;
-      this.decodePath = n.describe + (ep === 'cpu' && this.cpuDecoder ? ` · ${INT8_NOTE}` : '') + (failures.length ? ` (${failures.join('; ')})` : '');
+      this.decodePath = n.describe + (ep === 'cpu' && this.cpuDecoder() ? ` · ${INT8_NOTE}` : '') + (failures.length ? ` (${failures.join('; ')})` : '');
       return;
     }
     this.decodePath = `stock onnxruntime-node binding (${failures.join('; ')})`;

@@ -158,17 +158,19 @@ async function main(): Promise<void> {
   if (Object.keys(ortEnv).length) console.log(`  onnxruntime environment: ${Object.entries(ortEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   // the decoder the CPU runs, as the app loads it: int8 compute unless VANTAGE_CPU_INT8=0 (cpuInt8.ts)
   const decoderFile = path.join(packDir, m.stages.decoder!.file);
-  const cpuInt8 = cpuInt8Decoder(decoderFile);
-  const cpuDecoder = cpuInt8 ?? decoderFile;
-  console.log(`  CPU decoder: ${cpuInt8 ? `int8 compute (accuracy_level 4 on ${cpuInt8.patched} MatMulNBits)` : 'the pack\'s graph as is'}`);
+  let cpuInt8: CpuGraph | null | undefined; // rewritten on first use, by a CPU session only
+  const cpuGraph = () => (cpuInt8 === undefined ? (cpuInt8 = cpuInt8Decoder(decoderFile)) : cpuInt8);
   for (const [name, s] of Object.entries(m.stages)) {
     if (decodeOnly && name !== 'embed' && name !== 'decoder') continue;
-    const created = await factory.create(name, path.join(packDir, s.file), name === 'decoder' ? cpuInt8 : null);
+    const created = await factory.create(name, path.join(packDir, s.file), name === 'decoder' ? cpuGraph : undefined);
     stages[name] = created.session;
     stageProviders[name] = created.provider;
   }
   const provider = stageProviders.decoder ?? 'cpu';
   const onGpu = provider !== 'cpu';
+  /** the decoder graph CPU sessions load, as the app loads it: int8 compute unless VANTAGE_CPU_INT8=0 (cpuInt8.ts) */
+  const cpuDecoder = () => cpuGraph() ?? decoderFile;
+  if (!onGpu) console.log(`  CPU decoder: ${cpuGraph() ? `int8 compute (accuracy_level 4 on ${cpuGraph()!.patched} MatMulNBits)` : 'the pack\'s graph as is'}`);
   console.log(`  stages on: ${Object.entries(stageProviders).map(([k, v]) => `${k}=${v}`).join(', ')}`);
 
   // ---- limits
@@ -251,7 +253,7 @@ async function main(): Promise<void> {
       bindings.push({
         name,
         open: () => {
-          const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: nativeProvider === 'cpu' ? cpuDecoder : decoderFile }, L, { provider: nativeProvider, ...v });
+          const n = NativeDecodeSessions.create(native.addon!, { embed: path.join(packDir, m.stages.embed!.file), decoder: nativeProvider === 'cpu' ? cpuDecoder() : decoderFile }, L, { provider: nativeProvider, ...v });
           return reuse(() => new NativeDecodeRunner(n, noTimer), () => n.release());
         },
       });
@@ -333,7 +335,7 @@ async function main(): Promise<void> {
   if (fastest.length) console.log(`fastest binding: ${fastest.map((f) => `@${f.context} ${f.binding}`).join('; ')}`);
 
   // ---- llama.cpp on the same shapes, interleaved pair by pair with our fastest CPU binding (issue 16)
-  const llamaCpp = await compareWithLlamaCpp({ packDir, m, shape, layout, bandwidth, onGpu, native, D, cpuDecoder });
+  const llamaCpp = await compareWithLlamaCpp({ packDir, m, shape, layout, bandwidth, onGpu, native, D, cpuDecoder: onGpu ? decoderFile : cpuDecoder() });
   // ---- issue 16's levers, each against the default export in the same run (levers.ts), and where the time goes
   let levers: Record<string, unknown> | undefined;
   if (flag('levers')) {
@@ -342,7 +344,7 @@ async function main(): Promise<void> {
   }
   let opProfileResult: Awaited<ReturnType<typeof opProfile>> | undefined;
   if (flag('profile') && !onGpu) {
-    opProfileResult = await opProfile(packDir, m, 128, quick ? 4 : 8, 512, cpuDecoder);
+    opProfileResult = await opProfile(packDir, m, 128, quick ? 4 : 8, 512, cpuDecoder());
     for (const [k, v] of Object.entries({ 'decode @128 (per token)': opProfileResult.decode.ops, 'prefill 512': opProfileResult.prefill.ops })) {
       if (v) console.log(`op profile, ${k}: ${v.kernelMsPerRun} ms of kernels — ${v.byOp.slice(0, 6).map((o) => `${o.op} ${(o.share * 100).toFixed(1)}%`).join(', ')}`);
     }
@@ -415,7 +417,7 @@ async function main(): Promise<void> {
       loadAverage: [round(loadAtStart, 2), round(os.loadavg()[0]!, 2)] },
     versions: { node: process.version, onnxruntimeNode: ortVersion },
     onnxruntimeEnv: ortEnv,
-    cpuDecoderInt8: cpuInt8 ? { accuracyLevel: 4, matMulNBitsPatched: cpuInt8.patched } : null,
+    cpuDecoderInt8: cpuInt8 ? { accuracyLevel: 4, matMulNBitsPatched: cpuInt8.patched } : null, // null: not used or not applicable
     ...(bindingFilter || decodeOnly ? { selection: { bindings: bindingFilter?.source ?? null, decodeOnly } } : {}),
     pack: { name: m.name, quantisation: m.quantisation, llm: m.llm, intermediate: shape.intermediate, byteLayout: layout },
     providers: factory.providers,
