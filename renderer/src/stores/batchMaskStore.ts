@@ -56,9 +56,10 @@ function runBatch(from: { file: FileRef } | { prompts: BatchPrompt[]; viewSpanPx
         // stored only when something was measured: then it is one question (the prompts) and its answer (the masks)
         if (r.userTurn && r.assistantTurn) applyStoredAnswer(sessionId, { ...r, userTurn: r.userTurn, assistantTurn: r.assistantTurn });
         const s = r.stats;
+        const masks = r.items.length - r.empty;
         batchMaskStore.set({
           summary:
-            `${r.items.length - r.empty} masks from ${r.total} prompts` +
+            `${masks} mask${masks === 1 ? '' : 's'} from ${r.total} prompt${r.total === 1 ? '' : 's'}` +
             (r.skippedOutside ? ` · ${r.skippedOutside} outside the image (skipped)` : '') +
             (r.empty ? ` · ${r.empty} found nothing` : '') +
             ` · ${s.msPerPrompt.toFixed(0)} ms per prompt` +
