@@ -17,6 +17,13 @@ describe('bytes read per decoded token', () => {
     expect(bytesPerToken(small, { linears: 'int4', scaleBytes: 4, denseBytes: 4, kvBytes: 4 }, 0).weights).toBe(23875584);
   });
 
+  it('TinyLlama shapes: the default layout and the Q4_0-sized pack option (block 64, no zero points) match the exporter', () => {
+    const tiny = { hidden: 2048, layers: 22, heads: 32, kvHeads: 4, headDim: 64, vocab: 32000, intermediate: 5632 };
+    const cpu = { linears: 'int4', scaleBytes: 4, denseBytes: 4, kvBytes: 4 } as const;
+    expect(bytesPerToken(tiny, cpu, 0).weights).toBe(883212288);
+    expect(bytesPerToken(tiny, { ...cpu, blockSize: 64, zeroPoints: false }, 0).weights).toBe(807518208);
+  });
+
   it('int4 reads about a quarter of the fp16 bytes of the linear layers', () => {
     const int4 = bytesPerToken({ ...sevenB, vocab: 0 }, { linears: 'int4', scaleBytes: 2, denseBytes: 2, kvBytes: 2 }, 0).weights;
     const fp16 = bytesPerToken({ ...sevenB, vocab: 0 }, { linears: 'fp16', scaleBytes: 2, denseBytes: 2, kvBytes: 2 }, 0).weights;

@@ -13,16 +13,18 @@ export interface LlmShape {
 }
 
 export interface ByteLayout {
-  /** 'int4' = MatMulNBits block 32 with packed zero points; 'fp32'/'fp16' = dense linears */
+  /** 'int4' = MatMulNBits (block 32 with packed zero points unless said); 'fp32'/'fp16' = dense linears */
   linears: 'int4' | 'fp32' | 'fp16';
   scaleBytes: number;
+  /** MatMulNBits block size along K (default 32) */
+  blockSize?: number;
+  /** false: a symmetric pack without zero points (default true) */
+  zeroPoints?: boolean;
   /** LM head / embedding / norm element size */
   denseBytes: number;
   /** KV cache element size (4 when the graph's cache tensors are float32) */
   kvBytes: number;
 }
-
-const BLOCK = 32;
 
 export function linearShapes(c: LlmShape): [number, number][] {
   const d = c.hidden, hd = c.headDim;
@@ -33,8 +35,9 @@ export function bytesPerToken(c: LlmShape & { intermediate: number }, layout: By
   const lin: [number, number][] = [...linearShapes(c), [c.intermediate, c.hidden], [c.intermediate, c.hidden], [c.hidden, c.intermediate]];
   const linearBytes = lin.reduce((sum, [n, k]) => {
     if (layout.linears !== 'int4') return sum + n * k * (layout.linears === 'fp16' ? 2 : 4);
-    const nb = Math.ceil(k / BLOCK);
-    return sum + n * nb * (BLOCK / 2) + n * nb * layout.scaleBytes + n * Math.ceil(nb / 2);
+    const block = layout.blockSize ?? 32;
+    const nb = Math.ceil(k / block);
+    return sum + n * nb * (block / 2) + n * nb * layout.scaleBytes + (layout.zeroPoints === false ? 0 : n * Math.ceil(nb / 2));
   }, 0);
   const weights = c.layers * (linearBytes + 2 * c.hidden * layout.denseBytes) + (c.vocab + 2) * c.hidden * layout.denseBytes;
   const kv = 2 * c.layers * c.kvHeads * c.headDim * layout.kvBytes * context;

@@ -18,7 +18,7 @@ import { pairedDecode, pairedPrefill, runnerSide, type PairLog, type TimedSide }
 import { buildGguf, ggufBytesPerToken, openLlamaCpp, type BuiltGguf, type GgufShape, type LlamaCppRunner } from './llamaCppSide.js';
 
 /**
- * `npm run bench:gpu [-- --pack DIR | --config NAME] [--quick] [--pairs N] [--threads N] [--no-llamacpp] [--out FILE]`:
+ * `npm run bench:gpu [-- --pack DIR | --config NAME [--pack-options "FLAGS"]] [--quick] [--pairs N] [--threads N] [--no-llamacpp] [--out FILE]`:
  * issue 7's benchmark in one run. Limits first (device bandwidth,
  * matmul throughput), then the pack's speeds and each as a ratio to its limit. Runs on whatever provider the app's
  * ladder picks (VANTAGE_EP forces one); on a machine without CUDA it says so and prints CPU figures.
@@ -67,7 +67,7 @@ interface Manifest {
   grounding: { channels: number; grid: number };
   llm: { hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number; maxContext: number; staticKvCache?: boolean };
   stages: Record<string, { file: string }>;
-  exporter?: { intermediate: number; linears: 'int4' | 'fp32'; scaleBytes: number; denseBytes: number; kvBytes: number; config?: string; weights?: string; attention?: string };
+  exporter?: { intermediate: number; linears: 'int4' | 'fp32'; scaleBytes: number; denseBytes: number; kvBytes: number; blockSize?: number; zeroPoints?: boolean; config?: string; weights?: string; attention?: string };
 }
 
 const now = () => performance.now();
@@ -132,9 +132,12 @@ function ensurePack(): string {
   const given = arg('pack');
   if (given) return path.resolve(given);
   const config = arg('config');
-  // --config NAME: that exporter config as an int4 GroupQueryAttention pack (static KV cache: the native in-place path)
-  const extra = config ? ['--attention', 'gqa'] : [];
-  const dir = path.join(os.tmpdir(), config ? `vantage-${config}-int4-gqa` : 'vantage-small-int4');
+  // --config NAME: that exporter config as an int4 GroupQueryAttention pack (static KV cache: the native in-place path);
+  // --pack-options "…": more exporter flags for it (e.g. "--block-size 64 --symmetric", the Q4_0-sized pack)
+  const options = (arg('pack-options') ?? '').split(/\s+/).filter(Boolean);
+  const extra = config ? ['--attention', 'gqa', ...options] : options;
+  const tag = options.map((o) => o.replace(/^--/, '')).join('-');
+  const dir = path.join(os.tmpdir(), (config ? `vantage-${config}-int4-gqa` : 'vantage-small-int4') + (tag ? `-${tag}` : ''));
   if (!existsSync(path.join(dir, 'manifest.json'))) {
     console.log(`building the ${config ?? 'small'} int4 pack in ${dir} (export_pack.py --config ${config ?? 'small'} --random-weights ${extra.join(' ')})…`);
     const p = spawnSync('/usr/bin/python3', [path.join(repo, 'native-models/exporter/export_pack.py'), '--config', config ?? 'small', '--random-weights', ...extra, '--out', dir], { encoding: 'utf8' });
@@ -216,7 +219,7 @@ async function main(): Promise<void> {
   }
   // ---- decode at 128 / 2048 context, through each way the app can run the loop (decodeRunner.ts), in one run
   const ex = m.exporter;
-  const layout: ByteLayout = ex ? { linears: ex.linears, scaleBytes: ex.scaleBytes, denseBytes: ex.denseBytes, kvBytes: ex.kvBytes } : { linears: 'fp32', scaleBytes: 4, denseBytes: 4, kvBytes: 4 };
+  const layout: ByteLayout = ex ? { linears: ex.linears, scaleBytes: ex.scaleBytes, denseBytes: ex.denseBytes, kvBytes: ex.kvBytes, blockSize: ex.blockSize, zeroPoints: ex.zeroPoints } : { linears: 'fp32', scaleBytes: 4, denseBytes: 4, kvBytes: 4 };
   const shape = { ...L, intermediate: ex?.intermediate ?? 2 * L.hidden };
   // --decode-contexts 128 --steps 4: a short run (e.g. under a kernel profiler: gpu-session.sh kernels)
   const contexts = (arg('decode-contexts') ?? '128,2048').split(',').map(Number).filter((c) => c + 64 <= L.maxContext);

@@ -47,13 +47,13 @@ def linear_shapes(c):
             ("o", d, c["heads"] * hd), ("gate", i, d), ("up", i, d), ("down", d, i)]
 
 
-def int4_bytes(n, k, zero_points=True, scale_bytes=4):
+def int4_bytes(n, k, zero_points=True, scale_bytes=4, block=BLOCK):
     """Bytes MatMulNBits reads for one [N,K] weight: packed nibbles + one scale (+ packed zero point) per block."""
-    nb = -(-k // BLOCK)
-    return n * nb * (BLOCK // 2) + n * nb * scale_bytes + (n * -(-nb // 2) if zero_points else 0)
+    nb = -(-k // block)
+    return n * nb * (block // 2) + n * nb * scale_bytes + (n * -(-nb // 2) if zero_points else 0)
 
 
-def sizes(c, quant="int4", scale_bytes=2, head_bytes=2, zero_points=True):
+def sizes(c, quant="int4", scale_bytes=2, head_bytes=2, zero_points=True, block=BLOCK):
     """Parameter counts and bytes read per decoded token (weights) and per context token (KV cache).
 
     scale_bytes / head_bytes: 2 for an fp16 GPU pack, 4 for the fp32 CPU packs. Embedding: one row is read per
@@ -64,7 +64,7 @@ def sizes(c, quant="int4", scale_bytes=2, head_bytes=2, zero_points=True):
     layer_params = sum(n * k for _, n, k in lin) + 2 * c["hidden"]
     params = c["layers"] * layer_params + 2 * c["vocab"] * c["hidden"] + c["hidden"]
     if quant == "int4":
-        layer_bytes = sum(int4_bytes(n, k, zero_points, scale_bytes) for _, n, k in lin)
+        layer_bytes = sum(int4_bytes(n, k, zero_points, scale_bytes, block) for _, n, k in lin)
     else:
         layer_bytes = sum(n * k for _, n, k in lin) * head_bytes
     head = c["vocab"] * c["hidden"] * head_bytes

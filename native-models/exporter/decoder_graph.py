@@ -34,22 +34,23 @@ class Graph:
         return outs[0] if len(outs) == 1 else outs
 
 
-def _linear(g, x, w, name, quant, rng, npdt=np.float32, accuracy_level=0):
+def _linear(g, x, w, name, quant, rng, npdt=np.float32, accuracy_level=0, block=BLOCK, symmetric=False):
     """x [1,T,K] -> [1,T,N]; w is [N,K] (HF layout) or (N, K) for random int4."""
     if quant == "fp32":  # dense linears in the graph's float type
         return g.op("MatMul", [x, g.const(np.ascontiguousarray(w.T.astype(npdt)), name + ".weight")])
     if isinstance(w, tuple):
         n, k = w
-        packed, scales, zp = random_packed(n, k, rng)
+        packed, scales, zp = random_packed(n, k, rng, block, symmetric=symmetric)
     else:
         n, k = w.shape
-        packed, scales, zp = quantise(w)
-    ins = [x, g.const(packed, name + ".qweight"), g.const(scales.astype(npdt), name + ".scales"),
-           g.const(zp, name + ".qzeros")]
+        packed, scales, zp = quantise(w, block, symmetric)
+    ins = [x, g.const(packed, name + ".qweight"), g.const(scales.astype(npdt), name + ".scales")]
+    if zp is not None:  # symmetric packs leave the optional zero_points input out (the op takes 8)
+        ins.append(g.const(zp, name + ".qzeros"))
     # accuracy_level 4: onnxruntime may quantise the activations to int8 per block and use integer dot products
     # (MLAS CompInt8); 0 (default, attribute left out): fp32 compute
     extra = {"accuracy_level": accuracy_level} if accuracy_level else {}
-    return g.op("MatMulNBits", ins, domain="com.microsoft", K=k, N=n, bits=4, block_size=BLOCK, **extra)
+    return g.op("MatMulNBits", ins, domain="com.microsoft", K=k, N=n, bits=4, block_size=block, **extra)
 
 
 def _rms(g, x, w, eps, name, half=False):
@@ -69,7 +70,7 @@ def _rotate(g, x, cos, sin, half):
 
 
 def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float32", accuracy_level=0,
-                  last_logits=False, kv_dtype=None):
+                  last_logits=False, kv_dtype=None, block=BLOCK, symmetric=False):
     """weights: load_llama()/random_llama() dict, or None for random packed int4 (speed packs).
 
     attention="matmul": plain ONNX ops (Concat past + new, Expand kv heads, MatMul/Softmax), runs everywhere.
@@ -81,7 +82,8 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
     Pack options (issue 16; defaults leave the graph as before): accuracy_level on every MatMulNBits; last_logits:
     `logits` holds the last row only ([1,1,vocab]: prefill skips the LM head for the other rows; hidden_states keeps
     every row); kv_dtype="float16" with GQA attention in a float32 graph: the KV cache (past/present) is fp16, q/k/v
-    are cast to fp16 for GroupQueryAttention and its output back to fp32.
+    are cast to fp16 for GroupQueryAttention and its output back to fp32. block / symmetric: MatMulNBits block size
+    and zero points (quant.py; block 64 symmetric reads Q4_0's 4.5 bits a weight).
     """
     half = dtype == "float16"
     npdt = np.float16 if half else np.float32
@@ -149,7 +151,7 @@ def build_decoder(c, weights, quant, rng=None, attention="matmul", dtype="float3
         lw = weights["layers"][i] if weights else {n: shapes[n] for n in shapes}
         p = f"layers.{i}."
         hn = _rms(g, x, lw.get("in_norm", np.ones(d, np.float32)), c["rms_eps"], p + "in_norm.weight", half)
-        lin = lambda name, inp: _linear(g, inp, lw[name], p + name, quant, rng, npdt, accuracy_level)  # noqa: E731
+        lin = lambda name, inp: _linear(g, inp, lw[name], p + name, quant, rng, npdt, accuracy_level, block, symmetric)  # noqa: E731
         if attention == "gqa":
             q = g.op("Reshape", [_rotate(g, g.op("Reshape", [lin("q", hn), shape_q]), cos, sin, hd // 2), shape_out])
             k = g.op("Reshape", [_rotate(g, g.op("Reshape", [lin("k", hn), shape_kv]), cos, sin, hd // 2), shape_kvo])

@@ -129,7 +129,8 @@ def write_manifest(c, out, name, quant, stages, extra):
     with open(os.path.join(TESTPACK, "pack", "manifest.json")) as f:
         base = json.load(f)
     fb = 2 if extra["dtype"] == "float16" else 4
-    s = sizes(c, quant, scale_bytes=fb, head_bytes=fb)
+    block, sym = extra.get("block_size") or 32, bool(extra.get("symmetric"))
+    s = sizes(c, quant, scale_bytes=fb, head_bytes=fb, zero_points=not sym, block=block)
     m = {k: base[k] for k in ("contract", "family", "sources", "modes", "tokens", "chat")}
     if c.get("region_format"):
         m["tokens"] = {**m["tokens"], "regionFormat": c["region_format"]}
@@ -140,7 +141,7 @@ def write_manifest(c, out, name, quant, stages, extra):
         "name": name, "version": "0.1.0",
         "licence": extra.get("licence", "random weights (speed runs); no third-party data"),
         "description": extra.get("description", f"Vantage exporter pack, config {extra['config']}"),
-        "quantisation": "int4-weight-only (MatMulNBits, block 32, asymmetric)" if quant == "int4" else "fp32",
+        "quantisation": f"int4-weight-only (MatMulNBits, block {block}, {'symmetric' if sym else 'asymmetric'})" if quant == "int4" else "fp32",
         "expectedVramMB": int((s["decoderFileBytes"] + c["max_context"] * s["kvBytesPerContextToken"]) / 2**20) + 64,
         "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
                  **{k: c["view_" + k] for k in ("mean", "std", "resample", "pad", "maxViews") if "view_" + k in c}},
@@ -161,6 +162,7 @@ def write_manifest(c, out, name, quant, stages, extra):
                      "linears": quant, "scaleBytes": fb, "denseBytes": fb,
                      "kvBytes": 2 if extra.get("kv_dtype") == "float16" else fb,
                      **({"accuracyLevel": extra["accuracy_level"]} if extra.get("accuracy_level") else {}),
+                     **({"blockSize": block} if block != 32 else {}), **({"zeroPoints": False} if sym else {}),
                      **({"kvDtype": extra["kv_dtype"]} if extra.get("kv_dtype") else {})},
     })
     if extra.get("licences"):  # a mixed pack: each part's licence and stages (PACK_CONTRACT.md `licences`)
@@ -191,6 +193,10 @@ def main(argv=None):
     ap.add_argument("--last-logits", action="store_true",
                     help="decoder `logits` holds the last row only (prefill computes the LM head once; manifest "
                     "llm.lastRowLogits)")
+    ap.add_argument("--block-size", type=int, choices=[32, 64, 128], default=32,
+                    help="MatMulNBits block size along K (64/128: fewer scale bytes read per token, lower precision)")
+    ap.add_argument("--symmetric", action="store_true",
+                    help="int4 without zero points (llama.cpp's Q4_0 rule, quant.py; lower precision)")
     ap.add_argument("--kv-dtype", choices=["float16"], help="fp16 KV cache in a float32 GQA decoder (lower precision)")
     ap.add_argument("--checkpoint", help="HF LLaMA-layout folder (config.json + safetensors/bin) for embed+decoder")
     ap.add_argument("--random-weights", action="store_true", help="random weights (speed runs)")
@@ -278,7 +284,8 @@ def main(argv=None):
     else:
         weights = random_llama(c, rng)
     if "decoder" in only:
-        save(build_decoder(c, weights, a.quant, rng, a.attention, a.dtype, a.accuracy_level, a.last_logits, a.kv_dtype),
+        save(build_decoder(c, weights, a.quant, rng, a.attention, a.dtype, a.accuracy_level, a.last_logits, a.kv_dtype,
+                             a.block_size, a.symmetric),
              os.path.join(a.out, "decoder.onnx"))
     if "embed" in only:
         table = weights["embed"] if weights else rng.standard_normal((c["vocab"], c["hidden"]), dtype=np.float32) * 0.02
@@ -303,12 +310,14 @@ def main(argv=None):
         json.dump(tokenizer if tokenizer is not None else padded_tokenizer(c["vocab"]), f, ensure_ascii=False)
     name = f"vantage-{a.config}-{a.quant}" + ("-gqa" if a.attention == "gqa" else "") + ("-fp16" if a.dtype == "float16" else "")
     name += (f"-acc{a.accuracy_level}" if a.accuracy_level else "") + ("-last" if a.last_logits else "") + \
-        ("-kv16" if a.kv_dtype == "float16" and a.dtype != "float16" else "")
+        ("-kv16" if a.kv_dtype == "float16" and a.dtype != "float16" else "") + \
+        (f"-b{a.block_size}" if a.block_size != 32 else "") + ("-sym" if a.symmetric else "")
     name = a.name or name
     write_manifest(c, a.out, name, a.quant, STAGES,
                    {"config": a.config, "weights": os.path.basename(os.path.normpath(a.checkpoint)) if a.checkpoint else "random",
                     "attention": a.attention, "dtype": a.dtype, "accuracy_level": a.accuracy_level,
-                    "last_logits": a.last_logits, "kv_dtype": a.kv_dtype,
+                    "last_logits": a.last_logits, "kv_dtype": a.kv_dtype, "block_size": a.block_size,
+                    "symmetric": a.symmetric,
                     **({"licence": a.licence} if a.licence else {}), **({"licences": parts} if parts else {})})
     print(f"wrote {a.out}")
     if a.sign_key:

@@ -59,25 +59,27 @@ def lift_testpack(out):
         f.write("\n")
 
 
-def matmulnbits_fixture():
+def matmulnbits_fixture(name="matmulnbits", block=BLOCK, symmetric=False):
+    """name.onnx + name.json; block 64 symmetric (no zero-points input): the Q4_0-sized pack option"""
     rng = np.random.default_rng(7)
     n, k = 24, 80
     w = rng.standard_normal((n, k)).astype(np.float32) * 0.1
-    packed, scales, zp = quantise(w)
+    packed, scales, zp = quantise(w, block, symmetric)
     x = rng.standard_normal((1, 3, k)).astype(np.float32)
-    y = x @ dequantise(packed, scales, zp, k).T
-    inits = [numpy_helper.from_array(packed, "B"), numpy_helper.from_array(scales, "scales"),
-             numpy_helper.from_array(zp, "zp")]
-    node = helper.make_node("MatMulNBits", ["x", "B", "scales", "zp"], ["y"], domain="com.microsoft",
-                            K=k, N=n, bits=4, block_size=BLOCK)
+    y = x @ dequantise(packed, scales, zp, k, block).T
+    inits = [numpy_helper.from_array(packed, "B"), numpy_helper.from_array(scales, "scales")]
+    if zp is not None:
+        inits.append(numpy_helper.from_array(zp, "zp"))
+    node = helper.make_node("MatMulNBits", ["x", "B", "scales"] + (["zp"] if zp is not None else []), ["y"],
+                            domain="com.microsoft", K=k, N=n, bits=4, block_size=block)
     g = helper.make_graph([node], "mnb", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, k])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, n])], inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
     m.ir_version = 8
-    onnx.save(m, os.path.join(FIX, "matmulnbits.onnx"))
+    onnx.save(m, os.path.join(FIX, f"{name}.onnx"))
     # how far int4 is from the fp32 weights, for the README's quantisation-error figure
-    rel = float(np.abs(dequantise(packed, scales, zp, k) - w).max() / np.abs(w).max())
-    with open(os.path.join(FIX, "matmulnbits.json"), "w") as f:
+    rel = float(np.abs(dequantise(packed, scales, zp, k, block) - w).max() / np.abs(w).max())
+    with open(os.path.join(FIX, f"{name}.json"), "w") as f:
         json.dump({"K": k, "N": n, "x": x.reshape(-1).tolist(), "y": y.reshape(-1).tolist(),
                    "yFp32": (x @ w.T).reshape(-1).tolist(),
                    "maxRelWeightError": rel}, f)
@@ -86,6 +88,8 @@ def matmulnbits_fixture():
 
 # issue 16's CPU pack options together (int8 compute, last-row logits, fp16 KV cache): their agreement is measured
 OPTS = ["--accuracy-level", "4", "--last-logits", "--kv-dtype", "float16"]
+# the Q4_0-sized pack option (4.5 bits a weight read, as llama.cpp's Q4_0) with int8 compute, as the CPU runs it
+Q40 = ["--block-size", "64", "--symmetric", "--accuracy-level", "4"]
 
 
 def main():
@@ -96,13 +100,15 @@ def main():
 
     for q, att, dt, name, opts in (("fp32", "matmul", "float32", "fp32", []), ("int4", "matmul", "float32", "int4", []),
                                    ("int4", "gqa", "float32", "int4-gqa", []), ("int4", "gqa", "float16", "int4-gqa-fp16", []),
-                                   ("int4", "gqa", "float32", "int4-gqa-opts", OPTS)):
+                                   ("int4", "gqa", "float32", "int4-gqa-opts", OPTS),
+                                   ("int4", "gqa", "float32", "int4-gqa-q40", Q40)):
         tmp = os.path.join(FIX, f".tmp-{name}")
         export_pack.main(["--config", "tiny", "--checkpoint", ckpt, "--quant", q, "--attention", att, "--dtype", dt,
                           "--only", "decoder", "--out", tmp, *opts])
         os.replace(os.path.join(tmp, "decoder.onnx"), os.path.join(FIX, f"decoder.{name}.onnx"))
         os.rmdir(tmp)
     matmulnbits_fixture()
+    matmulnbits_fixture("matmulnbits-b64-sym", 64, True)
     print("fixtures written to", FIX)
 
 

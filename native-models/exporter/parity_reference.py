@@ -47,6 +47,8 @@ def main(out):
         lw["post_norm"] = (1 + 0.1 * rng.standard_normal(c["hidden"])).astype(np.float32)
     save(build_decoder(c, w, "fp32"), os.path.join(out, "decoder.fp32.onnx"))
     save(build_decoder(c, w, "int4"), os.path.join(out, "decoder.int4.onnx"))
+    # the Q4_0-sized pack option (block 64, symmetric) with int8 compute, as the CPU runs it
+    save(build_decoder(c, w, "int4", accuracy_level=4, block=64, symmetric=True), os.path.join(out, "decoder.int4-q40.onnx"))
     save(build_decoder(c, w, "fp32", attention="gqa"), os.path.join(out, "decoder.gqa-fp32.onnx"))
     core = torch_core(c, w)
     T = 7
