@@ -1,5 +1,6 @@
 import { defaultDisplay, type ColourMap, type ImageDisplay } from '../contract/imageDisplay.js';
 import type { NumericArray, RasterSource, WindowData } from './rasterSource.js';
+import { recycleBands } from './tiffBlocks.js';
 import type { SarScale } from './sarScale.js';
 
 /**
@@ -149,6 +150,7 @@ export async function resolvePlan(source: RasterSource, display: ImageDisplay, s
         ? [{ bands: [0, 1], f: (v: number[]) => ndviOf(v[0]!, v[1]!) }]
         : bands.map((_, b) => ({ bands: [b], f: db ? (v: number[]) => dbOf(v[0]!) * dbScale : (v: number[]) => v[0]! }));
     ({ lo, hi } = percentileRanges(data, nodata, measures, display.stretch.lo, display.stretch.hi));
+    recycleBands(data.bands);
   }
   return {
     kind,

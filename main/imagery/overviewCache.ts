@@ -5,6 +5,7 @@ import path from 'node:path';
 import { VantageError } from '../contract/errors.js';
 import type { NumericArray, RasterLevel, RasterSource, SourceFacts, WindowData } from './rasterSource.js';
 import { processAlive } from '../util/processAlive.js';
+import { recycleBands } from './tiffBlocks.js';
 
 /**
  * Overview cache for large striped (untiled) TIFFs, the equivalent of GDAL's external .ovr: a pyramid of 2×
@@ -299,6 +300,7 @@ export async function buildOverviews(source: RasterSource, dir: string, opts: Bu
             const small = downsample(src, inW, y1 - y, f.nodata, !!f.palette);
             writeSync(fds[b]!, new Uint8Array(small.buffer, small.byteOffset, small.byteLength));
           });
+          recycleBands(data.bands); // the next rows reuse these buffers (no fresh pages to fault in)
           doneRows += y1 - y;
           report();
           // yield between bands so an in-process build leaves the event loop breathing

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GeoTiffSource } from './geotiffSource.js';
 import type { NumericArray } from './rasterSource.js';
 import { TestTiffDir } from './testTiff.js';
-import { POOL_MIN_BLOCKS } from './tiffBlocks.js';
+import { POOL_MIN_BLOCKS, recycleBands } from './tiffBlocks.js';
 
 // the full-image reads below take the decode pool even where the machine reports one CPU
 process.env.VANTAGE_DECODE_THREADS = '2';
@@ -179,6 +179,39 @@ describe('the block decoder reads exactly what geotiff.js and the file hold', ()
       expect(small.bands[0]!.buffer).toBeInstanceOf(ArrayBuffer);
     } finally {
       await s.close();
+    }
+  });
+
+  it('buffers given back are reused by the next read of the same size, and hold only its pixels (sparse 0-valued tiles included)', async () => {
+    const known = Array.from({ length: BANDS }, (_, b) => bandValues('UInt16', b));
+    const full = makeTiff('recycle_full', 'UInt16', known, ['COMPRESS=DEFLATE', 'TILED=YES', 'BLOCKXSIZE=64', 'BLOCKYSIZE=64']);
+    // tile (1, 1) absent and nodata 0: the decoder writes nothing there, so a reused buffer must be cleared first
+    const inTile = (x: number, y: number) => x >= 64 && x < 128 && y >= 64 && y < 128;
+    const holed = Array.from({ length: BANDS }, (_, b) => bandValues('UInt16', b, BANDS, inTile, 0));
+    const sparse = makeTiff('recycle_sparse', 'UInt16', holed, ['SPARSE_OK=TRUE', 'COMPRESS=DEFLATE', 'TILED=YES', 'BLOCKXSIZE=64', 'BLOCKYSIZE=64'], ['-a_nodata', '0']);
+    const a = await GeoTiffSource.open(full, { reader: 'blocks' });
+    const b = await GeoTiffSource.open(sparse, { reader: 'blocks' });
+    try {
+      const first = await a.readWindow(0, [0, 0, W, H], [0, 1, 2]);
+      const buffers = new Set(first.bands.map((x) => x.buffer));
+      recycleBands(first.bands);
+      recycleBands(first.bands); // given back twice: still lent out once only
+      const second = await b.readWindow(0, [0, 0, W, H], [0, 1, 2]);
+      expect(second.bands.every((x) => buffers.has(x.buffer))).toBe(true);
+      second.bands.forEach((x, i) => expect(firstDifference(x, holed[i]!), `band ${i}`).toBeNull());
+      const third = await a.readWindow(0, [0, 0, W, H], [0, 1, 2]);
+      expect(third.bands.some((x) => buffers.has(x.buffer))).toBe(false);
+      third.bands.forEach((x, i) => expect(firstDifference(x, known[i]!), `band ${i}`).toBeNull());
+      second.bands.forEach((x, i) => expect(firstDifference(x, holed[i]!), `band ${i} after another read`).toBeNull());
+      // arrays the pool did not hand out are left alone
+      const small = await a.readWindow(0, [0, 0, 64, 64], [0]);
+      const stranger = new Uint16Array(new SharedArrayBuffer(W * H * 2));
+      recycleBands([...small.bands, stranger]);
+      const fourth = await a.readWindow(0, [0, 0, W, H], [0]);
+      expect(fourth.bands[0]!.buffer).not.toBe(stranger.buffer);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 });

@@ -2,7 +2,8 @@
 
 Reads JSON lines {"file", "windows": [[x, y, w, h], ...], "threads": n} from stdin; for each, opens the dataset
 afresh (an empty block cache, as our side opens its source afresh), times ReadAsArray of every window (all bands,
-band-sequential in memory, as ours), then hashes the pixels outside the timing. Replies one JSON line:
+band-sequential in memory, as ours), then hashes the pixels outside the timing and frees them (our side gives its
+buffers back at the same point: tiffBlocks.ts recycleBands). Replies one JSON line:
 {"seconds", "bytes", "sha256"} or {"error"}.
 """
 import hashlib
@@ -27,6 +28,7 @@ for line in sys.stdin:
             h.update(a.tobytes())  # (bands, rows, cols) C order: band after band
         ds = None
         reply = {'seconds': seconds, 'bytes': sum(a.nbytes for a in arrays), 'sha256': h.hexdigest()}
+        del arrays  # freed now, as ours are given back after hashing: the next read may reuse the memory
     except Exception as e:  # noqa: BLE001 - reported to the bench, which stops
         reply = {'error': str(e)}
     sys.stdout.write(json.dumps(reply) + '\n')

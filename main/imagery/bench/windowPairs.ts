@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { GeoTiffSource, type TiffReader } from '../geotiffSource.js';
+import { recycleBands } from '../tiffBlocks.js';
 
 /** GDAL's side: gdalWindows.py in one long-lived Python with the GDAL bindings (python3-gdal) */
 class GdalReader {
@@ -52,6 +53,8 @@ async function readOurs(file: string, windows: number[][], reader: TiffReader): 
         bytes += b.byteLength;
       }
     }
+    // done with the pixels: their buffers go back for the next read, as numpy frees GDAL's arrays into malloc
+    for (const r of results) recycleBands(r.bands);
     return { seconds, bytes, sha256: hash.digest('hex') };
   } finally {
     await source.close();
