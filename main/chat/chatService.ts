@@ -8,7 +8,7 @@ import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
 import type { AskRequest, InferencePort } from './inferencePort.js';
-import { readViewRgb, viewPixelsOf, type ReadRgb } from '../inference/viewResample.js';
+import { groundingViewOf, readViewRgb, viewPixelsOf, type ReadRgb } from '../inference/viewResample.js';
 import { regionToWgs84 } from '../analysis/regionWgs84.js';
 import { applyTaskTemplate, TASK_MODE_SPECS } from '../contract/taskModes.js';
 import type { ParsedInputOf } from '../contract/procedures.js';
@@ -70,11 +70,17 @@ export class ChatService {
     const rects = this.host.planViews(info.width, info.height, input.regions);
     const read: ReadRgb = (r, w, h) => this.imagery.readRgb(info.id, r, w, h);
     const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await readViewRgb(read, info.width, info.height, rect, viewSpec) })));
+    // SAM packs (grounding.preprocess "sam", or a grounding stage of its own size): `<SEG>` masks and answer boxes run
+    // SAM on its own input of the global rect, as LISA / GeoPixel feed SAM the image
+    const G = this.host.groundingSize ?? viewSpec.size;
+    const samInput = this.host.capabilities.masks && (this.host.instantPreprocess === 'sam' || G !== viewSpec.size);
+    const groundingView = samInput ? await groundingViewOf(read, info.width, info.height, rects[0]!, G, this.host.instantPreprocess ?? 'view') : undefined;
 
     const pack = packProvenanceOf(model.pack);
     await this.streamAnswer(
       {
         views,
+        ...(groundingView ? { groundingView } : {}),
         regions: input.regions,
         text: input.text,
         history,

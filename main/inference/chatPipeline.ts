@@ -231,11 +231,11 @@ export class ChatPipeline {
     // a <SEG> becomes a mask here: its hidden state through the segmentation pipeline, named by the phrase before it
     const emitMask = async (hidden: Float32Array, phraseIds: number[]) => {
       if (!this.capabilities.masks) return; // chat-only pack: the <SEG> stays text
-      const r = await this.segmentation.segMask(input.views, hidden, fine, checkAbort);
+      const r = await this.segmentation.segMask(input.views, hidden, fine, checkAbort, input.groundingView);
       const found = this.phraseOf(phraseIds, phraseOpen, phraseClose, regionIds);
       // A mask answers the question's region when the phrase names none and the question had exactly one.
       const regionIndex = found.regionIndex ?? (input.regions.length === 1 ? 0 : null);
-      cb.onMask({ ...r, rect: globalView.rect, phrase: found.phrase ?? (forcedText ? clean(input.text).trim() : null), regionIndex });
+      cb.onMask({ ...r, phrase: found.phrase ?? (forcedText ? clean(input.text).trim() : null), regionIndex });
     };
 
     // GeoChat's answer boxes (PACK_CONTRACT.md "Answer boxes", packs with regionFormat 'geochat-box'): each box becomes an
@@ -248,11 +248,12 @@ export class ChatPipeline {
       const phrase = b.phrase ?? (clean(input.text).trim() || null);
       const regionIndex = input.regions.length === 1 ? 0 : null;
       if (this.capabilities.masks) {
-        const [rx0, ry0, rx1, ry1] = globalView.rect;
+        const [rx0, ry0, rx1, ry1] = (input.groundingView ?? globalView).rect; // the box within SAM's view
         const xs = corners.map((c) => Math.min(rx1, Math.max(rx0, c[0]))), ys = corners.map((c) => Math.min(ry1, Math.max(ry0, c[1])));
         const box = { kind: 'box' as const, x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
         if (box.x1 > box.x0 && box.y1 > box.y0) {
-          const r = await this.segmentation.instantMask(globalView, box);
+          // SAM's input for the box: the ask's grounding view of the global rect (SamPredictor's), else the global view
+          const r = await this.segmentation.instantMask(input.groundingView ?? globalView, box);
           if (r.data.some((v) => v === 1)) {
             cb.onMask({ data: r.data, size: r.size, rect: r.rect, score: r.score, phrase, regionIndex });
             return;

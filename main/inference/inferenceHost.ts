@@ -172,6 +172,12 @@ export class InferenceHost implements InferencePort {
     return { size: v.size, resample: v.resample ?? 'nearest', pad: v.pad ?? 'none', mean: v.mean ?? [0, 0, 0] };
   }
 
+  /** G, the grounding stage's input side (manifest grounding.size, default the view size). */
+  get groundingSize(): number {
+    const v = this.requireView();
+    return v.groundingSize ?? v.size;
+  }
+
   /** How an instant mask's tile becomes the grounding input (manifest grounding.preprocess; viewResample.samViewGeometry). */
   get instantPreprocess(): InstantPreprocess {
     return this.requireView().instant ?? 'view';
@@ -214,6 +220,7 @@ export class InferenceHost implements InferencePort {
     const transfer = new Set<ArrayBuffer>();
     const views = req.views.map((v) => ({ ...v, rgb: this.transferable(v.rgb, transfer) }));
     const viewsB = req.viewsB?.map((v) => ({ ...v, rgb: this.transferable(v.rgb, transfer) }));
+    const groundingView = req.groundingView && { ...req.groundingView, rgb: this.transferable(req.groundingView.rgb, transfer) };
     const seq = ++this.seq;
     const requestId = `ask-${++this.requestSeq}`;
     const onAbort = () => {
@@ -221,7 +228,7 @@ export class InferenceHost implements InferencePort {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const reply = await this.request({ type: 'ask', seq, requestId, input: { ...req, views, ...(viewsB ? { viewsB } : {}) } }, [...transfer], (r) => {
+      const reply = await this.request({ type: 'ask', seq, requestId, input: { ...req, views, ...(viewsB ? { viewsB } : {}), ...(groundingView ? { groundingView } : {}) } }, [...transfer], (r) => {
         // Tokens already in flight when the caller aborted are dropped: after abort() the caller sees nothing more.
         if (signal.aborted) return;
         if (r.type === 'token') onEvent({ type: 'token', index: r.index, text: r.text });

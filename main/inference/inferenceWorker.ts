@@ -49,7 +49,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
           stageProviders: p.stageProviders,
           providers: p.providers,
           decode: p.decodePath,
-          view: { size: v.size, maxViews: v.maxViews, maxImagePixels: v.maxImagePixels, resample: v.resample, pad: v.pad, mean: [...v.mean], instant: p.pack.manifest.grounding?.preprocess },
+          view: { size: v.size, maxViews: v.maxViews, maxImagePixels: v.maxImagePixels, resample: v.resample, pad: v.pad, mean: [...v.mean], instant: p.pack.manifest.grounding?.preprocess, groundingSize: p.pack.manifest.grounding?.size ?? v.size },
           sources: [...p.pack.manifest.sources],
           capabilities: p.capabilities,
         });

@@ -81,6 +81,11 @@ export const PackManifest = z.looseObject({
        * padded bottom/right; viewResample.samViewGeometry)
        */
       preprocess: z.enum(['view', 'sam']).default('view'),
+      /**
+       * G, the grounding stage's input side (pixel_values [1,3,G,G], prompt points in G-pixel units); default the view
+       * size S. SAM packs: 1024, SAM's own, whatever the vision tower's view (GeoChat 504, LLaVA 336)
+       */
+      size: z.number().int().min(16).max(4096).optional(),
     })
     .optional(),
   pixel: z

@@ -52,6 +52,12 @@ export interface AskRequest {
    * has sub-views.
    */
   maskDetail?: 'global' | 'views' | undefined;
+  /**
+   * The global rect as the grounding stage takes it, G×G (viewResample.groundingViewOf: SAM's own input for SAM
+   * packs). `<SEG>` masks and answer-box prompts then run on it alone, as LISA / GeoPixel feed SAM their image;
+   * absent: the global view (resized to G×G when G ≠ S).
+   */
+  groundingView?: ViewInput | undefined;
 }
 
 /** An ask as the worker's pipeline runs it: the host's request plus diagnostics. */
@@ -151,7 +157,7 @@ export interface ReadyInfo {
   /** the backend's decode path, in words */
   decode: string;
   /** what the host needs to plan views without asking the worker */
-  view: { size: number; maxViews: number; maxImagePixels: number; resample?: ViewResample; pad?: ViewPad; mean?: number[]; instant?: InstantPreprocess };
+  view: { size: number; maxViews: number; maxImagePixels: number; resample?: ViewResample; pad?: ViewPad; mean?: number[]; instant?: InstantPreprocess; groundingSize?: number };
   /** image sources the pack takes (manifest `sources`), checked before a question is stored */
   sources: string[];
   /** what the loaded pack can do: decided once, by the backend (capabilities.ts) */
@@ -182,6 +188,8 @@ export interface InferencePort {
   readonly viewPixels?: ViewPixelsSpec;
   /** how an instant mask's tile becomes the grounding input (manifest grounding.preprocess; absent: 'view') */
   readonly instantPreprocess?: InstantPreprocess;
+  /** G, the grounding stage's input side (manifest grounding.size; absent: the view size) */
+  readonly groundingSize?: number;
   /** image sources the loaded pack takes (manifest `sources`) */
   readonly sources: readonly string[];
   /** what the loaded pack can do (the worker's ready reply) */

@@ -4,8 +4,11 @@ import type { PackBackend } from './backend.js';
 import { composeViewMasks } from './maskCompose.js';
 import type { InstantPrompt, MaskResult, ViewInput } from './protocol.js';
 import type { TapBox } from './taps.js';
+import { resizeBicubicPil } from './pilResize.js';
 import { feed, floats } from './tensorIo.js';
 import { normalizeViews } from './viewPixels.js';
+import { dropMaskPadding } from './viewResample.js';
+import type { Rect } from './viewPlanner.js';
 
 const GROUNDING_CACHE_SIZE = 8;
 
@@ -66,6 +69,22 @@ export class SegmentationPipeline {
     return this.backend.pack.manifest;
   }
 
+  /** G, the grounding stage's input side (manifest grounding.size; SAM packs 1024), by default the view size S */
+  get groundingSize(): number {
+    return this.manifest.grounding?.size ?? this.manifest.view.size;
+  }
+
+  /**
+   * A view as the grounding stage takes it: as given when it holds G×G pixels (an instant-mask tile, an ask's
+   * grounding view), else its S×S pixels resized to G×G (Pillow bicubic) — a fallback for callers without one.
+   */
+  groundingView(v: ViewInput): ViewInput {
+    const G = this.groundingSize;
+    if (v.rgb.length === G * G * 3) return v;
+    const S = Math.round(Math.sqrt(v.rgb.length / 3));
+    return { rect: v.rect, rgb: resizeBicubicPil(v.rgb, S, S, G, G), key: v.key ? `${v.key}:g${G}` : undefined };
+  }
+
   private viewKey(v: ViewInput): string {
     return v.key ?? `${createHash('sha1').update(v.rgb).digest('hex')}:${v.rect.join(',')}`;
   }
@@ -82,7 +101,8 @@ export class SegmentationPipeline {
     }
     const s = this.backend.stage('grounding', 'masks');
     const g = this.manifest.grounding!;
-    const S = this.manifest.view.size;
+    const S = this.groundingSize;
+    if (v.rgb.length !== S * S * 3) throw new VantageError('BAD_INPUT', `a grounding view must hold ${S}×${S} pixels (the pack's grounding.size), got ${v.rgb.length / 3}`);
     const pv = normalizeViews([v], S, g.mean, g.std);
     if (v.inside) zeroPadding(pv, S, v.inside);
     const out = await this.backend.timed('grounding', s, { pixel_values: feed(s, 'pixel_values', pv, [1, 3, S, S]) });
@@ -139,11 +159,19 @@ export class SegmentationPipeline {
   /**
    * The mask for one `<SEG>` (has_seg = 1, one padding point): the pixel decoder on the global view alone, or —
    * `fine` — on the global view and on every sub-view, composed over the global rect (maskCompose.ts) at the
-   * sub-views' resolution. The score is the global view's. A SAM pack's global mask is S×S (runPixel's upsampling).
+   * sub-views' resolution. The score is the global view's. A SAM pack's global mask is G×G (runPixel's upsampling).
+   * `grounding`: the ask's grounding view of the global rect (AskRequest.groundingView: SAM's own input for SAM
+   * packs, as LISA / GeoPixel feed SAM); with it, or when G ≠ S, the mask is that one view's alone, over its rect.
    */
-  async segMask(views: ViewInput[], hidden: Float32Array, fine: boolean, checkAbort: () => void): Promise<RawMask> {
-    // a SAM pack (LISA / GeoPixel) thresholds the logits after postprocess_masks' upsampling to the S×S input
-    if (!fine) return this.runPixel(views[0]!, hidden, [0, 0], [-1], this.manifest.grounding?.preprocess === 'sam' ? this.manifest.view.size : undefined);
+  async segMask(views: ViewInput[], hidden: Float32Array, fine: boolean, checkAbort: () => void, grounding?: ViewInput): Promise<RawMask & { rect: Rect }> {
+    const G = this.groundingSize;
+    if (grounding || !fine || G !== this.manifest.view.size) {
+      const gv = this.groundingView(grounding ?? views[0]!);
+      // a SAM pack (LISA / GeoPixel) thresholds the logits after postprocess_masks' upsampling to the G×G input
+      const r = await this.runPixel(gv, hidden, [0, 0], [-1], this.manifest.grounding?.preprocess === 'sam' ? G : undefined);
+      if (gv.inside) dropMaskPadding(r.data, r.size, G, gv.inside);
+      return { ...r, rect: gv.rect };
+    }
     const global = await this.pixelLogits(views[0]!, hidden, [0, 0], [-1]);
     const subs: { rect: ViewInput['rect']; logits: Float32Array }[] = [];
     for (const v of views.slice(1)) {
@@ -153,12 +181,13 @@ export class SegmentationPipeline {
     const c = composeViewMasks({ rect: views[0]!.rect, logits: global.logits }, subs, global.size);
     const taps = this.taps.current;
     if (taps) (taps.fine_mask_logits ??= []).push(c.logits);
-    return { data: c.data, size: c.size, score: global.score };
+    return { data: c.data, size: c.size, score: global.score, rect: views[0]!.rect };
   }
 
   /** A mask from point/box prompts alone (has_seg = 0) on one view; coordinates in image pixels. */
-  async instantMask(view: ViewInput, prompt: InstantPrompt): Promise<MaskResult> {
-    const S = this.manifest.view.size;
+  async instantMask(given: ViewInput, prompt: InstantPrompt): Promise<MaskResult> {
+    const S = this.groundingSize;
+    const view = this.groundingView(given);
     const [x0, y0, x1, y1] = view.rect;
     const vx = (x: number) => ((x - x0) * S) / (x1 - x0);
     const vy = (y: number) => ((y - y0) * S) / (y1 - y0);
@@ -183,8 +212,10 @@ export class SegmentationPipeline {
       throw new VantageError('BAD_INPUT', `the ${prompt.kind} prompt lies outside the view ${view.rect.join(',')}; click on the image`);
     }
     const runsBefore = this.groundingStats.runs;
-    // a SAM pack's instant mask is SamPredictor's: low-res logits upsampled to the S×S input before the threshold
+    // a SAM pack's instant mask is SamPredictor's: low-res logits upsampled to the G×G input before the threshold;
+    // cells wholly in a SAM view's padding cleared
     const r = await this.runPixel(view, null, points, labels, this.manifest.grounding?.preprocess === 'sam' ? S : undefined);
+    if (view.inside) dropMaskPadding(r.data, r.size, S, view.inside);
     return { ...r, rect: view.rect, phrase: null, regionIndex: null, cachedFeatures: this.groundingStats.runs === runsBefore };
   }
 

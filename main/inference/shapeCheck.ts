@@ -25,7 +25,8 @@ function expectedShapes(m: PackManifest): Partial<Record<StageName, { inputs: Re
   };
   if (m.llm) out.decoder!.inputs['past_key_values.0.key'] = [1, m.llm.kvHeads, null, m.llm.headDim];
   if (g) {
-    out.grounding = { inputs: { pixel_values: [1, 3, S, S] }, outputs: { image_embeddings: [1, g.channels, g.grid, g.grid] } };
+    const G = g.size ?? S; // the grounding stage's own input side (SAM packs: 1024)
+    out.grounding = { inputs: { pixel_values: [1, 3, G, G] }, outputs: { image_embeddings: [1, g.channels, g.grid, g.grid] } };
     const M = m.pixel?.maskSize ?? null;
     out.pixel = { inputs: { image_embeddings: [1, g.channels, g.grid, g.grid], seg_hidden: [1, D] }, outputs: { mask_logits: [1, 1, M, M] } };
   }

@@ -1,4 +1,4 @@
-import { resizeBicubicPil } from './pilResize.js';
+import { resizeBicubicPil, samResizeLongestSide } from './pilResize.js';
 import { padRectSquare, type Rect } from './viewPlanner.js';
 
 export { padRectSquare, resizeBicubicPil };
@@ -87,6 +87,17 @@ export function samViewGeometry(width: number, height: number, rect: Rect, S: nu
   const sc = S / Math.max(readW, readH);
   const nw = Math.floor(readW * sc + 0.5), nh = Math.floor(readH * sc + 0.5);
   return { source: [x0, y0, x1, y1], readW, readH, rect: [x0, y0, x0 + (w * S) / nw, y0 + (h * S) / nh], inside: [nw, nh] };
+}
+
+/**
+ * The grounding stage's view of `rect` at its own side G (manifest grounding.size): under grounding.preprocess "sam"
+ * SamPredictor.set_image's input (samViewGeometry: rect = the padded square, `inside` = the image part), else the rect
+ * read at G×G. Instant-mask tiles and an ask's grounding view (the global rect, for `<SEG>` masks and box prompts).
+ */
+export async function groundingViewOf(read: ReadRgb, width: number, height: number, rect: Rect, G: number, preprocess: InstantPreprocess): Promise<{ rect: Rect; rgb: Uint8Array; inside?: [number, number] }> {
+  if (preprocess !== 'sam') return { rect, rgb: await read(rect, G, G) };
+  const g = samViewGeometry(width, height, rect, G);
+  return { rect: g.rect, rgb: samResizeLongestSide(await read(g.source, g.readW, g.readH), g.readW, g.readH, G).rgb, inside: g.inside };
 }
 
 /** Clears the cells of an M×M mask over an S×S view that lie wholly in the padding beyond `inside` (samViewGeometry). */

@@ -5,8 +5,7 @@ import { assertInside } from '../contract/geometry.js';
 import type { ImageInfo, RegionGeometry, Turn } from '../contract/index.js';
 import type { ImageryPort } from '../imagery/imageryPort.js';
 import { instantTile, instantTileViews, regionBounds } from '../inference/viewPlanner.js';
-import { samResizeLongestSide } from '../inference/pilResize.js';
-import { dropMaskPadding, samViewGeometry } from '../inference/viewResample.js';
+import { groundingViewOf, samViewGeometry } from '../inference/viewResample.js';
 import type { ModelService } from '../packs/modelService.js';
 import { packProvenanceOf } from '../packs/packSignature.js';
 import type { SessionsService } from '../sessions/sessionsService.js';
@@ -114,7 +113,7 @@ export class InstantMaskService {
 
   /** the fixed image tile an instant mask for `r` runs on (the global view for a box across a tile edge) */
   instantTileOf(info: ImageInfo, r: PromptRegion, viewSpanPx?: number): Rect {
-    const size = this.host.viewSize;
+    const size = this.host.groundingSize ?? this.host.viewSize;
     const k = instantTileViews(info.width, info.height, size, viewSpanPx);
     return instantTile(info.width, info.height, size, regionBounds(r), k) ?? this.host.planViews(info.width, info.height, [r])[0]!;
   }
@@ -124,21 +123,19 @@ export class InstantMaskService {
    * the tile pixels a previous prompt on the same rect read (batches run prompts sorted by tile).
    */
   async instantRun(info: ImageInfo, r: PromptRegion, rect: Rect, tileRgb: Uint8Array | null): Promise<{ m: MaskOut; rgb: Uint8Array }> {
-    const size = this.host.viewSize;
+    // the grounding stage's own input side (manifest grounding.size: SAM packs 1024 whatever the vision view)
+    const size = this.host.groundingSize ?? this.host.viewSize;
     const prompt = r.kind === 'point' ? { kind: 'point' as const, x: r.x, y: r.y } : { kind: 'box' as const, x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
     const key = instantViewKey(info.id, rect);
-    if (this.host.instantPreprocess === 'sam') {
-      // SamPredictor.set_image's input: the tile at full resolution, longest side resized to S, padded bottom/right;
-      // the mask's rect is the padded square, its cells wholly in the padding cleared
-      const g = samViewGeometry(info.width, info.height, rect, size);
-      const rgb = tileRgb ?? samResizeLongestSide(await this.imagery.readRgb(info.id, g.source, g.readW, g.readH), g.readW, g.readH, size).rgb;
-      const m = await this.host.instantMask({ rect: g.rect, rgb: rgb.slice(), key: `${key}:sam`, inside: g.inside }, prompt);
-      dropMaskPadding(m.data, m.size, size, g.inside);
-      return { m, rgb };
-    }
-    const rgb = tileRgb ?? (await this.imagery.readRgb(info.id, rect, size, size));
+    const sam = this.host.instantPreprocess === 'sam';
+    // SAM packs: SamPredictor.set_image's input — the tile at full resolution, longest side resized to G, padded
+    // bottom/right; the mask's rect is the padded square, its cells wholly in the padding cleared by the worker
+    const g = sam ? samViewGeometry(info.width, info.height, rect, size) : null;
+    const view = tileRgb
+      ? { rect: g?.rect ?? rect, rgb: tileRgb, ...(g ? { inside: g.inside } : {}) }
+      : await groundingViewOf((q, w, h) => this.imagery.readRgb(info.id, q, w, h), info.width, info.height, rect, size, sam ? 'sam' : 'view');
     // the worker takes the buffer (transfer): it gets a copy, the caller keeps the tile for the next prompt
-    const m = await this.host.instantMask({ rect, rgb: rgb.slice(), key }, prompt);
-    return { m, rgb };
+    const m = await this.host.instantMask({ ...view, rgb: view.rgb.slice(), key: sam ? `${key}:sam` : key }, prompt);
+    return { m, rgb: view.rgb };
   }
 }

@@ -37,6 +37,8 @@ const tLoad = performance.now();
 const p = await InferencePipeline.create(packDir, { forced: process.env.VANTAGE_EP });
 const loadMs = performance.now() - tLoad;
 const S = p.pack.manifest.view.size;
+/** instant-mask tiles at the grounding stage's own size (manifest grounding.size; SAM packs 1024) */
+const G = p.pack.manifest.grounding?.size ?? S;
 console.log(`pack        ${p.pack.name} ${p.pack.version} (${(p.pack.sizeBytes / 1024 ** 2).toFixed(1)} MB, ${packDir})`);
 console.log(`providers   ${Object.entries(p.stageProviders).map(([s, e]) => `${s}:${e}`).join(' ')}`);
 for (const pr of p.providers.filter((x) => !x.available)) console.log(`            ${pr.name} not used: ${pr.reason}`);
@@ -82,7 +84,7 @@ if (p.canChat()) {
 if (p.canSegment()) {
   const cold: number[] = [], warm: number[] = [];
   for (let i = 0; i < clicks; i++) {
-    const v = syntheticView(S, 1000 + i, [0, 0, 1000, 1000]);
+    const v = syntheticView(G, 1000 + i, [0, 0, 1000, 1000]);
     let t0 = performance.now();
     await p.instantMask(v, { kind: 'point', x: 300 + i, y: 400 });
     cold.push(performance.now() - t0);

@@ -160,4 +160,5 @@ def sam_encoder_geometry(path):
     local = [r[0] for i, r in enumerate(rel) if i not in glob_]
     return {"g_width": int(w), "g_patch": int(patch), "g_layers": depth, "g_heads": int(w) // int(rel[0][1]),
             "g_global": glob_, "g_window": (local[0] + 1) // 2 if local else 14,
-            "g_channels": int(sd[pre + "neck.0.weight"].shape[0])}
+            "g_channels": int(sd[pre + "neck.0.weight"].shape[0]),
+            "g_size": int(pos_grid) * int(patch)}  # SAM's input side (1024 for the released checkpoints)

@@ -24,8 +24,10 @@ CONFIGS = {
         "view_size": 448, "patch": 14, "merge": 2, "tokens": 256, "vision_width": 1024, "vision_layers": 24,
         "vision_heads": 16, "vision_mlp": 4096,
         "hidden": 4096, "layers": 32, "heads": 32, "kv_heads": 8, "head_dim": 128, "intermediate": 11008,
-        "vocab": 32000, "rope_theta": 10000.0, "rms_eps": 1e-5, "g_channels": 256, "g_grid": 28, "mask_size": 112,
+        "vocab": 32000, "rope_theta": 10000.0, "rms_eps": 1e-5, "g_channels": 256, "g_grid": 64, "mask_size": 256,
         "max_context": 4096, "g_width": 768, "g_layers": 12, "g_heads": 12, "g_patch": 16,
+        # the grounding stage's own input side (manifest grounding.size): SAM's 1024 px, as a released SAM pack runs
+        "g_size": 1024,
         "vision": "vit-l14", "grounding": "sam-vit-b",
     },
 }

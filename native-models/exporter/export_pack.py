@@ -118,9 +118,10 @@ def export_torch_stages(c, out, seed, stages, sam_checkpoint=None, seg_projectio
     ex(prompt, (torch.randn(2, c["tokens"], D), torch.rand(3, S, S)), "prompt",
        ["visual_tokens", "region_masks"], ["image_embeds", "region_embeds"],
        {"visual_tokens": {0: "V"}, "region_masks": {0: "R"}, "image_embeds": {0: "VN"}, "region_embeds": {0: "R"}})
-    ex(grounding, (torch.randn(1, 3, S, S),), "grounding", ["pixel_values"], ["image_embeddings"], {})
+    G = c.get("g_size", S)  # the grounding stage's input side (manifest grounding.size; SAM: 1024)
+    ex(grounding, (torch.randn(1, 3, G, G),), "grounding", ["pixel_values"], ["image_embeddings"], {})
     ex(pixel, (torch.randn(1, c["g_channels"], c["g_grid"], c["g_grid"]), torch.randn(1, D), torch.ones(1),
-               torch.rand(1, 3, 2) * S, torch.tensor([[1.0, 0.0, -1.0]])), "pixel",
+               torch.rand(1, 3, 2) * G, torch.tensor([[1.0, 0.0, -1.0]])), "pixel",
        ["image_embeddings", "seg_hidden", "has_seg", "points", "point_labels"], ["mask_logits", "score"],
        {"points": {1: "P"}, "point_labels": {1: "P"}})
 
@@ -146,6 +147,7 @@ def write_manifest(c, out, name, quant, stages, extra):
         "view": {**base["view"], "size": c["view_size"], "tokens": c["tokens"],
                  **{k: c["view_" + k] for k in ("mean", "std", "resample", "pad", "maxViews") if "view_" + k in c}},
         "grounding": {**base["grounding"], "channels": c["g_channels"], "grid": c["g_grid"],
+                      **({"size": c["g_size"]} if c.get("g_size", c["view_size"]) != c["view_size"] else {}),
                       **({"preprocess": c["grounding_preprocess"]} if c.get("grounding_preprocess") else {})},
         "pixel": {"maskSize": c["mask_size"], **({"segHidden": c["seg_hidden"]} if c.get("seg_hidden") else {})},
         "llm": {"hidden": c["hidden"], "layers": c["layers"], "heads": c["heads"], "kvHeads": c["kv_heads"],
@@ -257,12 +259,12 @@ def main(argv=None):
         if vis.cfg.get("geochat"):  # GeoChat reads regions as box text, not embeddings (PACK_CONTRACT.md "Region format")
             c["region_format"] = "geochat-box"
     if a.sam_checkpoint and c.get("grounding") == "sam-vit-b":
-        # ViT-B/L/H: the encoder's width, depth, heads and global blocks read from the checkpoint's own tensors; the
-        # grid follows the view (GeoChat's 504 px -> 31)
+        # ViT-B/L/H: the encoder's width, depth, heads, global blocks and input side read from the checkpoint's own
+        # tensors: SAM runs at its own 1024 px (grid 64) whatever the vision tower's view (GeoChat's 504)
         from checkpoints import sam_encoder_geometry
 
         c.update(sam_encoder_geometry(a.sam_checkpoint))
-        c["g_grid"] = c["view_size"] // c["g_patch"]
+        c["g_grid"] = c["g_size"] // c["g_patch"]
     if a.sam_checkpoint:
         c["mask_size"] = 4 * c["g_grid"]  # SAM's low-resolution mask: 4x the embedding grid
         # instant masks get SamPredictor.set_image's input (resize longest side + pad; PACK_CONTRACT.md "Instant masks")

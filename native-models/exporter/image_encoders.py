@@ -158,7 +158,7 @@ class SamEncoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         dim, p = c["g_width"], c["g_patch"]
-        self.grid = c["view_size"] // p
+        self.grid = c.get("g_size", c["view_size"]) // p  # the grounding input's own side (SAM: 1024)
         win = c.get("g_window", 14)
         glob = c.get("g_global", [2, 5, 8, 11])
         self.patch_embed = PatchEmbed(p, dim)

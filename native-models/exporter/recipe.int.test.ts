@@ -82,9 +82,10 @@ describeWithTorch('README recipe: released GeoChat-7B + SAM ViT-H layouts -> an 
     expect(m.tokens.regionFormat).toBe('geochat-box');
     expect(m.llm).toMatchObject({ hidden: 64, layers: 2, heads: 4, kvHeads: 4, staticKvCache: true });
     expect(m.stages.decoder.dtype).toBe('float16');
-    // SAM ViT-H geometry read from the .pth (one 80-wide head, 4 blocks in the fake), grid following the 504-px view
-    expect(m.grounding).toMatchObject({ channels: 256, grid: 31, preprocess: 'sam' }); // SamPredictor's input for instant masks
-    expect(m.pixel.maskSize).toBe(124);
+    // SAM ViT-H geometry read from the .pth (one 80-wide head, 4 blocks in the fake): SAM's own 1024-px input (grid
+    // 64, 256² low-res masks) beside GeoChat's 504-px view, fed SamPredictor's preprocessing
+    expect(m.grounding).toMatchObject({ channels: 256, grid: 64, size: 1024, preprocess: 'sam' });
+    expect(m.pixel.maskSize).toBe(256);
     const tok = JSON.parse(readFileSync(path.join(installed, 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
     expect(Object.keys(tok.model.vocab).length).toBe(1200); // the fake's tokenizer.model, not the padded test tokenizer
 
@@ -110,6 +111,12 @@ describeWithTorch('README recipe: released GeoChat-7B + SAM ViT-H layouts -> an 
       );
       expect(a.tokens).toBeGreaterThan(0);
       expect(a.trace!.firstLogits.length).toBeGreaterThanOrEqual(1200);
+      // SAM at 1024 px behind the 504-px view: an instant mask on a 1024² grounding view (InstantMaskService's tile)
+      const G = 1024;
+      const tile = Uint8Array.from({ length: G * G * 3 }, (_, i) => (i * 5 + ((i / (G * 3)) | 0)) & 0xff);
+      const im = await host.instantMask({ rect: [0, 0, G, G], rgb: tile, key: 'recipe-tile' }, { kind: 'box', x0: 100, y0: 120, x1: 700, y1: 650 });
+      expect(im.size).toBe(G); // SAM's final mask: the 256² low-res logits upsampled to the 1024² input
+      expect(im.data.length).toBe(G * G);
     } finally {
       await host.close();
     }

@@ -40,7 +40,7 @@ MASKED = -1e4  # additive key bias of an absent token: exp(-1e4) is exactly 0 in
 
 
 def _cfg(c):
-    return {"dim": c["g_channels"], "grid": c["g_grid"], "size": float(c["view_size"]), "hidden": c["hidden"],
+    return {"dim": c["g_channels"], "grid": c["g_grid"], "size": float(c.get("g_size", c["view_size"])), "hidden": c["hidden"],
             "heads": c.get("p_heads", 8), "mlp": c.get("p_mlp", 2048), "depth": c.get("p_depth", 2),
             "multimask": c.get("p_multimask", 3), "iou_hidden": c.get("p_iou_hidden", 256),
             "iou_depth": c.get("p_iou_depth", 3)}

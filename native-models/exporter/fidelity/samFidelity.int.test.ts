@@ -15,7 +15,8 @@ import { InstantMaskService } from '../../../main/masks/instantMasks.js';
 import { testPackDir } from '../../../main/inference/testPackFixtures.js';
 import { resizeBilinearPil, samPixelValues, samResizeLongestSide } from '../../../main/inference/pilResize.js';
 import { normalizeViews } from '../../../main/inference/viewPixels.js';
-import { upsampleBilinear } from '../../../main/inference/segmentation.js';
+import { upsampleBilinear, type SegmentationPipeline } from '../../../main/inference/segmentation.js';
+import { groundingViewOf } from '../../../main/inference/viewResample.js';
 import { INSTANT_TILE_VIEWS, instantTile, type Rect } from '../../../main/inference/viewPlanner.js';
 import { dataRequired, findData } from '../../../main/testing/dataRoot.js';
 import { describeRequiring } from '../../../main/testing/data.js';
@@ -43,6 +44,8 @@ const CONFIG = process.env.VANTAGE_SAM_CONFIG ?? 'ci';
 const SIZES: Record<string, number> = { ci: 256, vit_b: 1024, vit_l_d4: 1024, vit_h_d4: 1024 };
 if (!SIZES[CONFIG]) throw new Error(`VANTAGE_SAM_CONFIG=${CONFIG}: not a SAM fidelity config`);
 const S = SIZES[CONFIG];
+/** the vision view of the grounding.size check's pack (a LLaVA/GeoChat-style view smaller than SAM's input) */
+const VIEW_G = 64;
 const fixtureFile = process.env.VANTAGE_SAM_FIXTURE ?? path.join(here, 'sam_fixtures', `${CONFIG}.json`);
 const dumpDir = process.env.VANTAGE_SAM_DUMP;
 /** the `<SEG>` projection's expected side (seg_upstream_fixtures.py: LISA's own code on the same views), when present */
@@ -186,6 +189,8 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
   let grounding: ort.InferenceSession;
   let pixel: ort.InferenceSession;
   let pipeline: InferencePipeline;
+  /** the same SAM stages in a pack whose vision view is 64 px: grounding.size S (SAM's own input side) */
+  let pipelineG: InferencePipeline;
   const embOf = new Map<string, Float32Array>();
 
   beforeAll(async () => {
@@ -246,12 +251,18 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
     };
     writeFileSync(path.join(pack, 'manifest.json'), JSON.stringify(manifest, null, 2));
     pipeline = await InferencePipeline.create(pack, { forced: 'cpu' });
+    const packG = path.join(tmp, 'pack-g');
+    mkdirSync(packG);
+    for (const st of ['grounding', 'pixel']) copyFileSync(path.join(pack, `${st}.onnx`), path.join(packG, `${st}.onnx`));
+    writeFileSync(path.join(packG, 'manifest.json'), JSON.stringify({ ...manifest, name: `${manifest.name}-g`, view: { ...base.view, size: VIEW_G }, grounding: { ...manifest.grounding, size: S } }, null, 2));
+    pipelineG = await InferencePipeline.create(packG, { forced: 'cpu' });
   }, slow);
 
   afterAll(async () => {
     await grounding?.release();
     await pixel?.release();
     await pipeline?.dispose();
+    await pipelineG?.dispose();
     await imagery?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
@@ -394,10 +405,11 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
    * over the in-process InferencePipeline, for a pack whose manifest says `grounding.preprocess` = `preprocess`;
    * records the grounding input the pipeline normalises (as SegmentationPipeline.groundingFeatures does).
    */
-  const appInstant = (preprocess: InstantPreprocess) => {
+  const appInstant = (preprocess: InstantPreprocess, on: { pipeline: InferencePipeline; viewSize: number } = { pipeline, viewSize: S }) => {
     const inputs: Float32Array[] = [];
     const host = {
-      viewSize: S,
+      viewSize: on.viewSize,
+      groundingSize: S,
       instantPreprocess: preprocess,
       instantMask: (v: ViewInput, p: InstantPrompt) => {
         // pixel_values as SegmentationPipeline makes them: normalised, zero beyond `inside` (SAM's padding)
@@ -405,7 +417,7 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
         const [w, h] = v.inside ?? [S, S];
         for (let c = 0; c < 3; c++) for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) if (x >= w || y >= h) pv[c * S * S + y * S + x] = 0;
         inputs.push(pv);
-        return pipeline.instantMask(v, p);
+        return on.pipeline.instantMask(v, p);
       },
     } as Partial<InferencePort> as InferencePort;
     const service = new InstantMaskService(null as never, imagery, null as never, host);
@@ -452,6 +464,41 @@ describeRequiring(`SAM (${CONFIG}) vs facebookresearch/segment-anything on real 
     }
     expect(viewFailures, 'the default path must give a different mask somewhere').toBeGreaterThan(0);
     console.log(`SAM ${CONFIG} app instant-mask path with grounding.preprocess "sam" (masks at ${S}²):\n  ${rows.join('\n  ')}`);
+  }, slow);
+
+  it(`grounding.size: a pack whose vision view is ${VIEW_G} px runs SAM on its own ${S}-px input — instant masks as the "sam" path's, a <SEG> on the ask's grounding view (groundingViewOf) as on SAM's input; the ${VIEW_G}-px view resized instead fails`, async () => {
+    const rows: string[] = [];
+    const same = appInstant('sam'), small = appInstant('sam', { pipeline: pipelineG, viewSize: VIEW_G });
+    const segOf = (p: InferencePipeline) => (p as unknown as { segmentation: SegmentationPipeline }).segmentation;
+    const D = exported.segHidden ?? 64;
+    const h = Float32Array.from({ length: D }, (_, k) => Math.sin(k * 0.37) * 0.5);
+    let negDiffer = 0;
+    for (const l of live) {
+      const prompts = l.c.prompts.filter((p) => p.kind !== 'points');
+      for (const p of prompts) {
+        const a = await same.run(l, p as InstantPrompt), b = await small.run(l, p as InstantPrompt);
+        expect(b.m.size, `${l.c.name} ${p.kind}`).toBe(a.m.size);
+        expect(b.m.rect, `${l.c.name} ${p.kind}: rect`).toEqual(a.m.rect);
+        expect(b.m.data.every((v, k) => v === a.m.data[k]), `${l.c.name} ${p.kind}: the same mask`).toBe(true);
+      }
+      // a <SEG>: the ask's grounding view is SAM's input of the global rect (chatService builds it with groundingViewOf)
+      const read = (r: Rect, w: number, hh: number) => imagery.readRgb(l.id, r, w, hh);
+      const gv = { ...(await groundingViewOf(read, l.imageW, l.imageH, l.rect, S, 'sam')), key: `${l.c.name}:g` };
+      const view = { rect: l.rect, rgb: await imagery.readRgb(l.id, l.rect, VIEW_G, VIEW_G), key: `${l.c.name}:v` };
+      const want = await segOf(pipeline).segMask([{ ...gv, rgb: gv.rgb.slice() }], h, false, () => undefined);
+      const got = await segOf(pipelineG).segMask([view], h, true, () => undefined, { ...gv, rgb: gv.rgb.slice() });
+      expect(got.size).toBe(S);
+      expect(got.rect).toEqual(gv.rect);
+      expect(got.data.every((v, k) => v === want.data[k]), `${l.c.name} <SEG>: the mask on SAM's input`).toBe(true);
+      // negative: no grounding view, so the 64-px vision view is resized to S for SAM
+      const neg = await segOf(pipelineG).segMask([view], h, false, () => undefined);
+      const differ = neg.data.reduce((n, v, k) => n + (v !== want.data[k] ? 1 : 0), 0);
+      if (differ > 0) negDiffer++;
+      const fg = want.data.reduce((n, v) => n + v, 0) / want.data.length;
+      rows.push(`${l.c.name}: ${prompts.length} instant masks equal; <SEG> mask equal (${(100 * fg).toFixed(1)} % fg); NEG ${VIEW_G}-px view resized: ${differ} of ${S * S} cells differ`);
+    }
+    expect(negDiffer, 'resizing the vision view must change some <SEG> mask').toBeGreaterThan(0);
+    console.log(`SAM ${CONFIG} behind a ${VIEW_G}-px vision view (grounding.size ${S}):\n  ${rows.join('\n  ')}`);
   }, slow);
 
   it('low-res mask logits ≤ 1e-4, IoU prediction, and the app\'s instant masks equal SAM\'s except where |logit| < 1e-3', async () => {
