@@ -39,11 +39,12 @@ export class InstantMaskService {
 
   /**
    * A mask preview from a point or box alone: grounding + pixel stages on the fixed image tile the prompt falls in
-   * (viewPlanner.instantTile: k·S full-resolution pixels per tile, so the mask keeps detail on large images). The
+   * (viewPlanner.instantTile: k·G full-resolution pixels per tile, G the grounding stage's input side — the view size S
+   * unless the pack says `grounding.size` — so the mask keeps detail on large images). The
    * tile's grounding features are cached in the worker, so a second click in the same tile runs only the pixel
    * decoder; a click in another tile computes that tile's. A box across a tile edge uses the global view.
    * `viewSpanPx` (the visible map's shorter side in image pixels) sizes the tile to what the analyst sees
-   * (viewPlanner.instantTileViews); absent, tiles are INSTANT_TILE_VIEWS·S. Nothing is stored.
+   * (viewPlanner.instantTileViews); absent, tiles are INSTANT_TILE_VIEWS·G. Nothing is stored.
    */
   async instantMask(input: ParsedInputOf<'chat.instantMask'>): Promise<InstantMask> {
     const t0 = performance.now();
