@@ -3,6 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { geochatBoxCorners } from '../contract/geochatBoxes.js';
 import type { ChatEvent, Mask } from '../contract/index.js';
 import { cleanModelText } from '../contract/modelText.js';
+import { groundingViewOf } from '../inference/viewResample.js';
+import type { Rect } from '../inference/viewPlanner.js';
 import { measureMask } from '../masks/measure.js';
 import { ModelService } from '../packs/modelService.js';
 import { readCase } from '../reports/caseObjects.js';
@@ -110,5 +112,30 @@ describeWithData('GeoChat answer boxes become objects', ['imagery/optical_utm/RG
     expect(m.polygons).toEqual(expected.polygons);
     // a mask, not the box: its outline follows the raster, not the four corners
     expect(m.polygons[0]![0]!.length).not.toBe(5);
+  });
+
+  it('mixed pack with grounding.preprocess "sam": the box runs on SAM\'s own input of the global rect (the ask\'s grounding view), not on the vision view', async () => {
+    const dir = makeGeochatTestPack(path.join(fx.tmp, 'geochat-sam-pre'), { sam: true, samPreprocess: true });
+    const { answer, masks } = await askWith(dir);
+    expect(answer).toContain(GEOCHAT_TEST_BOX);
+    expect(masks.length).toBeGreaterThan(0);
+    const info = (await fx.sessions.imageOf(fx.sessionId, fx.imageId)).info;
+    const rect = fx.host.planViews(info.width, info.height, [])[0]!;
+    const corners = geochatBoxCorners(GEOCHAT_TEST_BOX_GRID, { rect });
+    const G = fx.host.groundingSize;
+    const read = (r: Rect, w: number, h: number) => fx.imagery.readRgb(info.id, r, w, h);
+    const gv = await groundingViewOf(read, info.width, info.height, rect, G, 'sam');
+    const clampTo = (q: Rect) => {
+      const xs = corners.map((c) => Math.min(q[2], Math.max(q[0], c[0]))), ys = corners.map((c) => Math.min(q[3], Math.max(q[1], c[1])));
+      return { kind: 'box' as const, x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+    };
+    const onSam = measureMask(await fx.host.instantMask(gv, clampTo(gv.rect)), info)!;
+    const m: Mask = masks[0]!;
+    expect(m.areaPx).toBeCloseTo(onSam.areaPx, 6);
+    expect(m.polygons).toEqual(onSam.polygons);
+    // the old path — SAM on the vision view — gives another mask here
+    const S = fx.host.viewSize;
+    const onView = measureMask(await fx.host.instantMask({ rect, rgb: await fx.imagery.readRgb(info.id, rect, S, S) }, clampTo(rect)), info);
+    expect(onView?.areaPx).not.toBeCloseTo(onSam.areaPx, 6);
   });
 });

@@ -11,6 +11,8 @@ import path from 'node:path';
  * - `sam: true`: a mixed pack — the GeoChat-style stages with the SAM-style grounding + pixel stages, both licences
  *   listed in `licences`; each box is refined by SAM with the box as its prompt.
  * - `sam: false`: vision, prompt, embed and decoder only; each box is stored as the (turned) box itself.
+ * - `samPreprocess: true` (with `sam`): the manifest says `grounding.preprocess: "sam"`, as a pack exported from a
+ *   SAM checkpoint does: the box then runs on SAM's own input of the global rect (the ask's grounding view).
  */
 export const GEOCHAT_TEST_BOX = '{<10><20><40><60>|<30>}';
 export const GEOCHAT_TEST_BOX_GRID = { x0: 10, y0: 20, x1: 40, y1: 60, theta: 30 } as const;
@@ -20,7 +22,7 @@ const packDir = path.join(here, 'pack');
 
 interface AddedToken { id: number; content: string; special: boolean; [k: string]: unknown }
 
-export function makeGeochatTestPack(outDir: string, opts: { sam: boolean }): string {
+export function makeGeochatTestPack(outDir: string, opts: { sam: boolean; samPreprocess?: boolean }): string {
   mkdirSync(outDir, { recursive: true });
   const manifest = JSON.parse(readFileSync(path.join(packDir, 'manifest.json'), 'utf8')) as Record<string, unknown> & {
     name: string;
@@ -65,6 +67,7 @@ export function makeGeochatTestPack(outDir: string, opts: { sam: boolean }): str
   manifest.name = opts.sam ? 'vantage-test-pack-geochat-sam' : 'vantage-test-pack-geochat';
   manifest.family = opts.sam ? 'geochat+sam' : 'geochat';
   manifest.description = `The test pack in GeoChat mode: answers write objects as ${GEOCHAT_TEST_BOX}${opts.sam ? ', refined by the SAM-style stages' : ''}.`;
+  if (opts.sam && opts.samPreprocess) manifest.grounding = { ...(manifest.grounding as Record<string, unknown>), preprocess: 'sam' };
   if (opts.sam) {
     manifest.licences = [
       { part: 'GeoChat-style vision and decoder (test weights)', licence: 'CC0-1.0', stages: ['vision', 'prompt', 'embed', 'decoder'] },
