@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GeoTiffSource } from './geotiffSource.js';
 import type { NumericArray } from './rasterSource.js';
 import { TestTiffDir } from './testTiff.js';
-import { POOL_MIN_BLOCKS, recycleBands } from './tiffBlocks.js';
+import { POOL_MIN_BLOCKS, RECYCLE_IDLE_MS, recycleBands } from './tiffBlocks.js';
 
 // the full-image reads below take the decode pool even where the machine reports one CPU
 process.env.VANTAGE_DECODE_THREADS = '2';
@@ -209,6 +209,13 @@ describe('the block decoder reads exactly what geotiff.js and the file hold', ()
       recycleBands([...small.bands, stranger]);
       const fourth = await a.readWindow(0, [0, 0, W, H], [0]);
       expect(fourth.bands[0]!.buffer).not.toBe(stranger.buffer);
+      // kept buffers are let go once reads pause (RECYCLE_IDLE_MS): idle memory is not held
+      const fifth = await a.readWindow(0, [0, 0, W, H], [0, 1, 2]);
+      const kept = new Set(fifth.bands.map((x) => x.buffer));
+      recycleBands(fifth.bands);
+      await new Promise((r) => setTimeout(r, RECYCLE_IDLE_MS + 200));
+      const sixth = await a.readWindow(0, [0, 0, W, H], [0, 1, 2]);
+      expect(sixth.bands.some((x) => kept.has(x.buffer))).toBe(false);
     } finally {
       await a.close();
       await b.close();

@@ -99,8 +99,11 @@ export function readUnits(blocks: BlockRef[]): ReadUnit[] {
  * decoding it), memory used before does not — what malloc's reuse gives GDAL's callers when numpy frees an array.
  */
 const RECYCLE_MAX_BYTES = 128 * 2 ** 20;
+/** kept buffers are dropped this long after the last give-back: reuse serves bursts of reads, not idle memory */
+export const RECYCLE_IDLE_MS = 2000;
 const recycled = new Map<number, SharedArrayBuffer[]>();
 let recycledBytes = 0;
+let idleTimer: ReturnType<typeof setTimeout> | null = null;
 /** buffers handed out and not given back: only these are taken back, each once */
 const lent = new WeakSet<SharedArrayBuffer>();
 
@@ -128,6 +131,14 @@ export function recycleBands(bands: ArrayLike<number>[]): void {
     recycled.set(buf.byteLength, list);
     recycledBytes += buf.byteLength;
   }
+  if (recycledBytes === 0) return;
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    recycled.clear();
+    recycledBytes = 0;
+    idleTimer = null;
+  }, RECYCLE_IDLE_MS);
+  idleTimer.unref?.();
 }
 
 /** One level's blocks: which ones a window needs, read and decoded here or in the decode pool. */
