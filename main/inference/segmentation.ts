@@ -79,9 +79,9 @@ export class SegmentationPipeline {
    * grounding view), else its S×S pixels resized to G×G (Pillow bicubic) — a fallback for callers without one.
    */
   groundingView(v: ViewInput): ViewInput {
-    const G = this.groundingSize;
-    if (v.rgb.length === G * G * 3) return v;
-    const S = Math.round(Math.sqrt(v.rgb.length / 3));
+    const G = this.groundingSize, S = this.manifest.view.size;
+    // anything but an S×S view goes on as it is: groundingFeatures refuses a wrong size with a clear error
+    if (v.rgb.length === G * G * 3 || v.rgb.length !== S * S * 3) return v;
     return { rect: v.rect, rgb: resizeBicubicPil(v.rgb, S, S, G, G), key: v.key ? `${v.key}:g${G}` : undefined };
   }
 
