@@ -69,12 +69,14 @@ export class ChatService {
     const viewSpec = viewPixelsOf(this.host);
     const rects = this.host.planViews(info.width, info.height, input.regions);
     const read: ReadRgb = (r, w, h) => this.imagery.readRgb(info.id, r, w, h);
-    const views = await Promise.all(rects.map(async (rect) => ({ rect, rgb: await readViewRgb(read, info.width, info.height, rect, viewSpec) })));
     // SAM packs (grounding.preprocess "sam", or a grounding stage of its own size): `<SEG>` masks and answer boxes run
-    // SAM on its own input of the global rect, as LISA / GeoPixel feed SAM the image
+    // SAM on its own input of the global rect, as LISA / GeoPixel feed SAM the image; read beside the views
     const G = this.host.groundingSize ?? viewSpec.size;
     const samInput = this.host.capabilities.masks && (this.host.instantPreprocess === 'sam' || G !== viewSpec.size);
-    const groundingView = samInput ? await groundingViewOf(read, info.width, info.height, rects[0]!, G, this.host.instantPreprocess ?? 'view') : undefined;
+    const [views, groundingView] = await Promise.all([
+      Promise.all(rects.map(async (rect) => ({ rect, rgb: await readViewRgb(read, info.width, info.height, rect, viewSpec) }))),
+      samInput ? groundingViewOf(read, info.width, info.height, rects[0]!, G, this.host.instantPreprocess ?? 'view') : undefined,
+    ]);
 
     const pack = packProvenanceOf(model.pack);
     await this.streamAnswer(

@@ -219,7 +219,7 @@ export class PackBackend {
   private disposed = false;
   /** the decoder graph with int8 compute that CPU sessions load (cpuInt8.ts; null: the pack's own) */
   private cpuGraph: CpuGraph | null | undefined;
-  /** the rewrite runs on first use: only when a decoder session is made for the CPU */
+  /** the rewrite runs on first use: only when a decoder session is made for the CPU (during load; dropped after) */
   private cpuDecoder(): CpuGraph | null {
     const dec = this.pack.stageFiles.decoder;
     if (this.cpuGraph === undefined) this.cpuGraph = dec ? cpuInt8Decoder(dec) : null;
@@ -250,6 +250,10 @@ export class PackBackend {
     } catch (err) {
       await b.dispose();
       throw err;
+    } finally {
+      // onnxruntime holds its own copy once the session exists: the rewritten graph (an inline decoder's whole size)
+      // is not kept for the pack's lifetime
+      b.cpuGraph = undefined;
     }
     return b;
   }
